@@ -1,0 +1,1 @@
+"""Shipped, trained checkpoints: one folder per model, each with a card.md."""

@@ -1,0 +1,1 @@
+"""Command-line interface: argparse lives here and nowhere else."""

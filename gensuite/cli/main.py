@@ -1,0 +1,51 @@
+"""The ``gensuite`` command: one sub-command module per group.
+
+Each module in ``COMMAND_MODULES`` exposes ``add_parser(subparsers)`` and sets
+``func`` on its parsers; heavy imports (TensorFlow, music21) happen inside the
+handlers so that ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from gensuite import __version__
+from gensuite.errors import GensuiteError
+
+COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data")
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr with exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 (argparse API)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="gensuite", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gensuite {__version__}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"gensuite.cli.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except GensuiteError as exc:
+        print(f"gensuite {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gensuite {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

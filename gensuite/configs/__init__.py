@@ -1,0 +1,1 @@
+"""Frozen dataclass configs and their named presets, one module per model."""

@@ -1,0 +1,49 @@
+"""Exceptions raised by gensuite.
+
+Every error a user can cause derives from :class:`GensuiteError`; the CLI
+prints its message as one line and exits with code 2. Messages name the file
+or parameter and the rule it broke, e.g.::
+
+    song.mid: not a MIDI file (no 'MThd' header)
+    --temperature: must be > 0, got -1.0
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class GensuiteError(Exception):
+    """Base class of every error gensuite raises on bad input."""
+
+
+class ParameterError(GensuiteError, ValueError):
+    """An argument is out of range or malformed.
+
+    The message states the parameter, the rule and the bad value.
+    """
+
+
+class InputFileError(GensuiteError):
+    """A file cannot be used: missing, unreadable, or the wrong format.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The offending file.
+    rule : str
+        What is wrong with it, phrased as the rule it broke.
+    """
+
+    def __init__(self, path: str | os.PathLike, rule: str):
+        self.path = os.fspath(path)
+        self.rule = rule
+        super().__init__(f"{self.path}: {rule}")
+
+
+class InvalidMidiError(InputFileError):
+    """A file is not usable MIDI: corrupt, truncated, empty or absurd."""
+
+
+class NoExamplesError(GensuiteError):
+    """A data set yields no examples of the kind a model needs."""

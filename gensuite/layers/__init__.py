@@ -1,0 +1,1 @@
+"""Keras building blocks shared by the models."""

@@ -1,0 +1,1 @@
+"""User-facing model classes (MusicVAE, MelodyRNN, GANSynth, classifiers)."""
