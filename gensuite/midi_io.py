@@ -8,20 +8,25 @@ Magenta-era tools and vice versa.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import multiprocessing
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 
 import note_seq
+import pretty_midi
 from note_seq import NoteSequence
 
 from gensuite.errors import InputFileError, InvalidMidiError
 from gensuite.fileio import atomic_path, write_text_atomic
+from gensuite.tfutil import import_tensorflow
 
 MIDI_SUFFIXES = (".mid", ".midi")
 # Past these a file is "absurd": it would stall training and is almost always
@@ -94,10 +99,13 @@ def midi_bytes_to_sequence(
             # pretty_midi warns about meta events on non-zero tracks, which is
             # common in real files and harmless.
             warnings.simplefilter("ignore")
-            sequence = note_seq.midi_to_note_sequence(data)
-    except Exception as exc:  # parsers raise anything from EOFError to KeyError
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidMidiError(path, f"corrupt MIDI ({reason})") from exc
+            midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
+            sequence = note_seq.midi_to_note_sequence(midi)
+    except EOFError as exc:
+        raise InvalidMidiError(path, "truncated MIDI (data ends inside a track)") from exc
+    except Exception as exc:  # parsers raise anything from KeyError to OSError
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidMidiError(path, f"corrupt MIDI ({detail})") from exc
     n_notes = len(sequence.notes)
     if n_notes == 0:
         raise InvalidMidiError(path, "contains no notes")
@@ -224,50 +232,59 @@ def ingest_midi_dir(
     collection = os.path.basename(os.path.abspath(midi_dir))
     jobs = [(p, midi_dir, collection, max_notes) for p in paths]
 
-    import tensorflow as tf  # deferred: only writing the TFRecord needs it
-
     skipped, n_read, n_notes = [], 0, 0
-    with atomic_path(out_path) as tmp, tf.io.TFRecordWriter(tmp) as writer:
-        for relpath, record, notes, reason in _map_files(jobs, num_workers, progress):
-            if record is None:
-                skipped.append({"file": relpath, "reason": reason})
-                continue
-            writer.write(record)
-            n_read += 1
-            n_notes += notes
-    report = IngestReport(
-        midi_dir=midi_dir, output=os.fspath(out_path), n_files=len(paths),
-        n_read=n_read, n_notes=n_notes, seconds=round(time.perf_counter() - started, 3),
-        skipped=skipped)
-    if report_path is not None:
-        write_text_atomic(report_path, report.to_json() + "\n")
+    with _map_files(jobs, num_workers, progress) as results:
+        tf = import_tensorflow()  # after the pool has forked: see _map_files
+
+        with atomic_path(out_path) as tmp, tf.io.TFRecordWriter(tmp) as writer:
+            for relpath, record, notes, reason in results:
+                if record is None:
+                    skipped.append({"file": relpath, "reason": reason})
+                    continue
+                writer.write(record)
+                n_read += 1
+                n_notes += notes
+            report = IngestReport(
+                midi_dir=midi_dir, output=os.fspath(out_path), n_files=len(paths),
+                n_read=n_read, n_notes=n_notes,
+                seconds=round(time.perf_counter() - started, 3), skipped=skipped)
+            if report_path is not None:
+                write_text_atomic(report_path, report.to_json() + "\n")
+            if n_read == 0:
+                # Raised inside the atomic block: an empty TFRecord would only
+                # fail later, far from its cause, and must not replace old output.
+                first = skipped[0]
+                raise InputFileError(
+                    midi_dir, f"none of its {len(paths)} MIDI files could be read "
+                              f"(e.g. {first['file']}: {first['reason']})")
     return report
 
 
+@contextlib.contextmanager
 def _map_files(
     jobs: Sequence[tuple[str, str, str, int]],
     num_workers: int | None,
     progress: bool,
-) -> Iterator[tuple[str, bytes | None, int, str]]:
-    """Run :func:`_convert_one` over ``jobs``, in parallel when it pays."""
+) -> Iterator[Iterator[tuple[str, bytes | None, int, str]]]:
+    """Yield an iterator of :func:`_convert_one` results, in parallel when it pays."""
     from tqdm.auto import tqdm
 
     num_workers = num_workers or os.cpu_count() or 1
-    bar = tqdm(total=len(jobs), unit="file", disable=not progress, desc="ingest")
-    try:
+    with tqdm(total=len(jobs), unit="file", disable=not progress, desc="ingest") as bar:
         if num_workers == 1 or len(jobs) < 4 * num_workers:
-            results: Iterable = map(_convert_one, jobs)
-            yield from _advance(results, bar)
+            yield _advance(map(_convert_one, jobs), bar)
             return
-        # forkserver: never fork a process that may already hold TensorFlow's
-        # threads; the server imports only what a worker needs.
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gensuite.midi_io"])
+        # Forking is cheapest (workers inherit note_seq), but forking a process
+        # that holds TensorFlow's threads can deadlock; then a fork server
+        # that imports only this module is used instead.
+        if "tensorflow" in sys.modules:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["gensuite.midi_io"])
+        else:
+            ctx = multiprocessing.get_context("fork")
         chunksize = max(1, min(16, len(jobs) // (8 * num_workers)))
         with ctx.Pool(num_workers) as pool:
-            yield from _advance(pool.imap(_convert_one, jobs, chunksize=chunksize), bar)
-    finally:
-        bar.close()
+            yield _advance(pool.imap(_convert_one, jobs, chunksize=chunksize), bar)
 
 
 def _advance(results: Iterable, bar) -> Iterator:
@@ -287,8 +304,7 @@ def read_tfrecord(path: str | os.PathLike) -> Iterator[NoteSequence]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputFileError(path, "no such file")
-    import tensorflow as tf
-
+    tf = import_tensorflow()
     try:
         for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
             yield NoteSequence.FromString(record)

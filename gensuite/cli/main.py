@@ -1,18 +1,21 @@
 """The ``gensuite`` command: one sub-command module per group.
 
 Each module in ``COMMAND_MODULES`` exposes ``add_parser(subparsers)`` and sets
-``func`` on its parsers; heavy imports (TensorFlow, music21) happen inside the
-handlers so that ``--help`` stays instant.
+``func`` on its parsers. TensorFlow is imported (quietly) before the handler
+runs unless a parser sets ``preload_tensorflow=False``; other heavy imports
+happen inside the handlers so that ``--help`` stays instant.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from gensuite import __version__
 from gensuite.errors import GensuiteError
+from gensuite.tfutil import import_tensorflow
 
 COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data")
 
@@ -36,8 +39,11 @@ def build_parser() -> Parser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "preload_tensorflow", True):
+            import_tensorflow()
         return args.func(args) or 0
     except GensuiteError as exc:
         print(f"gensuite {args.command}: error: {exc}", file=sys.stderr)
