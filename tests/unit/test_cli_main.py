@@ -1,0 +1,61 @@
+"""The command-line frame: one-line errors, exit codes, checkpoint lookup."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gensuite.cli.main import main
+from gensuite.errors import InputFileError
+from gensuite import registry
+
+
+def test_unknown_command_is_one_line_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["no-such-command"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'no-such-command'" in err
+
+
+def test_bad_argument_names_the_flag(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["corpus", "export", "essen", "--out", "x", "--limit", "0"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().endswith("argument --limit: must be >= 1, got 0")
+
+
+def test_checkpoints_lists_shipped_models_as_json(capsys):
+    assert main(["checkpoints", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert set(listed) == {c.name for c in registry.list_shipped()}
+
+
+def test_resolve_checkpoint_reads_meta_and_checks_kind(tmp_path):
+    folder = tmp_path / "my_model"
+    folder.mkdir()
+    (folder / "meta.json").write_text('{"kind": "music_vae", "figures": {"acc": 0.9}}')
+    info = registry.resolve_checkpoint(folder, kind="music_vae")
+    assert (info.name, info.kind, info.figures) == ("my_model", "music_vae", {"acc": 0.9})
+    with pytest.raises(InputFileError, match="holds a music_vae model, expected melody_rnn"):
+        registry.resolve_checkpoint(folder, kind="melody_rnn")
+
+
+def test_resolve_checkpoint_rejects_unknown_names_and_plain_folders(tmp_path):
+    with pytest.raises(InputFileError, match="no such checkpoint folder or shipped name"):
+        registry.resolve_checkpoint("surely-not-shipped")
+    with pytest.raises(InputFileError, match=r"not a gensuite checkpoint \(no meta.json\)"):
+        registry.resolve_checkpoint(tmp_path)
+
+
+def test_error_after_tensorflow_import_is_still_one_line(tmp_path):
+    """``demo`` preloads TensorFlow; its start-up banner must not reach stderr."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder is needed")
+    result = subprocess.run(
+        [sys.executable, "-m", "gensuite", "demo", "--out", str(blocker / "demo")],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("gensuite demo: error: ")
