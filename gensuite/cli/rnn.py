@@ -1,0 +1,558 @@
+"""``gensuite rnn``: train, generate with and evaluate MelodyRNN models.
+
+Sub-commands are listed in ``SUBCOMMANDS``. The handlers are thin: data
+loading and melody extraction come from :mod:`gensuite.training.rnn_trainer`
+(Magenta's MelodyRNN pipeline), generation from
+:meth:`gensuite.models.melody_rnn.MelodyRNN.generate`. What lives here is
+what a command line needs: parsing primers, reading folders while skipping
+unusable files, and turning bad input into one-line errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+
+from gensuite.cli._args import positive_float, positive_int
+from gensuite.errors import InputFileError, NoExamplesError, ParameterError
+
+# Magenta's melody_rnn_generate defaults.
+DEFAULT_NUM_STEPS = 128
+DEFAULT_PRIMER = (60,)  # note_seq.Melody([60]): one middle C
+DEFAULT_QPM = 120.0
+DEFAULT_TRAIN_STEPS = 20_000
+DEFAULT_EVAL_RATIO = 0.1
+NO_EVENT, NOTE_OFF, MAX_PITCH = -2, -1, 127
+OUTPUT_PREFIX = "generate"
+MAX_SKIPPED_SHOWN = 5
+_INT_TOKEN = re.compile(r"[+-]?\d+")
+
+NUM_STEPS_HELP = (
+    "length of each output melody in 16th-note steps (16 per 4/4 bar), the primer's "
+    "steps INCLUDED: every output is the primer followed by NUM_STEPS minus "
+    "len(primer) generated steps, so NUM_STEPS must exceed the primer's length "
+    f"(default {DEFAULT_NUM_STEPS})")
+
+
+def add_parser(subparsers) -> None:
+    """Add the ``rnn`` group and its sub-commands to the top-level parser."""
+    parser = subparsers.add_parser(
+        "rnn", help="MelodyRNN: train, continue melodies, evaluate",
+        description=__doc__.splitlines()[0])
+    group = parser.add_subparsers(dest="rnn_command", metavar="SUBCOMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(group)
+
+
+def _add_data_source(parser, *, verb: str) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--midi-dir", metavar="DIR",
+                        help=f"{verb} the melodies of every .mid/.midi file under DIR "
+                             "(recursively; unreadable files are skipped and counted)")
+    source.add_argument("--examples", metavar="FILE.tfrecord",
+                        help="or read NoteSequences written by `gensuite data ingest`")
+
+
+def _add_train(group) -> None:
+    parser = group.add_parser(
+        "train", help="train a MelodyRNN on a MIDI folder (resumable)",
+        description="Extract melodies as Magenta's MelodyRNN pipeline does (split on "
+                    "tempo/meter changes, 16th-note grid, >= min_bars bars, >= "
+                    "min_unique_pitches distinct pitches, truncated to max_steps, "
+                    "transposed to C), hold out about --eval-ratio of the files (by a "
+                    "hash of the file's path relative to the folder, so a resumed run "
+                    "sees the same split), and train. RUN holds TensorBoard logs "
+                    "(RUN/logs), metrics.jsonl, resumable checkpoints and the exported "
+                    "model (a --checkpoint for generate/evaluate). Running the same "
+                    "command again resumes up to --num-steps in total.")
+    parser.add_argument("--config", required=True, metavar="NAME",
+                        help="preset: basic_rnn, lookback_rnn, attention_rnn (Magenta's), "
+                             "cpu-* (batch 64, 128-step windows), tiny-* (smoke tests)")
+    _add_data_source(parser, verb="train on")
+    parser.add_argument("--run-dir", required=True, metavar="RUN",
+                        help="run folder (created; an existing run of the same config resumes)")
+    parser.add_argument("--num-steps", type=positive_int, default=DEFAULT_TRAIN_STEPS,
+                        metavar="N", help="optimizer steps to reach in total, across resumes "
+                                          f"(default {DEFAULT_TRAIN_STEPS})")
+    parser.add_argument("--max-minutes", type=positive_float, metavar="M",
+                        help="also stop once the run has trained M minutes in total "
+                             "(for equal-time comparisons)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="seeds the initial weights and the batches (default 0)")
+    parser.add_argument("--eval-ratio", type=_eval_ratio, default=DEFAULT_EVAL_RATIO,
+                        metavar="R", help="fraction of files held out for evaluation "
+                                          f"(default {DEFAULT_EVAL_RATIO})")
+    parser.add_argument("--eval-every", type=positive_int, default=500, metavar="N",
+                        help="held-out evaluation every N steps and at the end (default 500)")
+    parser.add_argument("--log-every", type=positive_int, default=10, metavar="N",
+                        help="training scalars to TensorBoard (RUN/logs) and RUN/metrics.jsonl "
+                             "every N steps (default 10)")
+    parser.add_argument("--checkpoint-minutes", type=positive_float, default=5.0, metavar="M",
+                        help="save the resumable state every M minutes (default 5), at the "
+                             "end and on Ctrl-C")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bars on stderr (default: when stderr is a terminal)")
+    parser.set_defaults(func=run_train)
+
+
+def _add_generate(group) -> None:
+    parser = group.add_parser(
+        "generate", help="continue a primer melody",
+        description="Continue a primer melody with a MelodyRNN and write one MIDI file "
+                    f"per output, OUT/{OUTPUT_PREFIX}_000.mid, ... Every output BEGINS "
+                    "WITH THE PRIMER, unchanged, and continues it; --num-steps counts the "
+                    "primer's steps too. The primer is transposed to C and into the "
+                    "model's note range for the model, and the continuation is moved "
+                    "back to the primer's key and register. If the primer spans more than "
+                    "the model's range (36 semitones for the standard presets), its "
+                    "outlying notes are folded by octaves for the model (a one-line "
+                    "warning says which); the output still begins with the primer as given.")
+    parser.add_argument("--checkpoint", required=True, metavar="C",
+                        help="checkpoint folder (a training run folder works) or shipped name")
+    primer = parser.add_mutually_exclusive_group()
+    primer.add_argument("--primer-midi", metavar="FILE.mid",
+                        help="primer: the first melody extracted from this file, Magenta's "
+                             "way (highest note where notes start together), from the bar "
+                             "of its first note to the end of its last note plus one "
+                             "note-off step")
+    primer.add_argument("--primer-melody", metavar="EVENTS",
+                        help='primer as a list of events, e.g. "[60, -2, 62, -2, 64, -1]": '
+                             "one per 16th-note step, 0-127 note-on of that MIDI pitch, "
+                             "-1 note-off, -2 no event (hold). Without --primer-midi or "
+                             "--primer-melody the primer is [60], one step of middle C "
+                             "(Magenta's default)")
+    parser.add_argument("--primer-steps", type=positive_int, metavar="N",
+                        help="keep only the first N steps of the primer (e.g. 32 for the "
+                             "first two bars of a --primer-midi song)")
+    parser.add_argument("--num-steps", type=positive_int, default=DEFAULT_NUM_STEPS,
+                        metavar="N", help=NUM_STEPS_HELP)
+    parser.add_argument("--temperature", type=positive_float, default=1.0, metavar="T",
+                        help="softmax temperature, > 0: lower is more conservative (default 1)")
+    parser.add_argument("--beam-size", type=positive_int, default=1, metavar="B",
+                        help="beam search: keep the B likeliest partial melodies (default 1: "
+                             "plain sampling)")
+    parser.add_argument("--branch-factor", type=positive_int, default=1, metavar="F",
+                        help="beam search: extend each kept melody F ways (default 1)")
+    parser.add_argument("--steps-per-iteration", type=positive_int, default=1, metavar="K",
+                        help="beam search: steps generated between prunings (default 1)")
+    parser.add_argument("--num-outputs", type=positive_int, default=1, metavar="K",
+                        help="number of melodies (files) to write (default 1)")
+    parser.add_argument("--seed", type=_seed, metavar="S",
+                        help="same seed, same melodies (default: random)")
+    parser.add_argument("--qpm", type=positive_float, metavar="QPM",
+                        help=f"tempo of the output (default: the primer MIDI's, else "
+                             f"{DEFAULT_QPM:g})")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    parser.set_defaults(func=run_generate)
+
+
+def _add_evaluate(group) -> None:
+    parser = group.add_parser(
+        "evaluate", help="log-perplexity and next-step accuracy on a MIDI folder",
+        description="Extract melodies from a folder with the checkpoint's own pipeline "
+                    "settings and score them teacher-forced: mean log-perplexity per "
+                    "predicted step (nats) and next-step accuracy.")
+    parser.add_argument("--checkpoint", required=True, metavar="C",
+                        help="checkpoint folder or shipped name")
+    _add_data_source(parser, verb="score")
+    parser.add_argument("--split", choices=("all", "eval", "train"), default="all",
+                        help="which files to score: all (default), or the held-out (eval) "
+                             "or training part of the split `rnn train` makes of the same "
+                             "folder with the same --eval-ratio")
+    parser.add_argument("--eval-ratio", type=_eval_ratio, default=DEFAULT_EVAL_RATIO,
+                        metavar="R", help=f"with --split (default {DEFAULT_EVAL_RATIO})")
+    parser.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
+                        help="melodies per batch (default 64)")
+    parser.add_argument("--json", action="store_true",
+                        help='print one JSON object {"n_examples", "log_perplexity", '
+                             '"accuracy", ...}')
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on stderr (default: when stderr is a terminal)")
+    parser.set_defaults(func=run_evaluate)
+
+
+SUBCOMMANDS = (_add_train, _add_generate, _add_evaluate)
+
+
+def _eval_ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value:g}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {value}")
+    return value
+
+
+# ----------------------------------------------------------------------------
+# Primers
+# ----------------------------------------------------------------------------
+
+def parse_primer_melody(text: str, *, flag: str = "--primer-melody") -> list[int]:
+    """Parse ``"[60, -2, 62]"`` (brackets optional, commas or spaces) into events.
+
+    Raises
+    ------
+    ParameterError
+        Empty list, a token that is not an integer, or an event outside -2..127;
+        the message names ``flag`` and the bad token.
+    """
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    tokens = [t for t in re.split(r"[\s,]+", body.strip()) if t]
+    if not tokens:
+        raise ParameterError(
+            f'{flag}: must hold at least one event, e.g. "[60, -2, 62]", got {text!r}')
+    events = []
+    for token in tokens:
+        if not _INT_TOKEN.fullmatch(token):
+            raise ParameterError(
+                f'{flag}: {token!r} is not an integer event (expected a list such as '
+                f'"[60, -2, 62]"), in {text!r}')
+        value = int(token)
+        if not NO_EVENT <= value <= MAX_PITCH:
+            raise ParameterError(
+                f"{flag}: event {token} is outside -2..127 (-2 no event, -1 note-off, "
+                f"0-127 note-on)")
+        events.append(value)
+    return events
+
+
+def extract_primer(sequence, *, steps_per_quarter: int, path: str) -> tuple[list[int], int]:
+    """The primer melody of a NoteSequence, as Magenta's MelodyRNN generator takes it.
+
+    The first part with one tempo and meter is quantized, its melodies are
+    extracted with Magenta's generator settings (any length, any number of
+    pitches, no gap splitting, highest note where notes start together) and
+    the first one is kept, extended by one step so its last note ends with a
+    note-off (Magenta's ``melody.set_length``).
+
+    Returns
+    -------
+    events : list of int
+    start_step : int
+        Step of the primer's first event in the file (the bar of its first note).
+
+    Raises
+    ------
+    InputFileError
+        No melody in the file (only drums, or no part that can be quantized).
+    """
+    from gensuite import sequences as seqlib
+
+    reasons = []
+    for part in seqlib.split_on_time_changes(sequence):
+        try:
+            quantized = seqlib.quantize_sequence(part, steps_per_quarter=steps_per_quarter)
+            melodies, _ = seqlib.extract_melodies(
+                quantized, min_bars=0, min_unique_pitches=1, gap_bars=float("inf"),
+                ignore_polyphonic_notes=True)
+        except seqlib.UnusableSequenceError as exc:
+            reasons.append(exc.reason)
+            continue
+        if melodies:
+            melody = melodies[0]
+            melody.set_length(len(melody) + 1)
+            return [int(e) for e in melody], int(melody.start_step)
+    why = f" ({'; '.join(sorted(set(reasons)))})" if reasons else " (only drums or silence)"
+    raise InputFileError(path, f"no melody found to use as a primer{why}")
+
+
+def find_folded_notes(model, primer) -> list[int]:
+    """Primer notes the model must fold by octaves to fit its range (distinct, sorted)."""
+    import numpy as np
+
+    from gensuite import event_encodings as ee
+
+    primer = np.asarray(primer, np.int64)
+    squashed, amount = model.prepare_melody(primer)
+    moved = ee.transpose_melody_back(squashed, amount) != primer
+    return sorted({int(p) for p in primer[moved]})
+
+
+def events_to_sequence(events, *, qpm: float, steps_per_quarter: int, start_step: int = 0):
+    """A NoteSequence of one melody (piano, velocity 100) starting at ``start_step``."""
+    import note_seq
+
+    melody = note_seq.Melody([int(e) for e in events], start_step=start_step,
+                             steps_per_quarter=steps_per_quarter,
+                             steps_per_bar=4 * steps_per_quarter)
+    return melody.to_sequence(qpm=qpm)
+
+
+# ----------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------
+
+def iter_folder_sequences(midi_dir: str, *, skipped: list, progress: bool) -> Iterator:
+    """Yield the NoteSequences of a MIDI folder, appending unusable files to ``skipped``.
+
+    ``filename`` is the path relative to ``midi_dir``, as ``gensuite data
+    ingest`` sets it, so a folder and its ingested TFRecord split alike.
+
+    Raises
+    ------
+    InputFileError
+        Missing folder, or one without MIDI files.
+    """
+    from tqdm.auto import tqdm
+
+    from gensuite.midi_io import find_midi_files, read_midi
+
+    paths = find_midi_files(midi_dir)
+    if not paths:
+        raise InputFileError(midi_dir, "holds no .mid or .midi files")
+    for path in tqdm(paths, unit="file", desc="read", disable=not progress, file=sys.stderr):
+        try:
+            sequence = read_midi(path)
+        except (InputFileError, OSError) as exc:
+            skipped.append((os.path.relpath(path, midi_dir), getattr(exc, "rule", str(exc))))
+            continue
+        sequence.filename = os.path.relpath(path, midi_dir)
+        yield sequence
+
+
+def iter_source_sequences(args, *, skipped: list, progress: bool) -> Iterator:
+    """NoteSequences from ``--midi-dir`` or ``--examples``."""
+    if args.midi_dir is not None:
+        return iter_folder_sequences(args.midi_dir, skipped=skipped, progress=progress)
+    from gensuite.midi_io import read_tfrecord
+
+    if not os.path.isfile(args.examples):
+        raise InputFileError(args.examples, "no such file")
+    return read_tfrecord(args.examples)
+
+
+def collect_melodies(sequences, config, *, split: str, eval_ratio: float):
+    """Melodies of every sequence (or of one side of the train/eval split).
+
+    Returns
+    -------
+    melodies : list of numpy.ndarray
+    stats : collections.Counter
+        Extraction counters plus ``sequences`` (in the chosen split).
+    """
+    from gensuite.training.rnn_trainer import extract_melody_events, is_eval_sequence
+
+    melodies, stats = [], Counter()
+    for index, sequence in enumerate(sequences):
+        key = sequence.filename or sequence.id or str(index)
+        if split != "all" and is_eval_sequence(key, eval_ratio=eval_ratio) != (split == "eval"):
+            continue
+        stats["sequences"] += 1
+        found, seq_stats = extract_melody_events(sequence, config)
+        stats.update(seq_stats)
+        melodies.extend(found)
+    return melodies, stats
+
+
+def explain_no_melodies(stats: Counter, config, *, source: str, skipped: list) -> str:
+    """Why a data source gave no melodies, in one line.
+
+    ``skipped`` holds (file, reason) of the files that could not be read.
+    """
+    if not stats.get("sequences"):
+        if skipped:
+            detail = (f"none of its {len(skipped)} files could be read (e.g. {skipped[0][0]}: "
+                      f"{skipped[0][1]})")
+        else:
+            detail = "it holds no sequences"
+        return f"{source}: no melodies: {detail}"
+    dropped = {
+        "melodies_discarded_too_short": f"shorter than {config.min_bars} bars",
+        "melodies_discarded_too_few_pitches":
+            f"fewer than {config.min_unique_pitches} distinct pitches",
+        "polyphonic_tracks_discarded": "polyphonic tracks (notes starting together)",
+        "parts_unusable": "parts that cannot be quantized (e.g. odd time signatures)",
+    }
+    reasons = [f"{stats[key]} {text}" for key, text in dropped.items() if stats.get(key)]
+    reason = "; ".join(reasons) if reasons else "no pitched notes"
+    return (f"{source}: no melodies for config {config.name!r} in {stats['sequences']} "
+            f"sequences ({reason})")
+
+
+def _report_skipped(skipped: list) -> None:
+    for relpath, reason in skipped[:MAX_SKIPPED_SHOWN]:
+        print(f"skipped {relpath}: {reason}", file=sys.stderr)
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        print(f"... and {len(skipped) - MAX_SKIPPED_SHOWN} more files skipped", file=sys.stderr)
+
+
+def check_output_folder(path: str, *, flag: str) -> None:
+    """Raise InputFileError if ``path`` exists and is not a folder."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputFileError(path, f"{flag} must be a folder, but this is a file")
+
+
+def _show_progress(args) -> bool:
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
+def _source_name(args) -> str:
+    return args.midi_dir if args.midi_dir is not None else args.examples
+
+
+# ----------------------------------------------------------------------------
+# Handlers
+# ----------------------------------------------------------------------------
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite rnn train``."""
+    import keras
+
+    from gensuite.configs.melody_rnn import get_config
+    from gensuite.models.melody_rnn import MelodyRNN
+    from gensuite.training import rnn_trainer
+
+    config = get_config(args.config)
+    check_output_folder(args.run_dir, flag="--run-dir")
+    # Refuse a mismatched run folder before spending minutes reading data.
+    rnn_trainer.check_run_config(args.run_dir, config)
+    progress = _show_progress(args)
+    skipped: list = []
+    # Kept in memory (a few MB for thousands of songs) so that a failure can
+    # be explained without reading the folder again.
+    sequences = list(iter_source_sequences(args, skipped=skipped, progress=progress))
+    try:
+        train, held_out, stats = rnn_trainer.build_melody_datasets(
+            sequences, config, eval_ratio=args.eval_ratio)
+    except NoExamplesError:
+        _, stats = collect_melodies(sequences, config, split="all", eval_ratio=0.0)
+        if stats.get("melodies"):
+            raise NoExamplesError(
+                f"{_source_name(args)}: all {stats['melodies']} melodies fell in the held-out "
+                f"split (--eval-ratio {args.eval_ratio:g}); add files or lower --eval-ratio"
+            ) from None
+        raise NoExamplesError(explain_no_melodies(
+            stats, config, source=_source_name(args), skipped=skipped)) from None
+    _report_skipped(skipped)
+    print(f"data: {stats['sequences']} sequences ({len(skipped)} files skipped) -> "
+          f"{len(train)} training and {len(held_out)} held-out melodies", file=sys.stderr)
+    if not held_out:
+        print("warning: no held-out melodies (too few files for --eval-ratio "
+              f"{args.eval_ratio:g}); no held-out figures will be reported", file=sys.stderr)
+
+    keras.utils.set_random_seed(args.seed)
+    model = MelodyRNN(config)
+    result = rnn_trainer.train_melody_rnn(
+        model, train, held_out, run_dir=args.run_dir, num_steps=args.num_steps,
+        max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes,
+        eval_every_steps=args.eval_every, log_every_steps=args.log_every,
+        checkpoint_every_seconds=60.0 * args.checkpoint_minutes,
+        seed=args.seed, progress=progress)
+    print(format_train_result(result, run_dir=args.run_dir))
+    return 0
+
+
+def format_train_result(result, *, run_dir: str) -> str:
+    """The end-of-training summary: step, time, held-out figures."""
+    resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
+    line = (f"trained to step {result.step} ({result.train_seconds:.0f} s in total{resumed}, "
+            f"{result.examples_per_second:.0f} examples/s); checkpoint {run_dir}")
+    if result.eval is None:
+        return line + "\nheld-out: none"
+    ev = result.eval
+    return (line + f"\nheld-out: log-perplexity {ev['log_perplexity']:.4f} nats/step "
+                   f"(perplexity {ev['perplexity']:.3f}), accuracy {ev['accuracy']:.4f} "
+                   f"on {ev['n_examples']} melodies ({ev['n_steps']} steps)")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite rnn generate``."""
+    from gensuite.midi_io import read_midi, write_midi
+    from gensuite.models.melody_rnn import MelodyRNN
+
+    # Cheap checks of the user's text first, before loading anything.
+    check_output_folder(args.out, flag="--out")
+    start_step, qpm = 0, args.qpm
+    if args.primer_melody is not None:
+        primer, source = parse_primer_melody(args.primer_melody), "--primer-melody"
+    elif args.primer_midi is None:
+        primer, source = list(DEFAULT_PRIMER), "the default primer"
+    model = MelodyRNN.load(args.checkpoint)
+    steps_per_quarter = model.config.steps_per_quarter
+    if args.primer_midi is not None:
+        sequence = read_midi(args.primer_midi)
+        primer, start_step = extract_primer(sequence, steps_per_quarter=steps_per_quarter,
+                                            path=args.primer_midi)
+        source = "--primer-midi"
+        if qpm is None and sequence.tempos:
+            qpm = sequence.tempos[0].qpm
+    qpm = qpm or DEFAULT_QPM
+    if args.primer_steps is not None:
+        primer = primer[:args.primer_steps]
+        source += f" (first {len(primer)} steps)"
+    if args.num_steps <= len(primer):
+        raise ParameterError(
+            f"--num-steps: must be greater than the primer's length ({source} has "
+            f"{len(primer)} steps) because it counts the primer too, got {args.num_steps}")
+
+    folded = find_folded_notes(model, primer)
+    if folded:
+        config = model.config
+        print(f"gensuite rnn generate: warning: {source}: notes "
+              f"{', '.join(map(str, folded))} lie outside the model's "
+              f"{config.max_note - config.min_note}-semitone range around the primer and "
+              f"were moved by octaves for the model; the output keeps the primer as given",
+              file=sys.stderr)
+    with warnings.catch_warnings():
+        # Said once above, in the command's words.
+        warnings.filterwarnings("ignore", message="primer_events: notes outside",
+                                category=UserWarning)
+        result = model.generate(
+            primer, num_steps=args.num_steps, temperature=args.temperature,
+            beam_size=args.beam_size, branch_factor=args.branch_factor,
+            steps_per_iteration=args.steps_per_iteration, num_outputs=args.num_outputs,
+            seed=args.seed)
+
+    os.makedirs(args.out, exist_ok=True)
+    for index, events in enumerate(result.events):
+        path = os.path.join(args.out, f"{OUTPUT_PREFIX}_{index:03d}.mid")
+        write_midi(events_to_sequence(events, qpm=qpm, steps_per_quarter=steps_per_quarter,
+                                      start_step=start_step), path)
+        print(f"{path}: {args.num_steps} steps ({len(primer)} primer), "
+              f"log-likelihood {result.log_likelihood[index]:.2f}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite rnn evaluate``."""
+    from gensuite.models.melody_rnn import MelodyRNN
+    from gensuite.training.rnn_trainer import evaluate_melody_rnn
+
+    model = MelodyRNN.load(args.checkpoint)
+    skipped: list = []
+    sequences = iter_source_sequences(args, skipped=skipped, progress=_show_progress(args))
+    melodies, stats = collect_melodies(sequences, model.config, split=args.split,
+                                       eval_ratio=args.eval_ratio)
+    if not melodies:
+        raise NoExamplesError(explain_no_melodies(stats, model.config, source=_source_name(args),
+                                                  skipped=skipped))
+    _report_skipped(skipped)
+    figures = evaluate_melody_rnn(model, melodies, batch_size=args.batch_size)
+    report = {**figures, "n_sequences": stats["sequences"], "n_files_skipped": len(skipped),
+              "split": args.split, "config": model.config.name, "checkpoint": args.checkpoint}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['n_examples']} melodies ({report['n_steps']} steps): log-perplexity "
+              f"{report['log_perplexity']:.4f} nats/step (perplexity {report['perplexity']:.3f}), "
+              f"accuracy {report['accuracy']:.4f}")
+    return 0
