@@ -59,6 +59,7 @@ from gensuite.sequences import (
     extract_drum_tracks,
     extract_melodies,
     filter_notes,
+    find_named_tracks,
     format_ranges,
     quantize_sequence,
     replace_time_signatures,
@@ -368,6 +369,9 @@ class MelodyConverter(_Converter):
     valid_programs : tuple of int, optional
         MIDI programs kept (any iterable is accepted); None keeps all.
         Drum notes are always dropped.
+    track_names : tuple of str, optional
+        (Not in Magenta.) Keep only tracks with one of these names, ignoring
+        case, e.g. ``("soprano",)`` for the top line of the chorales.
     skip_polyphony : bool
         Skip tracks where notes start together instead of keeping the highest.
     max_bars : int, optional
@@ -396,6 +400,7 @@ class MelodyConverter(_Converter):
     min_pitch: int = PIANO_MIN_PITCH
     max_pitch: int = PIANO_MAX_PITCH
     valid_programs: tuple[int, ...] | None = None
+    track_names: tuple[str, ...] | None = None
     skip_polyphony: bool = False
     max_bars: int | None = None
     slice_bars: int | None = None
@@ -412,6 +417,8 @@ class MelodyConverter(_Converter):
         if self.valid_programs is not None:
             object.__setattr__(self, "valid_programs",
                                tuple(sorted({int(p) for p in self.valid_programs})))
+        if self.track_names is not None:
+            object.__setattr__(self, "track_names", tuple(self.track_names))
         _optional_bars("max_bars", self.max_bars)
         _optional_bars("slice_bars", self.slice_bars)
         if self.gap_bars is not None and self.gap_bars < 0:
@@ -476,6 +483,13 @@ class MelodyConverter(_Converter):
         pitched = [n for n in sequence.notes if not n.is_drum]
         if not pitched:
             raise UnusableSequenceError("only drum tracks (no pitched notes)")
+        tracks = None
+        if self.track_names is not None:
+            tracks = find_named_tracks(sequence, self.track_names)
+            pitched = [n for n in pitched if n.instrument in tracks]
+            if not pitched:
+                raise UnusableSequenceError(
+                    f"no track named {' or '.join(self.track_names)}")
         if self.valid_programs is not None:
             allowed = frozenset(self.valid_programs)
             pitched = [n for n in pitched if n.program in allowed]
@@ -485,7 +499,7 @@ class MelodyConverter(_Converter):
         if not any(self.min_pitch <= n.pitch <= self.max_pitch for n in pitched):
             raise UnusableSequenceError(
                 f"no pitched notes in pitch range {self.min_pitch}-{self.max_pitch}")
-        return filter_notes(sequence, programs=self.valid_programs,
+        return filter_notes(sequence, programs=self.valid_programs, instruments=tracks,
                             min_pitch=self.min_pitch, max_pitch=self.max_pitch,
                             keep_drums=False)
 

@@ -144,6 +144,7 @@ def filter_notes(
     sequence: NoteSequence,
     *,
     programs: Collection[int] | None = None,
+    instruments: Collection[int] | None = None,
     min_pitch: int = MIN_MIDI_PITCH,
     max_pitch: int = MAX_MIDI_PITCH,
     keep_pitched: bool = True,
@@ -157,17 +158,22 @@ def filter_notes(
     ----------
     programs : collection of int, optional
         Keep pitched notes whose MIDI program is in it (drums ignore it).
+    instruments : collection of int, optional
+        Keep only notes of these instruments (tracks), drums included.
     min_pitch, max_pitch : int
         Inclusive pitch range for pitched notes (drums ignore it).
     keep_pitched, keep_drums : bool
         Whether to keep non-drum and drum (``is_drum``) notes at all.
     """
     allowed = None if programs is None else frozenset(programs)
+    tracks = None if instruments is None else frozenset(instruments)
     out = NoteSequence()
     out.CopyFrom(sequence)
     del out.notes[:]
     for n in sequence.notes:
-        if n.is_drum:
+        if tracks is not None and n.instrument not in tracks:
+            keep = False
+        elif n.is_drum:
             keep = keep_drums
         else:
             keep = (keep_pitched and min_pitch <= n.pitch <= max_pitch
@@ -175,6 +181,17 @@ def filter_notes(
         if keep:
             out.notes.append(n)
     return out
+
+
+def find_named_tracks(sequence: NoteSequence, names: Collection[str]) -> set[int]:
+    """Instruments whose track name equals one of ``names``, ignoring case.
+
+    MIDI track names are read into ``sequence.instrument_infos``; e.g. the
+    corpus export names chorale parts "Soprano", "Alto", "Tenor", "Bass".
+    """
+    wanted = {name.strip().casefold() for name in names}
+    return {info.instrument for info in sequence.instrument_infos
+            if info.name.strip().casefold() in wanted}
 
 
 def replace_time_signatures(

@@ -72,19 +72,25 @@ class ConverterOptions:
     any_program : bool
         Melody converters: accept every MIDI program, not only 0-31 (piano to
         guitar). Corpus exports use voice programs (52, 53).
+    track_names : tuple of str
+        Melody converters: use only tracks with these names (ignoring case),
+        e.g. ``("soprano",)``; empty uses every track.
     """
 
     any_meter: bool = False
     any_program: bool = False
+    track_names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """JSON-ready (lists, not tuples, so a saved copy compares equal)."""
+        return dataclasses.asdict(self) | {"track_names": list(self.track_names)}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "ConverterOptions":
         data = data or {}
         return cls(any_meter=bool(data.get("any_meter", False)),
-                   any_program=bool(data.get("any_program", False)))
+                   any_program=bool(data.get("any_program", False)),
+                   track_names=tuple(data.get("track_names", ())))
 
 
 def build_converter(name: str, options: ConverterOptions = ConverterOptions()):
@@ -105,6 +111,11 @@ def build_converter(name: str, options: ConverterOptions = ConverterOptions()):
             raise ParameterError(
                 f"--any-program: only melody converters filter programs, not {name!r}")
         changes["valid_programs"] = None
+    if options.track_names:
+        if not isinstance(converter, MelodyConverter):
+            raise ParameterError(
+                f"--track-name: only melody converters select tracks by name, not {name!r}")
+        changes["track_names"] = options.track_names
     return dataclasses.replace(converter, **changes) if changes else converter
 
 

@@ -49,6 +49,11 @@ def _add_data_options(parser) -> None:
         "--any-program", action="store_true",
         help="melody models: use notes of every MIDI program, not only 0-31 (piano to "
              "guitar); saved with the model")
+    parser.add_argument(
+        "--track-name", action="append", default=[], metavar="NAME",
+        help="melody models: use only tracks with this name, ignoring case (repeatable), "
+             "e.g. --track-name soprano for the top line of the chorales; saved with "
+             "the model")
 
 
 def _add_train(group) -> None:
@@ -209,7 +214,8 @@ def run_train(args: argparse.Namespace) -> int:
                                    check_cached_data, prepare_training_data, source_of)
 
     config = get_config(args.config)
-    options = ConverterOptions(any_meter=args.any_meter, any_program=args.any_program)
+    options = ConverterOptions(any_meter=args.any_meter, any_program=args.any_program,
+                               track_names=tuple(args.track_name))
     converter = build_converter(config.converter, options)
     if not 0 <= args.eval_fraction < 1:
         raise ParameterError(f"--eval-fraction: must be in [0, 1), got {args.eval_fraction}")

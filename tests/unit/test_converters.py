@@ -137,6 +137,20 @@ def test_melody_program_filter(make_sequence, add_notes):
     assert classes_of(t)[0].tolist() == bar_classes(80, 81)
 
 
+def test_melody_track_name_filter(make_sequence, add_notes):
+    # Melodies are extracted per track, so without the filter both give one.
+    seq = make_sequence(bars(72, 74), instrument=0)
+    add_notes(seq, bars(60, 62), instrument=1)
+    seq.instrument_infos.add(instrument=0, name="Alto")
+    seq.instrument_infos.add(instrument=1, name="Soprano")
+    soprano = dataclasses.replace(MEL_2BAR, track_names=("SOPRANO",))
+    assert classes_of(soprano.to_tensors(seq)).tolist() == [bar_classes(60, 62)]
+    assert sorted(classes_of(MEL_2BAR.to_tensors(seq)).tolist()) == [
+        bar_classes(60, 62), bar_classes(72, 74)]
+    t = dataclasses.replace(MEL_2BAR, track_names=("tenor", "bass")).to_tensors(seq)
+    assert t.n_examples == 0 and t.reason == "no track named tenor or bass"
+
+
 def test_melody_pitch_range_filter(make_sequence):
     t = MEL_2BAR.to_tensors(make_sequence([(15, 0, 4), (110, 4, 8)]))
     assert t.reason == "no pitched notes in pitch range 21-108"
