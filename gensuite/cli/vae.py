@@ -90,6 +90,10 @@ def _add_train(group) -> None:
                              "evaluation uses every held-out example)")
     parser.add_argument("--export", metavar="DIR",
                         help=f"where to export the trained model (default RUN/{EXPORT_DIR})")
+    parser.add_argument("--init-from", metavar="RUN",
+                        help="start a new run from another run's latest checkpoint "
+                             "(weights, optimizer, step) of the same config, e.g. to "
+                             "fine-tune on one artist; --num-steps counts from that step")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
     _add_data_options(parser)
@@ -250,6 +254,8 @@ def run_train(args: argparse.Namespace) -> int:
               f"{time.monotonic() - started:.1f} s")
     for line in format_data_summary(data.summary, converter):
         print(line)
+    if args.init_from and start_from_run(run_dir, args.init_from, config):
+        print(f"starting from the checkpoints of {args.init_from}")
     sys.stdout.flush()
     return _train(args, config, converter, options, data)
 
@@ -262,7 +268,7 @@ def _with_hint(message: str, options) -> str:
     return message
 
 
-def _check_run_config(run_dir: str, config) -> None:
+def _check_run_config(run_dir: str, config, *, flag: str = "--run-dir") -> None:
     # The trainer checks this too, but only after the (slow) data conversion.
     from gensuite.configs.music_vae import MusicVAEConfig
 
@@ -273,8 +279,30 @@ def _check_run_config(run_dir: str, config) -> None:
         existing = MusicVAEConfig.from_json(f.read())
     if existing != config:
         raise ParameterError(
-            f"--run-dir: {run_dir} holds a run of config {existing.name!r} with other "
-            f"settings; use a new run folder or the same config")
+            f"{flag}: {run_dir} holds a run of config {existing.name!r} with other "
+            f"settings; use a run of the same config")
+
+
+def start_from_run(run_dir: str, source_run: str, config) -> bool:
+    """Seed a new run with another run's checkpoints: weights, optimizer and step.
+
+    Fine-tuning this way continues every schedule (learning rate, beta,
+    scheduled sampling) where the source run left it. A run that already has
+    checkpoints of its own resumes from them instead; returns whether seeded.
+    """
+    import shutil
+
+    from gensuite.training.checkpointing import CHECKPOINT_DIR
+
+    target = os.path.join(run_dir, CHECKPOINT_DIR)
+    if os.path.isdir(target) and os.listdir(target):
+        return False
+    source = os.path.join(source_run, CHECKPOINT_DIR)
+    if not os.path.isdir(source) or not os.listdir(source):
+        raise InputFileError(source_run, f"holds no training checkpoints ({CHECKPOINT_DIR}/)")
+    _check_run_config(source_run, config, flag="--init-from")
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return True
 
 
 def format_data_summary(summary: dict, converter) -> list[str]:

@@ -75,7 +75,8 @@ def test_train_writes_checkpoints_logs_cache_and_export(trained, capsys):
     meta = json.loads((run_dir / "export" / "meta.json").read_text())
     figures = meta["figures"]
     assert meta["kind"] == "music_vae" and meta["config"]["name"] == "tiny-mel_2bar"
-    assert meta["converter_options"] == {"any_meter": False, "any_program": False}
+    assert meta["converter_options"] == {
+        "any_meter": False, "any_program": False, "track_names": []}
     # 6 files x 3 windows (bars 1-2, 2-3, 3-4); round(6 * 0.2) = 1 file held out.
     assert figures["steps"] == 20
     assert (figures["train_files"], figures["train_examples"]) == (5, 15)
@@ -108,6 +109,34 @@ def test_train_resumes_from_saved_step_and_cached_examples(trained, capsys, tmp_
     code, _, err = run(capsys, "vae", "train", "--config", "cpu-mel_2bar", "--run-dir", copy,
                        "--midi-dir", songs)
     assert_one_line_error(code, err, "holds a run of config 'tiny-mel_2bar'")
+
+
+def test_init_from_fine_tunes_on_named_tracks(trained, capsys, tmp_path):
+    _, run_dir = trained
+    folder = tmp_path / "duets"
+    folder.mkdir()
+    for k in range(3):
+        duet = song(k)
+        for note in melody([40 + k + i % 7 for i in range(32)]).notes:  # a lower track
+            bass = duet.notes.add()
+            bass.CopyFrom(note)
+            bass.instrument = 1
+        duet.instrument_infos.add(instrument=0, name="Lead")
+        duet.instrument_infos.add(instrument=1, name="Bass")
+        write_midi(duet, folder / f"duet_{k}.mid")
+    new_run = tmp_path / "tuned"
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                       folder, "--run-dir", new_run, "--init-from", run_dir,
+                       "--track-name", "LEAD", "--num-steps", "24", "--eval-fraction", "0")
+    assert code == 0, out
+    assert "starting from the checkpoints of" in out and "resuming from step 20" in out
+    meta = json.loads((new_run / "export" / "meta.json").read_text())
+    assert meta["converter_options"]["track_names"] == ["LEAD"]
+    # 3 files x 3 windows of the lead track only (the bass would add its own).
+    assert (meta["figures"]["steps"], meta["figures"]["train_examples"]) == (24, 9)
+    code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                       folder, "--run-dir", tmp_path / "other", "--init-from", tmp_path)
+    assert_one_line_error(code, err, "holds no training checkpoints")
 
 
 def test_sample_same_seed_same_files(trained, capsys, tmp_path):
