@@ -194,6 +194,24 @@ def find_named_tracks(sequence: NoteSequence, names: Collection[str]) -> set[int
             if info.name.strip().casefold() in wanted}
 
 
+def melody_events_to_sequence(
+    events,
+    *,
+    qpm: float = 120.0,
+    steps_per_quarter: int = 4,
+    start_step: int = 0,
+) -> NoteSequence:
+    """A NoteSequence of one melody (events -2 hold, -1 off, 0-127 note on).
+
+    Notes are piano at velocity 100, as ``note_seq.Melody.to_sequence`` writes
+    them; the melody starts at ``start_step`` on a 4/4 grid.
+    """
+    melody = Melody([int(e) for e in events], start_step=start_step,
+                             steps_per_quarter=steps_per_quarter,
+                             steps_per_bar=4 * steps_per_quarter)
+    return melody.to_sequence(qpm=qpm)
+
+
 def replace_time_signatures(
     sequence: NoteSequence,
     *,

@@ -287,16 +287,6 @@ def find_folded_notes(model, primer) -> list[int]:
     return sorted({int(p) for p in primer[moved]})
 
 
-def events_to_sequence(events, *, qpm: float, steps_per_quarter: int, start_step: int = 0):
-    """A NoteSequence of one melody (piano, velocity 100) starting at ``start_step``."""
-    import note_seq
-
-    melody = note_seq.Melody([int(e) for e in events], start_step=start_step,
-                             steps_per_quarter=steps_per_quarter,
-                             steps_per_bar=4 * steps_per_quarter)
-    return melody.to_sequence(qpm=qpm)
-
-
 # ----------------------------------------------------------------------------
 # Data
 # ----------------------------------------------------------------------------
@@ -477,6 +467,7 @@ def format_train_result(result, *, run_dir: str) -> str:
 def run_generate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn generate``."""
     from gensuite.midi_io import read_midi, write_midi
+    from gensuite.sequences import melody_events_to_sequence
     from gensuite.models.melody_rnn import MelodyRNN
 
     # Cheap checks of the user's text first, before loading anything.
@@ -525,8 +516,8 @@ def run_generate(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)
     for index, events in enumerate(result.events):
         path = os.path.join(args.out, f"{OUTPUT_PREFIX}_{index:03d}.mid")
-        write_midi(events_to_sequence(events, qpm=qpm, steps_per_quarter=steps_per_quarter,
-                                      start_step=start_step), path)
+        write_midi(melody_events_to_sequence(events, qpm=qpm, steps_per_quarter=steps_per_quarter,
+                                             start_step=start_step), path)
         print(f"{path}: {args.num_steps} steps ({len(primer)} primer), "
               f"log-likelihood {result.log_likelihood[index]:.2f}")
     return 0
