@@ -41,16 +41,16 @@ import dataclasses
 import importlib.util
 import io
 import json
-import multiprocessing
 import os
 import re
 import time
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from gensuite.errors import GensuiteError, InputFileError, ParameterError
 from gensuite.fileio import write_bytes_atomic, write_text_atomic
+from gensuite.parallel import map_in_processes
 
 # Formats music21 reads for whole scores, best first: MusicXML keeps part names
 # and instruments, Humdrum often lacks them.
@@ -796,14 +796,17 @@ def export_collection(
         jobs.append((piece, out_path, spec.default_program, policy))
 
     failed, not_expanded, exported = [], [], 0
-    for piece_name, reason, expanded in map_jobs(
-            jobs, num_workers=num_workers, progress=progress, desc=spec.name):
-        if reason:
-            failed.append({"piece": piece_name, "reason": reason})
-            continue
-        exported += 1
-        if not expanded:
-            not_expanded.append(piece_name)
+    # Workers import music21 once (the fork server preloads this module).
+    with map_in_processes(_export_one, jobs, num_workers=num_workers, progress=progress,
+                          desc=spec.name, unit="piece", min_jobs_per_worker=2,
+                          max_chunksize=8) as results:
+        for piece_name, reason, expanded in results:
+            if reason:
+                failed.append({"piece": piece_name, "reason": reason})
+                continue
+            exported += 1
+            if not expanded:
+                not_expanded.append(piece_name)
     report = ExportReport(
         collection=spec.name, out_dir=out_dir, n_pieces=len(pieces), exported=exported,
         skipped_existing=skipped, seconds=round(time.perf_counter() - started, 3),
@@ -811,34 +814,3 @@ def export_collection(
     if report_path is not None:
         write_text_atomic(report_path, report.to_json() + "\n")
     return report
-
-
-def map_jobs(
-    jobs: Sequence[tuple[Piece, str, int, str]],
-    *,
-    num_workers: int | None,
-    progress: bool,
-    desc: str = "export",
-) -> Iterator[tuple[str, str, bool]]:
-    """Run :func:`_export_one` over ``jobs``, in parallel when it pays."""
-    from tqdm import tqdm
-
-    num_workers = num_workers or os.cpu_count() or 1
-    bar = tqdm(total=len(jobs), unit="piece", disable=not progress, desc=desc)
-    try:
-        if num_workers == 1 or len(jobs) < 2 * num_workers:
-            for result in map(_export_one, jobs):
-                bar.update(1)
-                yield result
-            return
-        # forkserver, never fork: the caller may already hold TensorFlow's
-        # threads. Workers import music21 once and keep it.
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gensuite.corpus"])
-        chunksize = max(1, min(8, len(jobs) // (16 * num_workers)))
-        with ctx.Pool(num_workers) as pool:
-            for result in pool.imap(_export_one, jobs, chunksize=chunksize):
-                bar.update(1)
-                yield result
-    finally:
-        bar.close()

@@ -8,17 +8,14 @@ Magenta-era tools and vice versa.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import io
 import json
-import multiprocessing
 import os
-import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 
 import note_seq
 import pretty_midi
@@ -26,6 +23,7 @@ from note_seq import NoteSequence
 
 from gensuite.errors import InputFileError, InvalidMidiError
 from gensuite.fileio import atomic_path, write_text_atomic
+from gensuite.parallel import map_in_processes
 from gensuite.tfutil import import_tensorflow
 
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -233,8 +231,9 @@ def ingest_midi_dir(
     jobs = [(p, midi_dir, collection, max_notes) for p in paths]
 
     skipped, n_read, n_notes = [], 0, 0
-    with _map_files(jobs, num_workers, progress) as results:
-        tf = import_tensorflow()  # after the pool has forked: see _map_files
+    with map_in_processes(_convert_one, jobs, num_workers=num_workers, progress=progress,
+                          desc="ingest") as results:
+        tf = import_tensorflow()  # after the pool has forked: see map_in_processes
 
         with atomic_path(out_path) as tmp, tf.io.TFRecordWriter(tmp) as writer:
             for relpath, record, notes, reason in results:
@@ -258,39 +257,6 @@ def ingest_midi_dir(
                     midi_dir, f"none of its {len(paths)} MIDI files could be read "
                               f"(e.g. {first['file']}: {first['reason']})")
     return report
-
-
-@contextlib.contextmanager
-def _map_files(
-    jobs: Sequence[tuple[str, str, str, int]],
-    num_workers: int | None,
-    progress: bool,
-) -> Iterator[Iterator[tuple[str, bytes | None, int, str]]]:
-    """Yield an iterator of :func:`_convert_one` results, in parallel when it pays."""
-    from tqdm.auto import tqdm
-
-    num_workers = num_workers or os.cpu_count() or 1
-    with tqdm(total=len(jobs), unit="file", disable=not progress, desc="ingest") as bar:
-        if num_workers == 1 or len(jobs) < 4 * num_workers:
-            yield _advance(map(_convert_one, jobs), bar)
-            return
-        # Forking is cheapest (workers inherit note_seq), but forking a process
-        # that holds TensorFlow's threads can deadlock; then a fork server
-        # that imports only this module is used instead.
-        if "tensorflow" in sys.modules:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["gensuite.midi_io"])
-        else:
-            ctx = multiprocessing.get_context("fork")
-        chunksize = max(1, min(16, len(jobs) // (8 * num_workers)))
-        with ctx.Pool(num_workers) as pool:
-            yield _advance(pool.imap(_convert_one, jobs, chunksize=chunksize), bar)
-
-
-def _advance(results: Iterable, bar) -> Iterator:
-    for result in results:
-        bar.update(1)
-        yield result
 
 
 def read_tfrecord(path: str | os.PathLike) -> Iterator[NoteSequence]:

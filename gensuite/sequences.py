@@ -330,6 +330,31 @@ def augment_transpose(
     return transposed, semitones
 
 
+def fit_length(events, *, min_bars: int, max_steps_discard: int | None,
+               max_steps_truncate: int | None, pad_end: bool, stats: Counter,
+               kind: str) -> bool:
+    """Magenta's length rules for an extracted Melody or DrumTrack.
+
+    Too short (< ``min_bars``) or too long (> ``max_steps_discard``): counted
+    in ``stats`` as ``{kind}_discarded_too_short`` / ``_too_long`` and
+    rejected (False). Longer than ``max_steps_truncate``: cut in place (to a
+    bar line when ``pad_end``) and counted as ``{kind}_truncated``.
+    """
+    if len(events) < events.steps_per_bar * min_bars:
+        stats[f"{kind}_discarded_too_short"] += 1
+        return False
+    if max_steps_discard is not None and len(events) > max_steps_discard:
+        stats[f"{kind}_discarded_too_long"] += 1
+        return False
+    if max_steps_truncate is not None and len(events) > max_steps_truncate:
+        length = max_steps_truncate
+        if pad_end:
+            length -= max_steps_truncate % events.steps_per_bar
+        events.set_length(length)
+        stats[f"{kind}_truncated"] += 1
+    return True
+
+
 def _bar_search_start(end_step: int, search_start_step: int, steps_per_bar: int) -> int:
     # Next search starts on the first bar line (relative to the original
     # search start) at or after the end of the previous event list.
@@ -395,18 +420,10 @@ def extract_melodies(
             start = _bar_search_start(melody.end_step, search_start_step, steps_per_bar)
             if not melody:
                 break
-            if len(melody) < melody.steps_per_bar * min_bars:
-                stats["melodies_discarded_too_short"] += 1
+            if not fit_length(melody, min_bars=min_bars, max_steps_discard=max_steps_discard,
+                              max_steps_truncate=max_steps_truncate, pad_end=pad_end,
+                              stats=stats, kind="melodies"):
                 continue
-            if max_steps_discard is not None and len(melody) > max_steps_discard:
-                stats["melodies_discarded_too_long"] += 1
-                continue
-            if max_steps_truncate is not None and len(melody) > max_steps_truncate:
-                length = max_steps_truncate
-                if pad_end:
-                    length -= max_steps_truncate % melody.steps_per_bar
-                melody.set_length(length)
-                stats["melodies_truncated"] += 1
             if np.count_nonzero(melody.get_note_histogram()) < min_unique_pitches:
                 stats["melodies_discarded_too_few_pitches"] += 1
                 continue
@@ -451,18 +468,10 @@ def extract_drum_tracks(
         start = _bar_search_start(track.end_step, search_start_step, steps_per_bar)
         if not track:
             break
-        if len(track) < track.steps_per_bar * min_bars:
-            stats["drum_tracks_discarded_too_short"] += 1
+        if not fit_length(track, min_bars=min_bars, max_steps_discard=max_steps_discard,
+                          max_steps_truncate=max_steps_truncate, pad_end=pad_end,
+                          stats=stats, kind="drum_tracks"):
             continue
-        if max_steps_discard is not None and len(track) > max_steps_discard:
-            stats["drum_tracks_discarded_too_long"] += 1
-            continue
-        if max_steps_truncate is not None and len(track) > max_steps_truncate:
-            length = max_steps_truncate
-            if pad_end:
-                length -= max_steps_truncate % track.steps_per_bar
-            track.set_length(length)
-            stats["drum_tracks_truncated"] += 1
         stats["drum_tracks"] += 1
         tracks.append(track)
     return tracks, stats

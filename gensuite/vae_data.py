@@ -30,12 +30,9 @@ Choices a newcomer must know:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import multiprocessing
 import os
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -47,6 +44,7 @@ from gensuite.converters import (DrumsConverter, MelodyConverter, N_SPECIAL_CLAS
 from gensuite.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.fileio import atomic_path, write_text_atomic
 from gensuite.midi_io import find_midi_files, read_midi, read_tfrecord
+from gensuite.parallel import map_in_processes
 
 EXAMPLES_FILE = "examples.npz"
 DATA_FILE = "data.json"
@@ -228,35 +226,6 @@ def _convert_job(job) -> FileExamples:
                             output_depths=output_depths)
 
 
-@contextlib.contextmanager
-def _map_jobs(jobs: list, num_workers: int | None, progress: bool) -> Iterator[Iterator]:
-    """Yield an iterator of :func:`_convert_job` results, in order, in parallel when it pays.
-
-    Same policy as :mod:`gensuite.midi_io`: fork when TensorFlow is not loaded
-    (cheapest), else a fork server that imports only this module.
-    """
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    num_workers = num_workers or os.cpu_count() or 1
-    with tqdm(total=len(jobs), unit="file", disable=not progress, desc="convert") as bar:
-        def advance(results):
-            for result in results:
-                bar.update(1)
-                yield result
-
-        if num_workers == 1 or len(jobs) < MIN_FILES_PER_WORKER * num_workers:
-            yield advance(map(_convert_job, jobs))
-            return
-        if "tensorflow" in sys.modules:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["gensuite.vae_data"])
-        else:
-            ctx = multiprocessing.get_context("fork")
-        chunksize = max(1, min(16, len(jobs) // (8 * num_workers)))
-        with ctx.Pool(num_workers) as pool:
-            yield advance(pool.imap(_convert_job, jobs, chunksize=chunksize))
-
-
 def convert_midi_dir(midi_dir: str | os.PathLike, converter, *, n_steps: int,
                      output_depths: Sequence[int], num_workers: int | None = None,
                      progress: bool = False) -> list[FileExamples]:
@@ -275,7 +244,8 @@ def convert_midi_dir(midi_dir: str | os.PathLike, converter, *, n_steps: int,
         raise InputFileError(midi_dir, "holds no .mid or .midi files")
     jobs = [(os.path.relpath(p, midi_dir), p, None, converter, n_steps, tuple(output_depths))
             for p in paths]
-    with _map_jobs(jobs, num_workers, progress) as results:
+    with map_in_processes(_convert_job, jobs, num_workers=num_workers, progress=progress,
+                          desc="convert", min_jobs_per_worker=MIN_FILES_PER_WORKER) as results:
         return list(results)
 
 

@@ -20,17 +20,16 @@ steps (DESIGN.md section 6); ``tiny-*`` presets are for tests and smoke runs.
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Any
 
 from gensuite import event_encodings
+from gensuite.configs.base import JsonConfig
 from gensuite.errors import ParameterError
 
 ENCODINGS = event_encodings.PRESET_NAMES  # ("basic_rnn", "lookback_rnn", "attention_rnn")
 
 
 @dataclasses.dataclass(frozen=True)
-class MelodyRNNConfig:
+class MelodyRNNConfig(JsonConfig):
     """Everything needed to build, train and run one MelodyRNN.
 
     Attributes
@@ -114,26 +113,6 @@ class MelodyRNNConfig:
         """Number of output classes (logits per step)."""
         return self.make_encoding().num_classes
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (tuples become lists)."""
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "MelodyRNNConfig":
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - fields)
-        if unknown:
-            raise ParameterError(f"config: unknown keys {unknown}")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> "MelodyRNNConfig":
-        return cls.from_dict(json.loads(text))
 
 
 def validate_config(config: MelodyRNNConfig) -> None:

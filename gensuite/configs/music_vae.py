@@ -22,10 +22,9 @@ trio_16bar    692    (90, 90, 512)    256      16
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from typing import Any
 
+from gensuite.configs.base import JsonConfig
 from gensuite.errors import ParameterError
 
 STEPS_PER_BAR = 16
@@ -50,7 +49,7 @@ CONVERTER_SPECS: dict[str, ConverterSpec] = {
 
 
 @dataclasses.dataclass(frozen=True)
-class MusicVAEConfig:
+class MusicVAEConfig(JsonConfig):
     """Everything needed to build and train one MusicVAE.
 
     Attributes
@@ -142,26 +141,6 @@ class MusicVAEConfig:
         """Steps decoded from one conductor embedding (all steps if flat)."""
         return self.n_steps // self.n_bars
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (tuples become lists)."""
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "MusicVAEConfig":
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - fields)
-        if unknown:
-            raise ParameterError(f"config: unknown keys {unknown}")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> "MusicVAEConfig":
-        return cls.from_dict(json.loads(text))
 
 
 def validate_config(config: MusicVAEConfig) -> None:

@@ -1,6 +1,5 @@
 """MelodyRNN event encodings, checked against note-seq's encoder-decoders."""
 
-import copy
 
 import note_seq
 import numpy as np

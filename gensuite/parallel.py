@@ -1,0 +1,62 @@
+"""Map a function over jobs in worker processes, in order, with a progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+
+
+@contextlib.contextmanager
+def map_in_processes(
+    fn: Callable,
+    jobs: Sequence,
+    *,
+    num_workers: int | None = None,
+    progress: bool = False,
+    desc: str | None = None,
+    unit: str = "file",
+    min_jobs_per_worker: int = 4,
+    max_chunksize: int = 16,
+) -> Iterator[Iterator]:
+    """Yield an iterator over ``fn(job)`` for every job, in the jobs' order.
+
+    The work runs in this process when a pool would not pay (one worker, or
+    fewer than ``min_jobs_per_worker`` jobs per worker). Otherwise a pool of
+    ``num_workers`` (default: every core) processes is forked when TensorFlow
+    is not loaded (cheapest: workers inherit every import), or else started
+    from a fork server that preloads only ``fn``'s module, because forking a
+    process that holds TensorFlow's threads can deadlock. The pool lives for
+    the ``with`` block, so the caller may import TensorFlow inside it.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (it is pickled by name).
+    jobs : sequence
+        One argument for ``fn`` each.
+    progress : bool
+        Show a tqdm bar on stderr named ``desc``, counting ``unit``.
+    """
+    from tqdm.auto import tqdm
+
+    num_workers = num_workers or os.cpu_count() or 1
+    with tqdm(total=len(jobs), unit=unit, desc=desc, disable=not progress) as bar:
+        def advance(results):
+            for result in results:
+                bar.update(1)
+                yield result
+
+        if num_workers == 1 or len(jobs) < min_jobs_per_worker * num_workers:
+            yield advance(map(fn, jobs))
+            return
+        if "tensorflow" in sys.modules:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload([fn.__module__])
+        else:
+            ctx = multiprocessing.get_context("fork")
+        chunksize = max(1, min(max_chunksize, len(jobs) // (8 * num_workers)))
+        with ctx.Pool(num_workers) as pool:
+            yield advance(pool.imap(fn, jobs, chunksize=chunksize))
