@@ -566,7 +566,10 @@ def check_cached_data(cached: TrainingData, *, source: dict | None, converter_na
 
     ``source`` None means "whatever the run used" (resuming without naming it).
     """
-    s = cached.summary
+    # Options are compared parsed, so a run saved before an option existed
+    # still matches that option's default.
+    s = dict(cached.summary, converter_options=ConverterOptions.from_dict(
+        cached.summary.get("converter_options")).to_dict())
     wanted = {"converter": converter_name, "converter_options": options.to_dict(),
               "eval_fraction": eval_fraction, "seed": seed}
     if source is not None:
