@@ -1,4 +1,4 @@
-"""Choosing the window of a real song to interpolate from, and assembling the result.
+"""Interpolating between two real songs: choose a window of each, slerp, write the steps.
 
 Real songs are longer than a model's 2 or 16 bars and often polyphonic. The
 converter (in evaluation mode) extracts monophonic melodies per track
@@ -12,15 +12,17 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
+import os
 from collections import Counter
 
 import numpy as np
 from note_seq import NoteSequence
 from note_seq.sequences_lib import concatenate_sequences
 
-from gensuite.converters import N_SPECIAL_CLASSES, MelodyConverter
+from gensuite.converters import N_SPECIAL_CLASSES, OUTPUT_QPM, MelodyConverter
 from gensuite.errors import NoExamplesError, ParameterError
-from gensuite.plots import compute_bar_times
+from gensuite.midi_io import write_midi
+from gensuite.plots import compute_bar_times, plot_pianoroll
 from gensuite.sequences import (UnusableSequenceError, check_steps_per_bar, extract_melodies,
                                 quantize_sequence, replace_time_signatures,
                                 split_on_time_changes)
@@ -237,3 +239,80 @@ def concatenate_steps(sequences: list[NoteSequence], *, step_seconds: float) -> 
     if not sequences:
         raise ParameterError("sequences: need at least one, got none")
     return concatenate_sequences(list(sequences), [step_seconds] * len(sequences))
+
+
+@dataclasses.dataclass
+class Interpolation:
+    """The result of :func:`interpolate_windows`.
+
+    Attributes
+    ----------
+    steps : list of NoteSequence
+        ``num_steps`` decoded melodies, A's end first, B's end last.
+    inputs : tuple of NoteSequence
+        The two windows as the model sees them (converter round trip).
+    endpoint_accuracy : tuple of float
+        Per-step class accuracy of the first and last steps against A and B.
+    step_seconds : float
+        Duration of one step at the converter's output tempo.
+    """
+
+    steps: list[NoteSequence]
+    inputs: tuple[NoteSequence, NoteSequence]
+    endpoint_accuracy: tuple[float, float]
+    step_seconds: float
+
+
+def interpolate_windows(model, converter, a: Window, b: Window, *, num_steps: int,
+                        temperature: float, seed: int | None = None) -> Interpolation:
+    """Encode two windows (posterior means), slerp, and decode ``num_steps`` melodies.
+
+    Parameters
+    ----------
+    model : gensuite.models.music_vae.MusicVAE
+    converter : the model's converter (with the checkpoint's options applied)
+    a, b : Window
+        From :func:`find_windows` / :func:`choose_window`.
+    num_steps : int
+        Steps including both ends, >= 2.
+    """
+    config = model.config
+    z = model.interpolate_z(a.inputs, b.inputs, num_steps=num_steps)
+    one_hots = model.decode_to_tensors(z, temperature=temperature, seed=seed)
+    decoded = tensors_to_classes(one_hots, config.output_depths)
+    inputs = converter.from_tensors(
+        classes_to_one_hot(np.stack([a.classes, b.classes]), config.output_depths, dtype=bool))
+    return Interpolation(
+        steps=list(converter.from_tensors(one_hots)),
+        inputs=(inputs[0], inputs[1]),
+        endpoint_accuracy=(step_accuracy(decoded[0], a.classes),
+                           step_accuracy(decoded[-1], b.classes)),
+        step_seconds=config.n_steps * 60.0 / OUTPUT_QPM / converter.steps_per_quarter)
+
+
+def write_interpolation(result: Interpolation, out_dir: str, *, labels: tuple[str, str],
+                        title: str) -> list[str]:
+    """Write each step, the joined A -> B MIDI, both inputs and a piano-roll PNG.
+
+    Files: ``interpolate_000.mid`` ..., ``interpolate_all.mid``,
+    ``input_a.mid``, ``input_b.mid``, ``interpolate.png`` (panels: input A,
+    every step, input B; ``labels`` name the inputs). Returns the names.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    names = []
+    for i, sequence in enumerate(result.steps):
+        names.append(f"interpolate_{i:03d}.mid")
+        write_midi(sequence, os.path.join(out_dir, names[-1]))
+    joined = concatenate_steps(result.steps, step_seconds=result.step_seconds)
+    for name, sequence in (("interpolate_all.mid", joined), ("input_a.mid", result.inputs[0]),
+                           ("input_b.mid", result.inputs[1])):
+        write_midi(sequence, os.path.join(out_dir, name))
+        names.append(name)
+    n = len(result.steps)
+    titles = ([f"input A: {labels[0]}"]
+              + [f"step {i}" + (" (A)" if i == 0 else " (B)" if i == n - 1 else "")
+                 for i in range(n)]
+              + [f"input B: {labels[1]}"])
+    plot_pianoroll([result.inputs[0], *result.steps, result.inputs[1]], titles=titles,
+                   path=os.path.join(out_dir, "interpolate.png"), title=title)
+    return names + ["interpolate.png"]

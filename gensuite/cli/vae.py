@@ -446,13 +446,9 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_interpolate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae interpolate``."""
-    import numpy as np
-
     from gensuite import interpolation
-    from gensuite.converters import OUTPUT_QPM
-    from gensuite.midi_io import read_midi, write_midi
-    from gensuite.plots import plot_pianoroll
-    from gensuite.vae_data import build_converter, classes_to_one_hot, tensors_to_classes
+    from gensuite.midi_io import read_midi
+    from gensuite.vae_data import build_converter
 
     if args.num_outputs < 2:
         raise ParameterError(
@@ -474,35 +470,19 @@ def run_interpolate(args: argparse.Namespace) -> int:
         chosen.append(window)
     a, b = chosen
     model, _ = load_model(info, config, options)
-    z = model.interpolate_z(a.inputs, b.inputs, num_steps=args.num_outputs)
-    one_hots = model.decode_to_tensors(z, temperature=args.temperature, seed=args.seed)
-    decoded = tensors_to_classes(one_hots, config.output_depths)
-    accuracy = (interpolation.step_accuracy(decoded[0], a.classes),
-                interpolation.step_accuracy(decoded[-1], b.classes))
-    steps = converter.from_tensors(one_hots)
-    inputs = converter.from_tensors(
-        classes_to_one_hot(np.stack([a.classes, b.classes]), config.output_depths, dtype=bool))
-
-    os.makedirs(args.out, exist_ok=True)
-    for i, sequence in enumerate(steps):
-        write_midi(sequence, os.path.join(args.out, f"interpolate_{i:03d}.mid"))
-    step_seconds = config.n_steps * 60.0 / OUTPUT_QPM / converter.steps_per_quarter
-    write_midi(interpolation.concatenate_steps(steps, step_seconds=step_seconds),
-               os.path.join(args.out, "interpolate_all.mid"))
-    write_midi(inputs[0], os.path.join(args.out, "input_a.mid"))
-    write_midi(inputs[1], os.path.join(args.out, "input_b.mid"))
-    n = len(steps)
-    titles = ([f"input A: {os.path.basename(args.song_a)} {a.bars}"]
-              + [f"step {i}" + (" (A)" if i == 0 else " (B)" if i == n - 1 else "")
-                 for i in range(n)]
-              + [f"input B: {os.path.basename(args.song_b)} {b.bars}"])
-    plot_pianoroll([inputs[0], *steps, inputs[1]], titles=titles,
-                   path=os.path.join(args.out, "interpolate.png"),
-                   title=f"{config.name}: {n} steps, temperature {args.temperature:g}")
+    result = interpolation.interpolate_windows(model, converter, a, b,
+                                               num_steps=args.num_outputs,
+                                               temperature=args.temperature, seed=args.seed)
+    names = interpolation.write_interpolation(
+        result, args.out,
+        labels=(f"{os.path.basename(args.song_a)} {a.bars}",
+                f"{os.path.basename(args.song_b)} {b.bars}"),
+        title=f"{config.name}: {args.num_outputs} steps, temperature {args.temperature:g}")
+    accuracy = result.endpoint_accuracy
     print(f"endpoint reconstruction accuracy: A {accuracy[0]:.3f}, B {accuracy[1]:.3f} "
           f"(temperature {args.temperature:g})")
-    print(f"wrote interpolate_000.mid .. interpolate_{n - 1:03d}.mid, interpolate_all.mid, "
-          f"input_a.mid, input_b.mid, interpolate.png to {args.out}")
+    print(f"wrote {names[0]} .. {names[args.num_outputs - 1]}, "
+          f"{', '.join(names[args.num_outputs:])} to {args.out}")
     return 0
 
 
