@@ -25,6 +25,7 @@ class CheckpointInfo:
     path: str
     kind: str
     figures: dict
+    meta: dict  # the whole meta.json, model-specific keys included
 
 
 def shipped_dir() -> str:
@@ -53,7 +54,7 @@ def read_checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
         raise InputFileError(meta_path, f"unreadable checkpoint metadata ({exc})") from exc
     return CheckpointInfo(
         name=os.path.basename(os.path.normpath(path)), path=path,
-        kind=meta.get("kind", "unknown"), figures=meta.get("figures", {}))
+        kind=meta.get("kind", "unknown"), figures=meta.get("figures", {}), meta=meta)
 
 
 def list_shipped() -> list[CheckpointInfo]:
