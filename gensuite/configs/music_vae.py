@@ -252,17 +252,20 @@ CPU_TRIO_16BAR = dataclasses.replace(
     encoder_sizes=(256,), hierarchical_encoder=True,
     decoder_sizes=(256, 256), conductor_sizes=(256, 256), z_size=256, batch_size=32)
 
-# Tiny model for tests and smoke runs.
+# Tiny models for tests and smoke runs.
 TINY_MEL_2BAR = dataclasses.replace(
     CPU_MEL_2BAR, name="tiny-mel_2bar",
     encoder_sizes=(16,), decoder_sizes=(16,), z_size=8, batch_size=4)
+TINY_MEL_16BAR = dataclasses.replace(
+    CPU_MEL_16BAR, name="tiny-mel_16bar", encoder_sizes=(16,), decoder_sizes=(16,),
+    conductor_sizes=(16,), z_size=8, batch_size=4)
 
 PRESETS: dict[str, MusicVAEConfig] = {
     c.name: c for c in (
         CAT_MEL_2BAR_SMALL, CAT_MEL_2BAR_BIG, CAT_DRUMS_2BAR_SMALL,
         HIERDEC_MEL_16BAR, HIERDEC_TRIO_16BAR,
         CPU_MEL_2BAR, CPU_DRUMS_2BAR, CPU_MEL_16BAR, CPU_FLAT_MEL_16BAR, CPU_TRIO_16BAR,
-        TINY_MEL_2BAR)
+        TINY_MEL_2BAR, TINY_MEL_16BAR)
 }
 
 

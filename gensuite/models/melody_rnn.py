@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from gensuite import event_encodings as ee
-from gensuite.configs.melody_rnn import MelodyRNNConfig
+from gensuite.configs.melody_rnn import MelodyRNNConfig, get_config
 from gensuite.errors import InputFileError, ParameterError
 from gensuite.fileio import atomic_path, write_text_atomic
 from gensuite.layers.attention import AttentionLSTMCell, LSTMCell
@@ -365,7 +365,8 @@ class MelodyRNN:
 
     Parameters
     ----------
-    config : MelodyRNNConfig
+    config : MelodyRNNConfig or str
+        A config or a preset name.
 
     Examples
     --------
@@ -377,7 +378,8 @@ class MelodyRNN:
 
     kind = KIND
 
-    def __init__(self, config: MelodyRNNConfig):
+    def __init__(self, config: MelodyRNNConfig | str):
+        config = get_config(config) if isinstance(config, str) else config
         self.config = config
         self.encoding = config.make_encoding()
         self.step_encoder = make_step_encoder(self.encoding)

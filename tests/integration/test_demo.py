@@ -22,3 +22,34 @@ def test_demo_writes_midi_summaries_piano_rolls_and_index(tmp_path, capsys):
         assert f"{stem}.png" in index
     chorale = next(s for s in sequences if s.filename.startswith("bach"))
     assert len({n.instrument for n in chorale.notes}) == 4  # SATB parts kept apart
+
+
+def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatch, capsys):
+    """Tiny untrained models stand in for the shipped ones: each stage writes its files."""
+    from gensuite import registry
+    from gensuite.models.melody_rnn import MelodyRNN
+    from gensuite.models.music_vae import MusicVAE
+
+    shipped = tmp_path / "shipped"
+    MusicVAE("tiny-mel_2bar").save(shipped / "mel_2bar")
+    MusicVAE("tiny-mel_16bar").save(shipped / "mel_16bar")
+    # As trained on folk songs: any meter on 16-step bars, any program.
+    meta_path = shipped / "mel_16bar" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["converter_options"] = {"any_meter": True, "any_program": True}
+    meta_path.write_text(json.dumps(meta))
+    MelodyRNN("tiny-attention_rnn").save(shipped / "attention_rnn")
+    monkeypatch.setattr(registry, "shipped_dir", lambda: str(shipped))
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    assert "skipped" not in capsys.readouterr().out
+    expected = ["sample_000.mid", "samples.png", "continue_000.mid", "continue.png",
+                "interpolation/interpolate_000.mid", "interpolation/interpolate_004.mid",
+                "interpolation/interpolate_all.mid", "interpolation/interpolate.png"]
+    for name in expected:
+        assert (out / name).stat().st_size > 0, name
+    continued = midi_io.read_midi(out / "continue_000.mid")
+    assert [n.pitch for n in continued.notes][:3] == [60, 60, 67]  # begins with the primer
+    index = (out / "index.html").read_text()
+    assert all(png in index for png in ("samples.png", "continue.png", "interpolate.png"))
