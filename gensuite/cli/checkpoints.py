@@ -27,5 +27,6 @@ def run(args) -> None:
         print("no shipped checkpoints yet")
         return
     for c in infos:
-        figures = ", ".join(f"{k} {v}" for k, v in c.figures.items())
+        figures = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in c.figures.items())
         print(f"{c.name:<20} {c.kind:<12} {figures}")
