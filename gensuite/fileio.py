@@ -15,13 +15,16 @@ from gensuite.errors import InputFileError
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[str]:
     """Yield a temporary path that replaces ``path`` when the block succeeds.
 
     Parameters
     ----------
     path : str or os.PathLike
         Final destination. Its parent folder is created if needed.
+    suffix : str
+        Ending of the temporary name, for writers that insist on one
+        (Keras weights must end in ``.weights.h5``).
 
     Yields
     ------
@@ -34,17 +37,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     try:
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
     except OSError as exc:
         raise InputFileError(path, f"cannot write here ({exc.strerror})") from exc
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); output gets the usual mode.
+        os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 
 import keras
@@ -31,7 +30,7 @@ import tensorflow as tf
 
 from gensuite.configs.music_vae import STEPS_PER_BAR, MusicVAEConfig, get_config
 from gensuite.errors import InputFileError, NoExamplesError, ParameterError
-from gensuite.fileio import write_text_atomic
+from gensuite.fileio import atomic_path, write_text_atomic
 from gensuite.layers.lstm import (BidirectionalLstmEncoder, Conductor, HierarchicalLstmEncoder,
                                   WeightInit)
 from gensuite.layers.sampling import (CategoricalLstmDecoder, bernoulli_mask, gumbel_noise,
@@ -358,14 +357,8 @@ class MusicVAE:
         """
         path = os.fspath(path)
         os.makedirs(path, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path, prefix=".tmp-", suffix=".weights.h5")
-        os.close(fd)
-        try:
+        with atomic_path(os.path.join(path, WEIGHTS_FILE), suffix=".weights.h5") as tmp:
             self.network.save_weights(tmp, overwrite=True)
-            os.replace(tmp, os.path.join(path, WEIGHTS_FILE))
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
         write_text_atomic(os.path.join(path, CONFIG_FILE), self.config.to_json())
         meta = {"kind": KIND, "config": self.config.to_dict(), "figures": figures or {}}
         write_text_atomic(os.path.join(path, META_FILE), json.dumps(meta, indent=2))

@@ -181,3 +181,15 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_atomic_path_gives_output_the_usual_permissions(tmp_path):
+    old_mask = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "out.bin", suffix=".weights.h5") as tmp:
+            assert tmp.endswith(".weights.h5")
+            with open(tmp, "wb") as f:
+                f.write(b"x")
+    finally:
+        os.umask(old_mask)
+    assert os.stat(tmp_path / "out.bin").st_mode & 0o777 == 0o644
