@@ -36,3 +36,12 @@ class JsonConfig:
     @classmethod
     def from_json(cls, text: str):
         return cls.from_dict(json.loads(text))
+
+
+def lookup_preset(presets: dict, name: str):
+    """``presets[name]``, or a ParameterError listing the valid names."""
+    try:
+        return presets[name]
+    except KeyError:
+        raise ParameterError(
+            f"--config: must be one of {', '.join(presets)}, got {name!r}") from None

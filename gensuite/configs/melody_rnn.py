@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 
 from gensuite import event_encodings
-from gensuite.configs.base import JsonConfig
+from gensuite.configs.base import JsonConfig, lookup_preset
 from gensuite.errors import ParameterError
 
 ENCODINGS = event_encodings.PRESET_NAMES  # ("basic_rnn", "lookback_rnn", "attention_rnn")
@@ -185,8 +185,4 @@ def get_config(name: str) -> MelodyRNNConfig:
     ParameterError
         If no preset has that name (the message lists them).
     """
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ParameterError(
-            f"--config: must be one of {', '.join(PRESETS)}, got {name!r}") from None
+    return lookup_preset(PRESETS, name)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from gensuite.configs.base import JsonConfig
+from gensuite.configs.base import JsonConfig, lookup_preset
 from gensuite.errors import ParameterError
 
 STEPS_PER_BAR = 16
@@ -277,8 +277,4 @@ def get_config(name: str) -> MusicVAEConfig:
     ParameterError
         If no preset has that name (the message lists them).
     """
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ParameterError(
-            f"--config: must be one of {', '.join(PRESETS)}, got {name!r}") from None
+    return lookup_preset(PRESETS, name)
