@@ -19,7 +19,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 
-from gensuite.cli._args import positive_float, positive_int
+from gensuite.cli._args import fraction, positive_float, positive_int, seed
 from gensuite.errors import InputFileError, NoExamplesError, ParameterError
 
 # Magenta's melody_rnn_generate defaults.
@@ -83,9 +83,9 @@ def _add_train(group) -> None:
     parser.add_argument("--max-minutes", type=positive_float, metavar="M",
                         help="also stop once the run has trained M minutes in total "
                              "(for equal-time comparisons)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S",
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seeds the initial weights and the batches (default 0)")
-    parser.add_argument("--eval-ratio", type=_eval_ratio, default=DEFAULT_EVAL_RATIO,
+    parser.add_argument("--eval-ratio", type=fraction, default=DEFAULT_EVAL_RATIO,
                         metavar="R", help="fraction of files held out for evaluation "
                                           f"(default {DEFAULT_EVAL_RATIO})")
     parser.add_argument("--eval-every", type=positive_int, default=500, metavar="N",
@@ -143,7 +143,7 @@ def _add_generate(group) -> None:
                         help="beam search: steps generated between prunings (default 1)")
     parser.add_argument("--num-outputs", type=positive_int, default=1, metavar="K",
                         help="number of melodies (files) to write (default 1)")
-    parser.add_argument("--seed", type=_seed, metavar="S",
+    parser.add_argument("--seed", type=seed, metavar="S",
                         help="same seed, same melodies (default: random)")
     parser.add_argument("--qpm", type=positive_float, metavar="QPM",
                         help=f"tempo of the output (default: the primer MIDI's, else "
@@ -165,7 +165,7 @@ def _add_evaluate(group) -> None:
                         help="which files to score: all (default), or the held-out (eval) "
                              "or training part of the split `rnn train` makes of the same "
                              "folder with the same --eval-ratio")
-    parser.add_argument("--eval-ratio", type=_eval_ratio, default=DEFAULT_EVAL_RATIO,
+    parser.add_argument("--eval-ratio", type=fraction, default=DEFAULT_EVAL_RATIO,
                         metavar="R", help=f"with --split (default {DEFAULT_EVAL_RATIO})")
     parser.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                         help="melodies per batch (default 64)")
@@ -178,26 +178,6 @@ def _add_evaluate(group) -> None:
 
 
 SUBCOMMANDS = (_add_train, _add_generate, _add_evaluate)
-
-
-def _eval_ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value:g}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {value}")
-    return value
 
 
 # ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-from gensuite.cli._args import positive_float, positive_int
+from gensuite.cli._args import fraction, positive_float, positive_int, seed
 from gensuite.errors import InputFileError, NoExamplesError, ParameterError
 
 KIND = "music_vae"
@@ -75,10 +75,10 @@ def _add_train(group) -> None:
     parser.add_argument("--num-steps", type=positive_int, default=DEFAULT_NUM_STEPS,
                         metavar="N", help=f"total training steps of the run "
                                           f"(default {DEFAULT_NUM_STEPS})")
-    parser.add_argument("--eval-fraction", type=float, default=DEFAULT_EVAL_FRACTION,
+    parser.add_argument("--eval-fraction", type=fraction, default=DEFAULT_EVAL_FRACTION,
                         metavar="F", help="fraction of files held out for evaluation "
                                           f"(default {DEFAULT_EVAL_FRACTION}; 0: none)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S",
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seeds the split, weights, shuffling and sampling (default 0)")
     parser.add_argument("--save-every-minutes", type=positive_float, default=5.0,
                         metavar="M", help="checkpoint interval (default 5); also at every "
@@ -109,7 +109,7 @@ def _add_sample(group) -> None:
     _add_checkpoint(parser)
     parser.add_argument("--num-outputs", type=positive_int, required=True, metavar="N")
     _add_temperature(parser)
-    parser.add_argument("--seed", type=int, metavar="S",
+    parser.add_argument("--seed", type=seed, metavar="S",
                         help="random seed (default: a random one, printed)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.set_defaults(func=run_sample)
@@ -133,7 +133,7 @@ def _add_interpolate(group) -> None:
                         help="use A's window starting in its bar K (counted from 1)")
     parser.add_argument("--start-bar-b", type=positive_int, metavar="K",
                         help="use B's window starting in its bar K (counted from 1)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S",
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seed of the decoding samples (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.set_defaults(func=run_interpolate)
@@ -221,8 +221,6 @@ def run_train(args: argparse.Namespace) -> int:
     options = ConverterOptions(any_meter=args.any_meter, any_program=args.any_program,
                                track_names=tuple(args.track_name))
     converter = build_converter(config.converter, options)
-    if not 0 <= args.eval_fraction < 1:
-        raise ParameterError(f"--eval-fraction: must be in [0, 1), got {args.eval_fraction}")
     run_dir = args.run_dir
     if os.path.exists(run_dir) and not os.path.isdir(run_dir):
         raise InputFileError(run_dir, "is not a folder")
@@ -430,12 +428,13 @@ def run_sample(args: argparse.Namespace) -> int:
 
     info, config, options, _ = read_checkpoint(args.checkpoint)
     model, _ = load_model(info, config, options)
-    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
-    sequences = model.sample(args.num_outputs, temperature=args.temperature, seed=seed)
+    chosen_seed = (args.seed if args.seed is not None
+                   else int(np.random.default_rng().integers(2**31)))
+    sequences = model.sample(args.num_outputs, temperature=args.temperature, seed=chosen_seed)
     os.makedirs(args.out, exist_ok=True)
     for i, sequence in enumerate(sequences):
         write_midi(sequence, os.path.join(args.out, f"sample_{i:03d}.mid"))
-    print(f"wrote {len(sequences)} samples to {args.out} (seed {seed}, "
+    print(f"wrote {len(sequences)} samples to {args.out} (seed {chosen_seed}, "
           f"temperature {args.temperature:g})")
     return 0
 
