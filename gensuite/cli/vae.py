@@ -92,8 +92,10 @@ def _add_train(group) -> None:
                         help=f"where to export the trained model (default RUN/{EXPORT_DIR})")
     parser.add_argument("--init-from", metavar="RUN",
                         help="start a new run from another run's latest checkpoint "
-                             "(weights, optimizer, step) of the same config, e.g. to "
-                             "fine-tune on one artist; --num-steps counts from that step")
+                             "(weights, optimizer, step) or from a saved model of the same "
+                             "config (a shipped name such as mel_2bar, or an export "
+                             "folder: weights and step), e.g. to fine-tune on one artist; "
+                             "--num-steps counts from that step")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
     _add_data_options(parser)
@@ -252,10 +254,9 @@ def run_train(args: argparse.Namespace) -> int:
               f"{time.monotonic() - started:.1f} s")
     for line in format_data_summary(data.summary, converter):
         print(line)
-    if args.init_from and start_from_run(run_dir, args.init_from, config):
-        print(f"starting from the checkpoints of {args.init_from}")
+    init_model = start_from_run(run_dir, args.init_from, config) if args.init_from else None
     sys.stdout.flush()
-    return _train(args, config, converter, options, data)
+    return _train(args, config, converter, options, data, init_model=init_model)
 
 
 def _with_hint(message: str, options) -> str:
@@ -281,26 +282,38 @@ def _check_run_config(run_dir: str, config, *, flag: str = "--run-dir") -> None:
             f"settings; use a run of the same config")
 
 
-def start_from_run(run_dir: str, source_run: str, config) -> bool:
-    """Seed a new run with another run's checkpoints: weights, optimizer and step.
+def start_from_run(run_dir: str, source: str, config) -> str | None:
+    """Seed a new run from another run's checkpoints or from a saved model.
 
-    Fine-tuning this way continues every schedule (learning rate, beta,
-    scheduled sampling) where the source run left it. A run that already has
-    checkpoints of its own resumes from them instead; returns whether seeded.
+    A run folder (``RUN/checkpoints``): its latest checkpoint (weights,
+    optimizer and step) is copied, so every schedule (learning rate, beta,
+    scheduled sampling) continues where it left off. A saved model (a
+    shipped name or an export folder): returns the folder, whose weights the
+    trainer loads, with the step it was trained to (Adam's moments restart).
+    Returns None when nothing is to be loaded: copied, or ``run_dir`` already
+    has checkpoints of its own, which win.
     """
     import shutil
 
+    from gensuite.registry import resolve_checkpoint
     from gensuite.training.checkpointing import CHECKPOINT_DIR
 
     target = os.path.join(run_dir, CHECKPOINT_DIR)
     if os.path.isdir(target) and os.listdir(target):
-        return False
-    source = os.path.join(source_run, CHECKPOINT_DIR)
-    if not os.path.isdir(source) or not os.listdir(source):
-        raise InputFileError(source_run, f"holds no training checkpoints ({CHECKPOINT_DIR}/)")
-    _check_run_config(source_run, config, flag="--init-from")
-    shutil.copytree(source, target, dirs_exist_ok=True)
-    return True
+        return None
+    checkpoints = os.path.join(source, CHECKPOINT_DIR)
+    if os.path.isdir(checkpoints) and os.listdir(checkpoints):
+        _check_run_config(source, config, flag="--init-from")
+        shutil.copytree(checkpoints, target, dirs_exist_ok=True)
+        print(f"starting from the checkpoints of {source}")
+        return None
+    try:
+        info = resolve_checkpoint(source, kind=KIND)
+    except InputFileError:
+        raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
+                                     "not a saved MusicVAE") from None
+    _check_run_config(info.path, config, flag="--init-from")
+    return info.path
 
 
 def format_data_summary(summary: dict, converter) -> list[str]:
@@ -318,7 +331,7 @@ def format_data_summary(summary: dict, converter) -> list[str]:
     return lines
 
 
-def _train(args, config, converter, options, data) -> int:
+def _train(args, config, converter, options, data, *, init_model: str | None = None) -> int:
     from gensuite.tfutil import import_tensorflow
 
     import_tensorflow()
@@ -331,7 +344,13 @@ def _train(args, config, converter, options, data) -> int:
                          progress=sys.stderr.isatty())
     print(f"model {config.name}: {count_parameters(trainer.network):,} parameters, "
           f"batch {config.batch_size}")
-    if trainer.restored_step:
+    if init_model is not None and not trainer.restored_step:
+        with open(os.path.join(init_model, "meta.json"), encoding="utf-8") as f:
+            step = json.load(f).get("training", {}).get("steps", 0)
+        trainer.network.load_weights(os.path.join(init_model, "model.weights.h5"))
+        trainer.optimizer.iterations.assign(step)
+        print(f"starting from the weights of {init_model} at step {step}")
+    elif trainer.restored_step:
         print(f"resuming from step {trainer.restored_step}")
     held_out = (data.held_out.to_arrays(config.output_depths)
                 if data.held_out is not None else None)

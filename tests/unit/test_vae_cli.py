@@ -134,9 +134,18 @@ def test_init_from_fine_tunes_on_named_tracks(trained, capsys, tmp_path):
     assert meta["converter_options"]["track_names"] == ["LEAD"]
     # 3 files x 3 windows of the lead track only (the bass would add its own).
     assert (meta["figures"]["steps"], meta["figures"]["train_examples"]) == (24, 9)
+    # From a saved model (weights and its step; here the run's export).
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                       folder, "--run-dir", tmp_path / "from_export", "--init-from",
+                       run_dir / "export", "--num-steps", "22", "--eval-fraction", "0")
+    assert code == 0, out
+    assert f"starting from the weights of {run_dir / 'export'} at step 20" in out
+    meta = json.loads((tmp_path / "from_export" / "export" / "meta.json").read_text())
+    assert meta["figures"]["steps"] == 22
     code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
                        folder, "--run-dir", tmp_path / "other", "--init-from", tmp_path)
-    assert_one_line_error(code, err, "holds no training checkpoints")
+    assert_one_line_error(code, err, "holds no training checkpoints (checkpoints/) and is "
+                                     "not a saved MusicVAE")
 
 
 def test_sample_same_seed_same_files(trained, capsys, tmp_path):
