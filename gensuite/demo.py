@@ -41,8 +41,9 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
         midi_dir, os.path.join(out_dir, "notes.tfrecord"),
         report_path=os.path.join(out_dir, "ingest_report.json"), progress=progress)
 
-    sections = []
+    sections, songs = [], []
     for sequence in midi_io.read_tfrecord(os.path.join(out_dir, "notes.tfrecord")):
+        songs.append(os.path.join(midi_dir, sequence.filename))
         stem = os.path.splitext(sequence.filename)[0].replace(os.sep, "__")
         info = summary.summarize_sequence(sequence)
         write_text_atomic(os.path.join(out_dir, f"{stem}.json"), json.dumps(info, indent=2) + "\n")
@@ -52,8 +53,6 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
         print(f"{sequence.filename}: {len(sequence.notes)} notes, "
               f"{sequence.total_time:.1f} s -> {stem}.png")
 
-    songs = [os.path.join(midi_dir, s.filename) for s in
-             midi_io.read_tfrecord(os.path.join(out_dir, "notes.tfrecord"))]
     shipped = {c.name for c in registry.list_shipped()}
     stages = (("mel_2bar", sample_melodies),
               ("mel_16bar", lambda out: interpolate_songs(out, songs)),
