@@ -95,3 +95,78 @@ def resolve_checkpoint(name_or_path: str | os.PathLike, *, kind: str | None = No
     if kind is not None and info.kind != kind:
         raise InputFileError(text, f"holds a {info.kind} model, expected {kind}")
     return info
+
+
+WEIGHTS_FILE = "model.weights.h5"
+CONFIG_FILE = "config.json"
+
+
+def save_model_folder(path: str | os.PathLike, *, kind: str, config, network,
+                      figures: dict | None = None) -> None:
+    """Write a model folder: ``model.weights.h5``, ``config.json``, ``meta.json``.
+
+    Each file is written to a temporary name and renamed; ``meta.json`` (what
+    marks the folder as a checkpoint) comes last. Weights only, no optimizer.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Folder, created if needed.
+    kind : str
+        Model kind recorded in ``meta.json`` (``"music_vae"``, ``"gansynth"``, ...).
+    config : JsonConfig
+        The frozen config dataclass of the model.
+    network : keras.Model
+        Built network whose weights are saved.
+    figures : dict, optional
+        Numbers for the model card and ``gensuite checkpoints``.
+    """
+    from gensuite.fileio import atomic_path, write_text_atomic  # noqa: PLC0415
+
+    path = os.fspath(path)
+    os.makedirs(path, exist_ok=True)
+    # Keras insists on the .weights.h5 suffix, hence the suffix of the temp name.
+    with atomic_path(os.path.join(path, WEIGHTS_FILE), suffix=".weights.h5") as tmp:
+        network.save_weights(tmp, overwrite=True)
+    write_text_atomic(os.path.join(path, CONFIG_FILE), config.to_json())
+    meta = {"kind": kind, "config": config.to_dict(), "figures": dict(figures or {})}
+    write_text_atomic(os.path.join(path, META_FILE), json.dumps(meta, indent=2, sort_keys=True))
+
+
+def read_model_config(name_or_path: str | os.PathLike, *, kind: str, config_type):
+    """Resolve a model folder of ``kind`` and read its config.
+
+    Returns
+    -------
+    (CheckpointInfo, config)
+
+    Raises
+    ------
+    InputFileError
+        Unknown name, another model kind, or an unreadable ``config.json``.
+    """
+    info = resolve_checkpoint(name_or_path, kind=kind)
+    config_path = os.path.join(info.path, CONFIG_FILE)
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            config = config_type.from_json(f.read())
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputFileError(config_path, f"unreadable {kind} config ({exc})") from exc
+    return info, config
+
+
+def load_model_weights(network, info: CheckpointInfo) -> None:
+    """Load ``model.weights.h5`` of a model folder into a built ``network``.
+
+    Raises
+    ------
+    InputFileError
+        Missing, unreadable, or shaped for another network.
+    """
+    weights_path = os.path.join(info.path, WEIGHTS_FILE)
+    if not os.path.isfile(weights_path):
+        raise InputFileError(weights_path, "missing model weights")
+    try:
+        network.load_weights(weights_path)
+    except Exception as exc:  # h5py and keras raise many types for a bad file
+        raise InputFileError(weights_path, f"unreadable or mismatched weights ({exc})") from exc

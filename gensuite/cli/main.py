@@ -17,7 +17,7 @@ from gensuite import __version__
 from gensuite.errors import GensuiteError
 from gensuite.tfutil import import_tensorflow
 
-COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn")
+COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth")
 
 
 class Parser(argparse.ArgumentParser):

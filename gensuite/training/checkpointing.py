@@ -30,15 +30,19 @@ class TrainingCheckpoint:
     run_dir : str
     model : keras.Model
     optimizer : keras.optimizers.Optimizer
-        Must already be built (its slot variables must exist before restoring).
+        Must already be built (its slot variables must exist before restoring);
+        its step counter numbers the checkpoints.
     max_to_keep : int
+    **others
+        More models or optimizers saved alongside (a GAN's discriminator, its
+        optimizer, the generator's moving average), by keyword.
     """
 
     def __init__(self, run_dir: str, *, model: keras.Model,
-                 optimizer: keras.optimizers.Optimizer, max_to_keep: int = 3):
+                 optimizer: keras.optimizers.Optimizer, max_to_keep: int = 3, **others):
         self.directory = os.path.join(run_dir, CHECKPOINT_DIR)
         self.optimizer = optimizer
-        self._checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+        self._checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **others)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint, self.directory, max_to_keep=max_to_keep)
 

@@ -1,0 +1,233 @@
+"""``gensuite gansynth``: train GANSynth, play pitched notes, morph timbres, evaluate.
+
+``train`` owns a run folder (see :mod:`gensuite.training.gan_trainer`);
+running the same command again resumes from the newest checkpoint.
+``--checkpoint`` takes an exported folder or the name of a shipped checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from gensuite.cli._args import int_range, positive_float, positive_int, seed
+
+KIND = "gansynth"
+EXPORT_DIR = "export"
+
+
+def add_parser(subparsers) -> None:
+    """Add the ``gansynth`` group and its sub-commands to the top-level parser."""
+    parser = subparsers.add_parser(
+        "gansynth", help="GANSynth: train, generate notes, interpolate timbres, evaluate",
+        description=__doc__.splitlines()[0])
+    group = parser.add_subparsers(dest="gansynth_command", metavar="SUBCOMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(group)
+
+
+def _add_checkpoint(parser) -> None:
+    parser.add_argument("--checkpoint", required=True, metavar="C",
+                        help="exported model folder or shipped name (gensuite checkpoints)")
+
+
+def _add_train(group) -> None:
+    parser = group.add_parser(
+        "train", help="train on NSynth-format TFRecords (ours or the real NSynth)",
+        description="Train a progressive GANSynth on the notes of DIR (NSynth TFRecords, "
+                    "e.g. from `gensuite data nsynth`). Notes outside the config's pitch range "
+                    "are left out. Run the same command again to resume.")
+    parser.add_argument("--config", required=True, metavar="NAME",
+                        help="preset: gansynth_mel_prog_hires (GPU), cpu-gansynth_mel, "
+                             "tiny-gansynth")
+    parser.add_argument("--data", required=True, metavar="DIR",
+                        help="folder (or file) of NSynth-format TFRecords")
+    parser.add_argument("--run-dir", required=True, metavar="RUN")
+    parser.add_argument("--num-steps", type=positive_int, metavar="N",
+                        help="total steps of the run (default: the config's total_images / batch)")
+    parser.add_argument("--acoustic-only", action="store_true",
+                        help="keep only instrument_source acoustic notes (GANSynth's filter)")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S")
+    parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M")
+    parser.add_argument("--export", metavar="DIR",
+                        help=f"where to write the trained model (default: RUN/{EXPORT_DIR})")
+    parser.set_defaults(func=run_train)
+
+
+def _add_generate(group) -> None:
+    parser = group.add_parser(
+        "generate", help="one 4 s WAV per pitch with one instrument",
+        description="Play each pitch with one instrument latent and write pitch_NNN.wav files.")
+    _add_checkpoint(parser)
+    parser.add_argument("--pitches", type=int_range, default=None, metavar="LOW-HIGH",
+                        help="MIDI pitches, both ends included (default: the model's range)")
+    parser.add_argument("--instrument-seed", type=seed, metavar="S",
+                        help="picks the timbre (default: --seed)")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S")
+    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.set_defaults(func=run_generate)
+
+
+def _add_interpolate(group) -> None:
+    parser = group.add_parser(
+        "interpolate", help="morph one pitch between two instruments",
+        description="Slerp between two instrument latents and play one note per step, "
+                    "both instruments included; writes step_NN.wav and morph.wav (all steps "
+                    "in a row).")
+    _add_checkpoint(parser)
+    parser.add_argument("--pitch", type=int, required=True, metavar="P")
+    parser.add_argument("--num-steps", type=int, default=8, metavar="N",
+                        help="notes from instrument A to B, both included (>= 2)")
+    parser.add_argument("--seed-a", type=seed, default=0, metavar="S")
+    parser.add_argument("--seed-b", type=seed, default=1, metavar="S")
+    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.set_defaults(func=run_interpolate)
+
+
+def _add_evaluate(group) -> None:
+    parser = group.add_parser(
+        "evaluate", help="pitch accuracy (librosa.pyin) and distance to real notes",
+        description="Share of generated notes within 50 cents of the asked pitch; with --data, "
+                    "the same share on real notes (the ceiling) and a spectral distance.")
+    _add_checkpoint(parser)
+    parser.add_argument("--data", metavar="DIR", help="real notes (NSynth TFRecords)")
+    parser.add_argument("--num-notes", type=positive_int, default=98, metavar="N")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run_evaluate)
+
+
+SUBCOMMANDS = (_add_train, _add_generate, _add_interpolate, _add_evaluate)
+
+
+def read_notes(path: str, config, *, acoustic_only: bool = False):
+    """The notes of an NSynth folder within the config's pitch range, skipped shards reported."""
+    from gensuite.nsynth import read_nsynth
+
+    notes = read_nsynth(path, pitch_range=(config.min_pitch, config.max_pitch),
+                        acoustic_only=acoustic_only)
+    for line in getattr(notes, "skipped", []) or []:
+        print(f"skipped {line}", file=sys.stderr)
+    return notes
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite gansynth train``."""
+    from gensuite.configs.gansynth import get_config
+    from gensuite.models.music_vae import count_parameters
+    from gensuite.training.gan_trainer import GANTrainer, waves_to_images
+
+    config = get_config(args.config)
+    notes = read_notes(args.data, config, acoustic_only=args.acoustic_only)
+    started = time.monotonic()
+    images = waves_to_images(notes.audio, config=config)
+    print(f"{len(notes.pitch)} notes, pitches {notes.pitch.min()}-{notes.pitch.max()}, "
+          f"{len(set(notes.instrument.tolist()))} instruments; spectrograms "
+          f"{images.shape[1:]} in {time.monotonic() - started:.1f} s")
+    del notes.audio  # the images are all training needs
+    trainer = GANTrainer(config, args.run_dir, specgrams=images, pitches=notes.pitch,
+                         seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
+                         progress=sys.stderr.isatty())
+    print(f"model {config.name}: generator {count_parameters(trainer.generator):,} / "
+          f"discriminator {count_parameters(trainer.discriminator):,} parameters, "
+          f"batch {config.batch_size}")
+    if trainer.restored_step:
+        print(f"resuming from step {trainer.restored_step}")
+    num_steps = args.num_steps or config.total_steps
+    chunk = 500
+    try:
+        while trainer.step < num_steps:
+            first, t0 = trainer.step, time.monotonic()
+            metrics = trainer.fit(num_steps=min(num_steps, (first // chunk + 1) * chunk))
+            rate = (trainer.step - first) / max(time.monotonic() - t0, 1e-9)
+            print(f"step {trainer.step}/{num_steps}  blocks {int(metrics['n_blocks'])} "
+                  f"alpha {metrics['alpha']:.2f}  d {metrics['d_loss']:.3f}  "
+                  f"g {metrics['g_loss']:.3f}  real pitch acc {metrics['real_pitch_accuracy']:.2f}"
+                  f" | {rate:.2f} steps/s", flush=True)
+    except KeyboardInterrupt:
+        print(f"interrupted at step {trainer.step}: checkpoint saved in "
+              f"{os.path.join(args.run_dir, 'checkpoints')}; run the same command to resume",
+              file=sys.stderr)
+        raise
+    export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
+    figures = {"steps": trainer.step, "images": trainer.step * config.batch_size,
+               "n_training_notes": int(len(notes.pitch))}
+    trainer.export(export_dir, figures=figures)
+    print(f"exported {export_dir}")
+    return 0
+
+
+def _load(args):
+    from gensuite.models.gansynth import GANSynth
+
+    return GANSynth.load(args.checkpoint)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite gansynth generate``."""
+    import numpy as np
+
+    from gensuite.audio_io import write_wav
+
+    model = _load(args)
+    c = model.config
+    low, high = args.pitches or (c.min_pitch, c.max_pitch)
+    pitches = np.arange(low, high + 1)
+    instrument_seed = args.seed if args.instrument_seed is None else args.instrument_seed
+    waves = model.generate(pitches, model.make_latents(1, seed=instrument_seed))
+    for pitch, wave in zip(pitches, waves):
+        write_wav(os.path.join(args.out, f"pitch_{pitch:03d}.wav"), _fit(wave),
+                  sample_rate=model.sample_rate)
+    print(f"wrote {len(pitches)} notes (pitches {low}-{high}, instrument seed "
+          f"{instrument_seed}) to {args.out}")
+    return 0
+
+
+def _fit(wave):
+    # Generated notes may overshoot [-1, 1] slightly; scale down, never clip.
+    import numpy as np
+
+    peak = float(np.max(np.abs(wave)))
+    return wave / peak * 0.99 if peak > 0.99 else wave
+
+
+def run_interpolate(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite gansynth interpolate``."""
+    import numpy as np
+
+    from gensuite.audio_io import peak_normalize, write_wav
+    from gensuite.models.gansynth import slerp_latents
+
+    model = _load(args)
+    z = slerp_latents(model.make_latents(1, seed=args.seed_a)[0],
+                      model.make_latents(1, seed=args.seed_b)[0], num_steps=args.num_steps)
+    waves = model.generate([args.pitch] * args.num_steps, z)
+    for i, wave in enumerate(waves):
+        write_wav(os.path.join(args.out, f"step_{i:02d}.wav"), _fit(wave),
+                  sample_rate=model.sample_rate)
+    write_wav(os.path.join(args.out, "morph.wav"), peak_normalize(np.concatenate(waves)),
+              sample_rate=model.sample_rate)
+    print(f"wrote {args.num_steps} steps at pitch {args.pitch} from instrument seed "
+          f"{args.seed_a} to {args.seed_b} in {args.out}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite gansynth evaluate``."""
+    from gensuite.training.gan_evaluation import evaluate_gansynth
+
+    model = _load(args)
+    real = read_notes(args.data, model.config) if args.data else None
+    figures = evaluate_gansynth(
+        model, real_waves=None if real is None else real.audio,
+        real_pitches=None if real is None else real.pitch, n_notes=args.num_notes,
+        seed=args.seed)
+    if args.json:
+        print(json.dumps(figures, sort_keys=True))
+    else:
+        for name, value in figures.items():
+            print(f"{name}: {value:.4g}" if isinstance(value, float) else f"{name}: {value}")
+    return 0

@@ -1,0 +1,162 @@
+"""GANSynth configurations: one frozen dataclass and its named presets.
+
+``gansynth_mel_prog_hires`` reproduces Magenta's
+``magenta/models/gansynth/configs/mel_prog_hires.py``: 16 kHz notes of 64,000
+samples as a 128 x 1024 x 2 mel spectrogram (log-magnitude, instantaneous
+frequency), pitches 24-84, progressive growth over 7 resolutions from 2 x 16,
+filters ``min(4096 / 2**block, 256)``, WGAN-GP with drift and an auxiliary
+pitch classifier, Adam 8e-4 (0, 0.99), batch 8, 800k images per stable and per
+transition stage, 11M images in all. It is meant for GPUs.
+
+The ``cpu-*`` presets keep every rule and shrink the sizes so that pitched
+notes are learnt here within hours (DESIGN.md section 6): 256 mel bins
+(128 x 256 x 2), pitches 36-84, 64 filters at most, 8 at the finest block,
+batch 16 and 24,000 images per stage. ``tiny-gansynth`` is for tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from gensuite.configs.base import JsonConfig, lookup_preset
+from gensuite.errors import ParameterError
+from gensuite.spectral import SpectralConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class GANSynthConfig(JsonConfig):
+    """Everything needed to build, train and run one GANSynth.
+
+    Attributes
+    ----------
+    name : str
+        Preset name (kept in saved checkpoints).
+    sample_rate, n_samples, n_fft, hop_length, n_mels
+        The spectral representation (:class:`gensuite.spectral.SpectralConfig`);
+        ``n_mels=None`` means linear frequency bins.
+    min_pitch, max_pitch : int
+        MIDI pitch range, both ends included; the pitch one-hot has
+        ``max_pitch - min_pitch + 1`` entries.
+    latent_size : int
+        Size of the instrument latent z.
+    start_shape : tuple of int
+        (time, frequency) size of the first, coarsest block.
+    n_resolutions : int
+        Number of blocks; each doubles both sizes, so the final image is
+        ``start_shape * 2 ** (n_resolutions - 1)`` and must equal the
+        spectrogram's (frames, bins).
+    fmap_base, fmap_decay, fmap_max : float, float, int
+        Filters of block ``b`` are ``min(fmap_base / 2 ** (b * fmap_decay), fmap_max)``.
+    kernel_size : int
+    batch_size : int
+    learning_rate, adam_beta1, adam_beta2 : float
+        Adam for both networks.
+    gradient_penalty_weight, gradient_penalty_target : float
+        WGAN-GP: ``weight * (|grad| / target - 1) ** 2``.
+    real_score_penalty_weight : float
+        Drift penalty on the squared real scores.
+    generator_ac_loss_weight, discriminator_ac_loss_weight : float
+        Weights of the auxiliary pitch-classification losses.
+    stable_stage_images, transition_stage_images : int
+        Images shown per stable stage and per fade-in stage.
+    total_images : int
+        Images shown in all; training stays at the final resolution once grown.
+    ema_decay : float
+        Decay of the exponential moving average of the generator weights
+        used for generation.
+    """
+
+    name: str
+    sample_rate: int = 16000
+    n_samples: int = 64000
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int | None = 1024
+    min_pitch: int = 24
+    max_pitch: int = 84
+    latent_size: int = 256
+    start_shape: tuple[int, int] = (2, 16)
+    n_resolutions: int = 7
+    fmap_base: float = 4096.0
+    fmap_decay: float = 1.0
+    fmap_max: int = 256
+    kernel_size: int = 3
+    batch_size: int = 8
+    learning_rate: float = 8e-4
+    adam_beta1: float = 0.0
+    adam_beta2: float = 0.99
+    gradient_penalty_weight: float = 10.0
+    gradient_penalty_target: float = 1.0
+    real_score_penalty_weight: float = 1e-3
+    generator_ac_loss_weight: float = 10.0
+    discriminator_ac_loss_weight: float = 10.0
+    stable_stage_images: int = 800_000
+    transition_stage_images: int = 800_000
+    total_images: int = 11_000_000
+    ema_decay: float = 0.999
+
+    def __post_init__(self):
+        if self.min_pitch > self.max_pitch or not 0 <= self.min_pitch <= 127 \
+                or not 0 <= self.max_pitch <= 127:
+            raise ParameterError(
+                f"config {self.name}: pitch range must be within 0-127 and non-empty, "
+                f"got {self.min_pitch}-{self.max_pitch}")
+        final = self.image_shape[:2]
+        if final != (self.spectral.n_frames, self.spectral.n_bins):
+            raise ParameterError(
+                f"config {self.name}: start_shape {self.start_shape} doubled "
+                f"{self.n_resolutions - 1} times gives {final}, but the spectrogram is "
+                f"{self.spectral.n_frames} x {self.spectral.n_bins}")
+
+    @property
+    def spectral(self) -> SpectralConfig:
+        return SpectralConfig(
+            sample_rate=self.sample_rate, n_samples=self.n_samples, n_fft=self.n_fft,
+            hop_length=self.hop_length, n_mels=self.n_mels)
+
+    @property
+    def n_pitches(self) -> int:
+        return self.max_pitch - self.min_pitch + 1
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(time, frequency, 2) of the final resolution."""
+        scale = 2 ** (self.n_resolutions - 1)
+        return (self.start_shape[0] * scale, self.start_shape[1] * scale, 2)
+
+    def n_filters(self, block: int) -> int:
+        """Filters of block ``block`` (1 = coarsest; 0 = the discriminator's last conv)."""
+        return int(min(self.fmap_base / math.pow(2.0, block * self.fmap_decay), self.fmap_max))
+
+    @property
+    def n_stage_images(self) -> int:
+        """Images from the start of one stable stage to the start of the next."""
+        return self.stable_stage_images + self.transition_stage_images
+
+    @property
+    def total_steps(self) -> int:
+        return math.ceil(self.total_images / self.batch_size)
+
+
+GANSYNTH_MEL_PROG_HIRES = GANSynthConfig(name="gansynth_mel_prog_hires")
+
+CPU_GANSYNTH_MEL = dataclasses.replace(
+    GANSYNTH_MEL_PROG_HIRES, name="cpu-gansynth_mel", n_mels=256, min_pitch=36,
+    start_shape=(2, 4), fmap_base=1024.0, fmap_max=64, batch_size=16,
+    stable_stage_images=24_000, transition_stage_images=24_000, total_images=640_000)
+
+# Fewer samples and resolutions so that a test trains through every stage in seconds.
+TINY_GANSYNTH = dataclasses.replace(
+    CPU_GANSYNTH_MEL, name="tiny-gansynth", n_samples=4096, n_fft=256, hop_length=128,
+    n_mels=64, min_pitch=58, max_pitch=62, latent_size=8, start_shape=(2, 4),
+    n_resolutions=5, fmap_base=64.0, fmap_max=8, batch_size=4,
+    stable_stage_images=8, transition_stage_images=8, total_images=96)
+
+PRESETS: dict[str, GANSynthConfig] = {
+    c.name: c for c in (GANSYNTH_MEL_PROG_HIRES, CPU_GANSYNTH_MEL, TINY_GANSYNTH)}
+
+
+def get_config(name: str) -> GANSynthConfig:
+    """The preset called ``name``; ParameterError lists the valid names."""
+    return lookup_preset(PRESETS, name)

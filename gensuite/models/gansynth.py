@@ -1,0 +1,329 @@
+"""GANSynth (Engel et al. 2019, Magenta's ``gansynth``) in Keras 3 / TensorFlow.
+
+Two layers of API:
+
+* :class:`Generator` and :class:`Discriminator` - the progressive GAN of
+  Magenta's ``networks.py`` on spectrogram "images" of shape
+  (time, frequency, 2): log-magnitude and instantaneous frequency, both
+  normalised to [-1, 1] (:mod:`gensuite.spectral`). Both run at any stage of
+  the growth: ``n_blocks`` blocks are active and, during a fade-in, ``alpha``
+  blends the newest block with the upscaled (or downscaled) previous one.
+  Unlike Magenta, which always computes every block at full resolution, only
+  the active blocks run, so early stages are cheap.
+* :class:`GANSynth` - the user-facing object: load/save, instrument latents,
+  and ``generate(pitches, z)`` -> waveforms, batched in one compiled graph
+  (on a GPU when TensorFlow sees one).
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gensuite.configs.gansynth import GANSynthConfig, get_config
+from gensuite.errors import ParameterError
+from gensuite.layers.progressive import (ScaledConv2D, ScaledDense, append_minibatch_stddev,
+                                         downscale, pixel_norm, upscale)
+from gensuite.spectral import specgrams_to_waves
+
+KIND = "gansynth"
+LEAKY_SLOPE = 0.2
+
+
+def _leaky_relu(x):
+    # Not tf.nn.leaky_relu: grappler's remapper fails on its gradient under the
+    # gradient-penalty double backprop and logs an error on every trace.
+    return tf.maximum(x, LEAKY_SLOPE * x)
+
+
+def stage_of_images(config: GANSynthConfig, n_images: int) -> tuple[int, float | None]:
+    """Where progressive growth stands after ``n_images`` training images.
+
+    Magenta's ``compute_progress``: stages alternate stable (one resolution)
+    and transition (fading in the next block); once grown, training stays at
+    the final resolution.
+
+    Returns
+    -------
+    n_blocks : int
+        Active blocks, 1 (coarsest only) to ``config.n_resolutions``.
+    alpha : float or None
+        Weight of the newest block during a fade-in, in (0, 1); None when stable.
+    """
+    stage, within = divmod(int(n_images), config.n_stage_images)
+    if stage >= config.n_resolutions - 1:
+        return config.n_resolutions, None
+    if within < config.stable_stage_images:
+        return stage + 1, None
+    alpha = (within - config.stable_stage_images) / config.transition_stage_images
+    return stage + 2, max(alpha, 1e-6)
+
+
+def images_to_grow(config: GANSynthConfig) -> int:
+    """Images shown until the final resolution is reached and stable."""
+    return (config.n_resolutions - 1) * config.n_stage_images
+
+
+def resize_reals(images: tf.Tensor, *, n_blocks: int, alpha, n_resolutions: int) -> tf.Tensor:
+    """Real full-resolution images at the resolution of ``n_blocks`` blocks.
+
+    During a fade-in the reals are blended like the generator's output
+    (Magenta's ``blend_images``): the coarser version, upscaled, weighted by
+    ``1 - alpha``, so real and fake images change in the same way.
+    """
+    x = downscale(images, 2 ** (n_resolutions - n_blocks))
+    if alpha is None:
+        return x
+    return alpha * x + (1.0 - alpha) * upscale(downscale(x, 2), 2)
+
+
+class Generator(keras.Model):
+    """Latent z and pitch one-hot -> normalised spectrogram image.
+
+    Block 1 maps ``pixel_norm([z, pitch])`` through a dense layer to the start
+    shape and one 3 x 3 conv; each later block doubles time and frequency
+    (nearest neighbour) and applies two 3 x 3 convs. Every conv is followed by
+    leaky ReLU and pixel norm; each block has its own 1 x 1 ``to_rgb`` conv to
+    2 channels with tanh.
+    """
+
+    def __init__(self, config: GANSynthConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        c = config
+        h, w = c.start_shape
+        self.dense = ScaledDense(h * w * c.n_filters(1), gain=np.sqrt(2.0), name="block1_dense")
+        self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv")]]
+        for b in range(2, c.n_resolutions + 1):
+            self.convs.append([ScaledConv2D(c.n_filters(b), c.kernel_size, name=f"block{b}_conv{i}")
+                               for i in range(2)])
+        self.to_rgb = [ScaledConv2D(2, 1, gain=1.0, name=f"block{b}_to_rgb")
+                       for b in range(1, c.n_resolutions + 1)]
+        for n_blocks in range(1, c.n_resolutions + 1):  # create every weight now
+            self.grow(tf.zeros([1, c.latent_size]), tf.zeros([1, c.n_pitches]), n_blocks=n_blocks)
+        self.built = True
+
+    def _block(self, b: int, x):
+        for conv in self.convs[b - 1]:
+            x = pixel_norm(_leaky_relu(conv(x)))
+        return x
+
+    def grow(self, z, pitch_one_hot, *, n_blocks: int, alpha=None):
+        """Images at the resolution of ``n_blocks`` active blocks.
+
+        Parameters
+        ----------
+        z : tf.Tensor, shape (batch, latent_size)
+        pitch_one_hot : tf.Tensor, shape (batch, n_pitches)
+        n_blocks : int
+        alpha : float or tf.Tensor, optional
+            Fade-in weight of block ``n_blocks`` (None: fully faded in).
+
+        Returns
+        -------
+        tf.Tensor, shape (batch, time, frequency, 2), in [-1, 1]
+        """
+        c = self.config
+        x = pixel_norm(tf.concat([z, pitch_one_hot], axis=-1))
+        x = pixel_norm(_leaky_relu(self.dense(x)))
+        x = tf.reshape(x, [-1, *c.start_shape, c.n_filters(1)])
+        x = self._block(1, x)
+        previous = None
+        for b in range(2, n_blocks + 1):
+            previous = x
+            x = self._block(b, upscale(x, 2))
+        image = tf.tanh(self.to_rgb[n_blocks - 1](x))
+        if alpha is None or n_blocks == 1:
+            return image
+        coarse = tf.tanh(self.to_rgb[n_blocks - 2](previous))
+        return alpha * image + (1.0 - alpha) * upscale(coarse, 2)
+
+    def call(self, z, pitch_one_hot):
+        return self.grow(z, pitch_one_hot, n_blocks=self.config.n_resolutions)
+
+
+class Discriminator(keras.Model):
+    """Spectrogram image -> (realness score, pitch logits).
+
+    Mirror of the generator: a 1 x 1 ``from_rgb`` conv per block, two 3 x 3
+    convs and average-pool halving per block, then the minibatch standard
+    deviation channel, a 3 x 3 conv, a conv over the whole start shape, and two
+    dense heads: the Wasserstein score and the auxiliary pitch classifier.
+    """
+
+    def __init__(self, config: GANSynthConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        c = config
+        self.from_rgb = [ScaledConv2D(c.n_filters(b), 1, name=f"block{b}_from_rgb")
+                         for b in range(1, c.n_resolutions + 1)]
+        self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv"),
+                       ScaledConv2D(c.n_filters(0), c.start_shape, padding="valid",
+                                    name="block1_conv_last")]]
+        for b in range(2, c.n_resolutions + 1):
+            self.convs.append([ScaledConv2D(c.n_filters(b), c.kernel_size, name=f"block{b}_conv0"),
+                               ScaledConv2D(c.n_filters(b - 1), c.kernel_size,
+                                            name=f"block{b}_conv1")])
+        self.score = ScaledDense(1, name="score")
+        self.classifier = ScaledDense(c.n_pitches, name="pitch_logits")
+        for n_blocks in range(1, c.n_resolutions + 1):
+            scale = 2 ** (c.n_resolutions - n_blocks)
+            shape = (c.image_shape[0] // scale, c.image_shape[1] // scale, 2)
+            self.judge(tf.zeros([2, *shape]), n_blocks=n_blocks)
+        self.built = True
+
+    def _conv(self, b: int, x):
+        for conv in self.convs[b - 1]:
+            x = _leaky_relu(conv(x))
+        return x
+
+    def judge(self, images, *, n_blocks: int, alpha=None):
+        """Score images at the resolution of ``n_blocks`` blocks.
+
+        Returns
+        -------
+        score : tf.Tensor, shape (batch,)
+        pitch_logits : tf.Tensor, shape (batch, n_pitches)
+        """
+        x = _leaky_relu(self.from_rgb[n_blocks - 1](images))
+        if n_blocks > 1:
+            x = downscale(self._conv(n_blocks, x), 2)
+            if alpha is not None:
+                coarse = _leaky_relu(self.from_rgb[n_blocks - 2](downscale(images, 2)))
+                x = alpha * x + (1.0 - alpha) * coarse
+        for b in range(n_blocks - 1, 1, -1):
+            x = downscale(self._conv(b, x), 2)
+        x = self._conv(1, append_minibatch_stddev(x))
+        x = tf.reshape(x, [-1, self.config.n_filters(0)])
+        return self.score(x)[:, 0], self.classifier(x)
+
+    def call(self, images):
+        return self.judge(images, n_blocks=self.config.n_resolutions)
+
+
+def check_pitches(pitches, config: GANSynthConfig) -> np.ndarray:
+    """``pitches`` as int32, or ParameterError naming the model's range."""
+    values = np.asarray(pitches)
+    if values.ndim != 1 or values.size == 0 or not np.all(np.equal(np.mod(values, 1), 0)):
+        raise ParameterError(f"pitches: must be a non-empty list of MIDI note numbers, got {pitches!r}")
+    values = values.astype(np.int32)
+    bad = values[(values < config.min_pitch) | (values > config.max_pitch)]
+    if bad.size:
+        raise ParameterError(
+            f"pitches: this model plays MIDI pitches {config.min_pitch}-{config.max_pitch}, "
+            f"got {sorted(set(bad.tolist()))}")
+    return values
+
+
+def slerp_latents(z_a: np.ndarray, z_b: np.ndarray, *, num_steps: int) -> np.ndarray:
+    """``num_steps`` latents on the great circle from ``z_a`` to ``z_b``, both ends included."""
+    from gensuite.models.music_vae import slerp  # noqa: PLC0415
+
+    if num_steps < 2:
+        raise ParameterError(f"num_steps: must be >= 2, got {num_steps}")
+    return np.stack([slerp(z_a, z_b, t) for t in np.linspace(0.0, 1.0, num_steps)]).astype(
+        np.float32)
+
+
+class GANSynth:
+    """A trained GANSynth generator, ready to play notes.
+
+    Parameters
+    ----------
+    config : GANSynthConfig or str
+        A config or a preset name.
+    generator : Generator, optional
+        Existing weights to wrap (e.g. a trainer's moving-average generator).
+
+    Examples
+    --------
+    >>> synth = GANSynth.load("gansynth_cpu")                      # doctest: +SKIP
+    >>> z = synth.make_latents(1, seed=3)                          # doctest: +SKIP
+    >>> waves = synth.generate([60, 64, 67], np.repeat(z, 3, 0))   # doctest: +SKIP
+    """
+
+    def __init__(self, config: GANSynthConfig | str, *, generator: Generator | None = None):
+        self.config = get_config(config) if isinstance(config, str) else config
+        self.generator = generator if generator is not None else Generator(self.config)
+        c = self.config
+        self._waves_fn = tf.function(
+            self._waves_graph, reduce_retracing=True,
+            input_signature=[tf.TensorSpec([None, c.latent_size], tf.float32),
+                             tf.TensorSpec([None], tf.int32)])
+
+    def _waves_graph(self, z, pitches):
+        c = self.config
+        one_hot = tf.one_hot(pitches - c.min_pitch, c.n_pitches)
+        images = self.generator(z, one_hot)
+        return specgrams_to_waves(images, config=c.spectral)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GANSynth":
+        """Load a saved model folder, or a shipped checkpoint by name.
+
+        Raises
+        ------
+        InputFileError
+            Missing folder, another model kind, or unreadable weights.
+        """
+        from gensuite.registry import load_model_weights, read_model_config  # noqa: PLC0415
+
+        info, config = read_model_config(path, kind=KIND, config_type=GANSynthConfig)
+        model = cls(config)
+        load_model_weights(model.generator, info)
+        return model
+
+    def save(self, path: str | os.PathLike, *, figures: dict | None = None) -> None:
+        """Write the generator's weights, ``config.json`` and ``meta.json`` (atomically)."""
+        from gensuite.registry import save_model_folder  # noqa: PLC0415
+
+        save_model_folder(path, kind=KIND, config=self.config, network=self.generator,
+                          figures=figures)
+
+    def make_latents(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` instrument latents, shape (n, latent_size), from N(0, 1)."""
+        return np.random.default_rng(seed).standard_normal(
+            (int(n), self.config.latent_size)).astype(np.float32)
+
+    def generate(self, pitches, z=None, *, seed: int | None = None,
+                 batch_size: int = 64) -> np.ndarray:
+        """Play one note per pitch.
+
+        Parameters
+        ----------
+        pitches : sequence of int, length n
+            MIDI pitches within the model's range.
+        z : array, shape (n, latent_size) or (latent_size,), optional
+            Instrument latents (one for all notes when 1-D); drawn from ``seed``
+            when omitted.
+        seed : int, optional
+        batch_size : int
+            Notes generated per graph call (memory bound, not a result change).
+
+        Returns
+        -------
+        np.ndarray, shape (n, n_samples), float32 at ``sample_rate`` Hz
+        """
+        pitches = check_pitches(pitches, self.config)
+        if z is None:
+            z = self.make_latents(1, seed=seed)
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None]
+        if z.shape[0] == 1:
+            z = np.repeat(z, len(pitches), axis=0)
+        if z.shape != (len(pitches), self.config.latent_size):
+            raise ParameterError(
+                f"z: must have shape ({len(pitches)}, {self.config.latent_size}) to match the "
+                f"pitches, got {z.shape}")
+        out = [self._waves_fn(tf.constant(z[i:i + batch_size]),
+                              tf.constant(pitches[i:i + batch_size])).numpy()
+               for i in range(0, len(pitches), batch_size)]
+        return np.concatenate(out, axis=0)

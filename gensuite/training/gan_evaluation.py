@@ -1,0 +1,95 @@
+"""How well a GANSynth plays: pitch accuracy against real notes, spectral distance.
+
+* pitch accuracy: share of notes whose librosa.pyin median f0 lies within 50
+  cents of the asked pitch (:func:`gensuite.pitch.pitch_accuracy`), for
+  generated notes and, as the ceiling, for real notes of the same pitches;
+* spectral distance: mean absolute difference, in normalised units, between
+  the average log-magnitude spectrogram of real and of generated notes at the
+  same pitch, averaged over pitches (0 = same average spectra).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gensuite.models.gansynth import GANSynth
+
+
+def choose_eval_notes(pitches: np.ndarray, *, n_notes: int, seed: int = 0) -> np.ndarray:
+    """Indices of up to ``n_notes`` real notes spread evenly over their pitches."""
+    rng = np.random.default_rng(seed)
+    pitches = np.asarray(pitches)
+    by_pitch = [rng.permutation(np.flatnonzero(pitches == p)) for p in np.unique(pitches)]
+    chosen = []
+    for rank in range(max(len(b) for b in by_pitch)):
+        chosen.extend(b[rank] for b in by_pitch if rank < len(b))
+        if len(chosen) >= n_notes:
+            break
+    return np.sort(np.asarray(chosen[:n_notes], dtype=np.int64))
+
+
+def spectral_distance(real_images: np.ndarray, fake_images: np.ndarray,
+                      pitches: np.ndarray) -> float:
+    """Mean over pitches of |mean real log-magnitude - mean generated log-magnitude|.
+
+    Parameters
+    ----------
+    real_images, fake_images : np.ndarray, shape (n, time, frequency, 2)
+        Normalised spectrograms of real and generated notes, paired by pitch.
+    pitches : np.ndarray, shape (n,)
+    """
+    distances = []
+    for p in np.unique(pitches):
+        sel = pitches == p
+        real = real_images[sel, ..., 0].mean(axis=0)
+        fake = fake_images[sel, ..., 0].mean(axis=0)
+        distances.append(float(np.mean(np.abs(real - fake))))
+    return float(np.mean(distances))
+
+
+def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
+                      real_pitches: np.ndarray | None = None, pitches=None,
+                      n_notes: int = 98, seed: int = 0) -> dict[str, float]:
+    """Pitch accuracy of generated notes, and against real notes when given.
+
+    Parameters
+    ----------
+    model : GANSynth
+    real_waves : np.ndarray, shape (n, n_samples), optional
+        Real notes (e.g. the training set); adds the real-note ceiling and the
+        spectral distance.
+    real_pitches : np.ndarray, shape (n,), optional
+    pitches : sequence of int, optional
+        Pitches to generate without real notes (default: the model's range).
+    n_notes : int
+        Notes generated (and real notes compared), spread over the pitches.
+    seed : int
+        Seeds the instrument latents (one per note) and the choice of real notes.
+
+    Returns
+    -------
+    dict
+        ``pitch_accuracy``, ``n_notes`` and, with real notes,
+        ``real_pitch_accuracy`` and ``spectral_distance``.
+    """
+    from gensuite.pitch import pitch_accuracy  # noqa: PLC0415
+    from gensuite.spectral import waves_to_specgrams  # noqa: PLC0415
+
+    c = model.config
+    figures: dict[str, float] = {}
+    if real_waves is not None:
+        index = choose_eval_notes(real_pitches, n_notes=n_notes, seed=seed)
+        real_waves, note_pitches = real_waves[index], np.asarray(real_pitches)[index]
+    else:
+        grid = np.arange(c.min_pitch, c.max_pitch + 1) if pitches is None else np.asarray(pitches)
+        note_pitches = np.resize(grid, n_notes)
+    fake_waves = model.generate(note_pitches, model.make_latents(len(note_pitches), seed=seed))
+    figures["n_notes"] = int(len(note_pitches))
+    figures["pitch_accuracy"] = pitch_accuracy(fake_waves, note_pitches, sample_rate=c.sample_rate)
+    if real_waves is not None:
+        figures["real_pitch_accuracy"] = pitch_accuracy(
+            real_waves, note_pitches, sample_rate=c.sample_rate)
+        real_images = waves_to_specgrams(real_waves, config=c.spectral).numpy()
+        fake_images = waves_to_specgrams(fake_waves, config=c.spectral).numpy()
+        figures["spectral_distance"] = spectral_distance(real_images, fake_images, note_pitches)
+    return figures

@@ -1,0 +1,216 @@
+"""GANSynth: presets, progressive growth, networks, training, save/load, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from gensuite.cli.main import main
+from gensuite.configs.gansynth import PRESETS, get_config
+from gensuite.errors import ParameterError
+from gensuite.models.gansynth import (Discriminator, GANSynth, Generator, check_pitches,
+                                      resize_reals, slerp_latents, stage_of_images)
+from gensuite.training.gan_trainer import GANTrainer, pitch_distribution, waves_to_images
+
+TINY = get_config("tiny-gansynth")
+# Two resolutions only: trains through a fade-in within a few steps.
+TWO_BLOCKS = dataclasses.replace(TINY, name="two-blocks", n_resolutions=2, start_shape=(16, 32))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds_to_its_spectrogram_shape(name):
+    config = PRESETS[name]
+    assert config.image_shape == config.spectral.shape
+    if name == "tiny-gansynth":  # the others are built by the slow tests / training
+        assert Generator(config)(np.zeros((1, config.latent_size), np.float32),
+                                 np.zeros((1, config.n_pitches), np.float32)).shape == \
+            (1, *config.image_shape)
+
+
+def test_paper_preset_keeps_magentas_sizes():
+    c = get_config("gansynth_mel_prog_hires")
+    assert c.image_shape == (128, 1024, 2)
+    assert (c.min_pitch, c.max_pitch, c.n_pitches, c.latent_size) == (24, 84, 61, 256)
+    assert [c.n_filters(b) for b in range(8)] == [256, 256, 256, 256, 256, 128, 64, 32]
+    assert (c.batch_size, c.learning_rate, c.adam_beta1, c.adam_beta2) == (8, 8e-4, 0.0, 0.99)
+
+
+def test_config_whose_growth_misses_the_spectrogram_is_an_error():
+    with pytest.raises(ParameterError, match=r"start_shape \(2, 4\) doubled 4 times gives"):
+        dataclasses.replace(TINY, n_mels=32)
+
+
+def test_stage_schedule_alternates_stable_and_fade_in():
+    c = TINY  # 8 images stable, 8 fading, 5 blocks
+    assert stage_of_images(c, 0) == (1, None)
+    assert stage_of_images(c, 7) == (1, None)
+    n_blocks, alpha = stage_of_images(c, 12)
+    assert n_blocks == 2 and alpha == pytest.approx(0.5)
+    assert stage_of_images(c, 16) == (2, None)
+    assert stage_of_images(c, 4 * 16) == (5, None)
+    assert stage_of_images(c, 10_000) == (5, None)
+
+
+def test_networks_run_at_every_stage_with_matching_shapes():
+    g, d = Generator(TINY), Discriminator(TINY)
+    z = np.zeros((3, TINY.latent_size), np.float32)
+    pitch = np.eye(TINY.n_pitches, dtype=np.float32)[[0, 1, 2]]
+    for n_blocks in range(1, TINY.n_resolutions + 1):
+        for alpha in (None, 0.3):
+            images = g.grow(z, pitch, n_blocks=n_blocks, alpha=alpha)
+            scale = 2 ** (TINY.n_resolutions - n_blocks)
+            assert images.shape == (3, 32 // scale, 64 // scale, 2)
+            assert np.all(np.abs(images.numpy()) <= 1.0)
+            score, logits = d.judge(images, n_blocks=n_blocks, alpha=alpha)
+            assert score.shape == (3,) and logits.shape == (3, TINY.n_pitches)
+
+
+def test_fade_in_at_alpha_zero_equals_the_previous_stage_upscaled():
+    g = Generator(TINY)
+    z = np.random.default_rng(0).standard_normal((2, TINY.latent_size)).astype(np.float32)
+    pitch = np.eye(TINY.n_pitches, dtype=np.float32)[[0, 4]]
+    coarse = g.grow(z, pitch, n_blocks=2).numpy()
+    faded = g.grow(z, pitch, n_blocks=3, alpha=0.0).numpy()
+    np.testing.assert_allclose(faded, np.repeat(np.repeat(coarse, 2, 1), 2, 2), atol=1e-6)
+
+
+def test_reals_are_blended_like_the_generator_output():
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 64, 2)).astype(np.float32)
+    full = np.asarray(resize_reals(x, n_blocks=5, alpha=None, n_resolutions=5))
+    np.testing.assert_allclose(full, x)
+    half = resize_reals(x, n_blocks=4, alpha=None, n_resolutions=5).numpy()
+    assert half.shape == (1, 16, 32, 2)
+    np.testing.assert_allclose(half[0, 0, 0], x[0, :2, :2].mean(axis=(0, 1)), rtol=1e-5)
+
+
+def test_check_pitches_names_the_models_range():
+    with pytest.raises(ParameterError, match=r"plays MIDI pitches 58-62, got \[40, 90\]"):
+        check_pitches([60, 40, 90], TINY)
+    with pytest.raises(ParameterError, match="non-empty list"):
+        check_pitches([], TINY)
+    assert check_pitches([58, 62], TINY).dtype == np.int32
+
+
+def test_slerp_latents_keeps_both_ends():
+    a, b = np.ones(8, np.float32), -np.arange(8, dtype=np.float32)
+    path = slerp_latents(a, b, num_steps=5)
+    assert path.shape == (5, 8)
+    np.testing.assert_allclose(path[0], a, atol=1e-6)
+    np.testing.assert_allclose(path[-1], b, atol=1e-5)
+    with pytest.raises(ParameterError, match="num_steps: must be >= 2, got 1"):
+        slerp_latents(a, b, num_steps=1)
+
+
+def test_generate_is_batched_and_seeded():
+    model = GANSynth(TINY)
+    waves = model.generate([58, 60, 62], seed=3, batch_size=2)
+    assert waves.shape == (3, TINY.n_samples) and waves.dtype == np.float32
+    np.testing.assert_array_equal(waves, model.generate([58, 60, 62], seed=3))
+    assert not np.allclose(waves, model.generate([58, 60, 62], seed=4))
+    with pytest.raises(ParameterError, match=r"z: must have shape \(3, 8\)"):
+        model.generate([58, 60, 62], np.zeros((2, 8), np.float32))
+
+
+def test_pitch_distribution_counts_model_pitches():
+    probs = pitch_distribution(np.array([58, 58, 60, 62]), TINY)
+    np.testing.assert_allclose(probs, [0.5, 0, 0.25, 0, 0.25])
+
+
+def _sine_notes(config, pitches):
+    t = np.arange(config.n_samples) / config.sample_rate
+    hz = 440.0 * 2.0 ** ((np.asarray(pitches)[:, None] - 69) / 12)
+    return (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
+    pitches = np.repeat(np.arange(58, 63), 2)
+    images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
+    assert images.shape == (10, *TWO_BLOCKS.image_shape)
+    assert images.min() >= -1 and images.max() <= 1
+    run = tmp_path / "run"
+    trainer = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False,
+                         log_every=2)
+    metrics = trainer.fit(num_steps=6)  # 24 images: stable, fade-in, stable at 2 blocks
+    assert trainer.step == 6 and metrics["n_blocks"] == 2
+    assert all(np.isfinite(v) for v in metrics.values())
+    again = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False)
+    assert again.restored_step == 6
+    for a, b in zip(trainer.generator_ema.get_weights(), again.generator_ema.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    trainer.export(tmp_path / "model", figures={"steps": 6})
+    loaded = GANSynth.load(tmp_path / "model")
+    np.testing.assert_allclose(loaded.generate([60], seed=1), trainer.model().generate([60], seed=1),
+                               atol=1e-5)
+
+
+def test_run_folder_of_another_config_is_refused(tmp_path):
+    pitches = np.array([58, 60])
+    images = np.zeros((2, *TWO_BLOCKS.image_shape), np.float32)
+    GANTrainer(TWO_BLOCKS, tmp_path, specgrams=images, pitches=pitches, progress=False)
+    other = dataclasses.replace(TWO_BLOCKS, learning_rate=1e-3)
+    with pytest.raises(ParameterError, match="holds a run of config 'two-blocks'"):
+        GANTrainer(other, tmp_path, specgrams=images, pitches=pitches, progress=False)
+
+
+def test_trainer_refuses_notes_outside_the_pitch_range(tmp_path):
+    images = np.zeros((2, *TWO_BLOCKS.image_shape), np.float32)
+    with pytest.raises(ParameterError, match="plays 58-62, the data hold 40-60"):
+        GANTrainer(TWO_BLOCKS, tmp_path, specgrams=images, pitches=np.array([40, 60]),
+                   progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gansynth") / "model"
+    GANSynth(TINY).save(path, figures={"steps": 0})
+    return str(path)
+
+
+def test_cli_generate_writes_one_wav_per_pitch(tiny_model_dir, tmp_path, capsys):
+    import soundfile
+
+    out = tmp_path / "notes"
+    assert main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "59-61",
+                 "--instrument-seed", "2", "--out", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["pitch_059.wav", "pitch_060.wav", "pitch_061.wav"]
+    wave, rate = soundfile.read(out / "pitch_060.wav")
+    assert rate == TINY.sample_rate and len(wave) == TINY.n_samples
+    assert "instrument seed 2" in capsys.readouterr().out
+
+
+def test_cli_interpolate_writes_steps_and_the_morph(tiny_model_dir, tmp_path):
+    out = tmp_path / "morph"
+    assert main(["gansynth", "interpolate", "--checkpoint", tiny_model_dir, "--pitch", "60",
+                 "--num-steps", "3", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "morph.wav", "step_00.wav", "step_01.wav", "step_02.wav"]
+
+
+def test_cli_pitches_outside_the_model_are_one_line_exit_2(tiny_model_dir, tmp_path, capsys):
+    assert main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "30-40",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "this model plays MIDI pitches 58-62, got [30, 31, " in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_malformed_pitch_range_is_one_line_exit_2(tiny_model_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "x",
+              "--out", str(tmp_path / "o")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --pitches: must be LOW-HIGH" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_unknown_checkpoint_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["gansynth", "generate", "--checkpoint", str(tmp_path / "nope"),
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no such checkpoint folder or shipped name" in err
+    assert len(err.strip().splitlines()) == 1
+
