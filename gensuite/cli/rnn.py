@@ -1,11 +1,11 @@
 """``gensuite rnn``: train, generate with and evaluate MelodyRNN models.
 
-Sub-commands are listed in ``SUBCOMMANDS``. The handlers are thin: data
-loading and melody extraction come from :mod:`gensuite.training.rnn_trainer`
-(Magenta's MelodyRNN pipeline), generation from
+Sub-commands are listed in ``SUBCOMMANDS``. The handlers are thin: reading
+sources, melody extraction (Magenta's MelodyRNN pipeline), the run folder's
+melody cache and primers come from :mod:`gensuite.melody_data`, training and
+scoring from :mod:`gensuite.training.rnn_trainer`, generation from
 :meth:`gensuite.models.melody_rnn.MelodyRNN.generate`. What lives here is
-what a command line needs: parsing primers, reading folders while skipping
-unusable files, and turning bad input into one-line errors.
+the argument parsing, which primer the options pick, and what is printed.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import warnings
-from collections import Counter
-from collections.abc import Iterator
 
 from gensuite.cli._args import fraction, positive_float, positive_int, seed
-from gensuite.errors import InputFileError, NoExamplesError, ParameterError
+from gensuite.errors import InputFileError, ParameterError
 
 # Magenta's melody_rnn_generate defaults.
 DEFAULT_NUM_STEPS = 128
@@ -28,10 +25,8 @@ DEFAULT_PRIMER = (60,)  # note_seq.Melody([60]): one middle C
 DEFAULT_QPM = 120.0
 DEFAULT_TRAIN_STEPS = 20_000
 DEFAULT_EVAL_RATIO = 0.1
-NO_EVENT, NOTE_OFF, MAX_PITCH = -2, -1, 127
 OUTPUT_PREFIX = "generate"
 MAX_SKIPPED_SHOWN = 5
-_INT_TOKEN = re.compile(r"[+-]?\d+")
 
 NUM_STEPS_HELP = (
     "length of each output melody in 16th-note steps (16 per 4/4 bar), the primer's "
@@ -59,6 +54,11 @@ def _add_data_source(parser, *, verb: str) -> None:
                         help="or read NoteSequences written by `gensuite data ingest`")
 
 
+def _add_progress(parser) -> None:
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bars on stderr (default: when stderr is a terminal)")
+
+
 def _add_train(group) -> None:
     parser = group.add_parser(
         "train", help="train a MelodyRNN on a MIDI folder (resumable)",
@@ -67,16 +67,20 @@ def _add_train(group) -> None:
                     "min_unique_pitches distinct pitches, truncated to max_steps, "
                     "transposed to C), hold out about --eval-ratio of the files (by a "
                     "hash of the file's path relative to the folder, so a resumed run "
-                    "sees the same split), and train. RUN holds TensorBoard logs "
-                    "(RUN/logs), metrics.jsonl, resumable checkpoints and the exported "
-                    "model (a --checkpoint for generate/evaluate). Running the same "
-                    "command again resumes up to --num-steps in total.")
+                    "sees the same split), and train. RUN holds the extracted melodies "
+                    "(RUN/melodies.npz), TensorBoard logs (RUN/logs), metrics.jsonl, "
+                    "resumable checkpoints and the exported model (a --checkpoint for "
+                    "generate/evaluate). Running the same command again resumes up to "
+                    "--num-steps in total, on the cached melodies (the source is not read "
+                    "again; another source, --eval-ratio or config extraction setting is "
+                    "an error).")
     parser.add_argument("--config", required=True, metavar="NAME",
                         help="preset: basic_rnn, lookback_rnn, attention_rnn (Magenta's), "
                              "cpu-* (batch 64, 128-step windows), tiny-* (smoke tests)")
     _add_data_source(parser, verb="train on")
     parser.add_argument("--run-dir", required=True, metavar="RUN",
-                        help="run folder (created; an existing run of the same config resumes)")
+                        help="run folder (created; an existing run of the same config resumes, "
+                             "on the melodies it cached when it started)")
     parser.add_argument("--num-steps", type=positive_int, default=DEFAULT_TRAIN_STEPS,
                         metavar="N", help="optimizer steps to reach in total, across resumes "
                                           f"(default {DEFAULT_TRAIN_STEPS})")
@@ -96,8 +100,7 @@ def _add_train(group) -> None:
     parser.add_argument("--checkpoint-minutes", type=positive_float, default=5.0, metavar="M",
                         help="save the resumable state every M minutes (default 5), at the "
                              "end and on Ctrl-C")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="progress bars on stderr (default: when stderr is a terminal)")
+    _add_progress(parser)
     parser.set_defaults(func=run_train)
 
 
@@ -109,7 +112,8 @@ def _add_generate(group) -> None:
                     "WITH THE PRIMER, unchanged, and continues it; --num-steps counts the "
                     "primer's steps too. The primer is transposed to C and into the "
                     "model's note range for the model, and the continuation is moved "
-                    "back to the primer's key and register. If the primer spans more than "
+                    "back to the primer's key and register (a one-line warning names "
+                    "primer notes outside the model's range). If the primer spans more than "
                     "the model's range (36 semitones for the standard presets), its "
                     "outlying notes are folded by octaves for the model (a one-line "
                     "warning says which); the output still begins with the primer as given.")
@@ -172,8 +176,7 @@ def _add_evaluate(group) -> None:
     parser.add_argument("--json", action="store_true",
                         help='print one JSON object {"n_examples", "log_perplexity", '
                              '"accuracy", ...}')
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="progress bar on stderr (default: when stderr is a terminal)")
+    _add_progress(parser)
     parser.set_defaults(func=run_evaluate)
 
 
@@ -181,182 +184,8 @@ SUBCOMMANDS = (_add_train, _add_generate, _add_evaluate)
 
 
 # ----------------------------------------------------------------------------
-# Primers
+# Reporting
 # ----------------------------------------------------------------------------
-
-def parse_primer_melody(text: str, *, flag: str = "--primer-melody") -> list[int]:
-    """Parse ``"[60, -2, 62]"`` (brackets optional, commas or spaces) into events.
-
-    Raises
-    ------
-    ParameterError
-        Empty list, a token that is not an integer, or an event outside -2..127;
-        the message names ``flag`` and the bad token.
-    """
-    body = text.strip()
-    if body.startswith("[") and body.endswith("]"):
-        body = body[1:-1]
-    tokens = [t for t in re.split(r"[\s,]+", body.strip()) if t]
-    if not tokens:
-        raise ParameterError(
-            f'{flag}: must hold at least one event, e.g. "[60, -2, 62]", got {text!r}')
-    events = []
-    for token in tokens:
-        if not _INT_TOKEN.fullmatch(token):
-            raise ParameterError(
-                f'{flag}: {token!r} is not an integer event (expected a list such as '
-                f'"[60, -2, 62]"), in {text!r}')
-        value = int(token)
-        if not NO_EVENT <= value <= MAX_PITCH:
-            raise ParameterError(
-                f"{flag}: event {token} is outside -2..127 (-2 no event, -1 note-off, "
-                f"0-127 note-on)")
-        events.append(value)
-    return events
-
-
-def extract_primer(sequence, *, steps_per_quarter: int, path: str) -> tuple[list[int], int]:
-    """The primer melody of a NoteSequence, as Magenta's MelodyRNN generator takes it.
-
-    The first part with one tempo and meter is quantized, its melodies are
-    extracted with Magenta's generator settings (any length, any number of
-    pitches, no gap splitting, highest note where notes start together) and
-    the first one is kept, extended by one step so its last note ends with a
-    note-off (Magenta's ``melody.set_length``).
-
-    Returns
-    -------
-    events : list of int
-    start_step : int
-        Step of the primer's first event in the file (the bar of its first note).
-
-    Raises
-    ------
-    InputFileError
-        No melody in the file (only drums, or no part that can be quantized).
-    """
-    from gensuite import sequences as seqlib
-
-    reasons = []
-    for part in seqlib.split_on_time_changes(sequence):
-        try:
-            quantized = seqlib.quantize_sequence(part, steps_per_quarter=steps_per_quarter)
-            melodies, _ = seqlib.extract_melodies(
-                quantized, min_bars=0, min_unique_pitches=1, gap_bars=float("inf"),
-                ignore_polyphonic_notes=True)
-        except seqlib.UnusableSequenceError as exc:
-            reasons.append(exc.reason)
-            continue
-        if melodies:
-            melody = melodies[0]
-            melody.set_length(len(melody) + 1)
-            return [int(e) for e in melody], int(melody.start_step)
-    why = f" ({'; '.join(sorted(set(reasons)))})" if reasons else " (only drums or silence)"
-    raise InputFileError(path, f"no melody found to use as a primer{why}")
-
-
-def find_folded_notes(model, primer) -> list[int]:
-    """Primer notes the model must fold by octaves to fit its range (distinct, sorted)."""
-    import numpy as np
-
-    from gensuite import event_encodings as ee
-
-    primer = np.asarray(primer, np.int64)
-    squashed, amount = model.prepare_melody(primer)
-    moved = ee.transpose_melody_back(squashed, amount) != primer
-    return sorted({int(p) for p in primer[moved]})
-
-
-# ----------------------------------------------------------------------------
-# Data
-# ----------------------------------------------------------------------------
-
-def iter_folder_sequences(midi_dir: str, *, skipped: list, progress: bool) -> Iterator:
-    """Yield the NoteSequences of a MIDI folder, appending unusable files to ``skipped``.
-
-    ``filename`` is the path relative to ``midi_dir``, as ``gensuite data
-    ingest`` sets it, so a folder and its ingested TFRecord split alike.
-
-    Raises
-    ------
-    InputFileError
-        Missing folder, or one without MIDI files.
-    """
-    from tqdm.auto import tqdm
-
-    from gensuite.midi_io import find_midi_files, read_midi
-
-    paths = find_midi_files(midi_dir)
-    if not paths:
-        raise InputFileError(midi_dir, "holds no .mid or .midi files")
-    for path in tqdm(paths, unit="file", desc="read", disable=not progress, file=sys.stderr):
-        try:
-            sequence = read_midi(path)
-        except (InputFileError, OSError) as exc:
-            skipped.append((os.path.relpath(path, midi_dir), getattr(exc, "rule", str(exc))))
-            continue
-        sequence.filename = os.path.relpath(path, midi_dir)
-        yield sequence
-
-
-def iter_source_sequences(args, *, skipped: list, progress: bool) -> Iterator:
-    """NoteSequences from ``--midi-dir`` or ``--examples``."""
-    if args.midi_dir is not None:
-        return iter_folder_sequences(args.midi_dir, skipped=skipped, progress=progress)
-    from gensuite.midi_io import read_tfrecord
-
-    if not os.path.isfile(args.examples):
-        raise InputFileError(args.examples, "no such file")
-    return read_tfrecord(args.examples)
-
-
-def collect_melodies(sequences, config, *, split: str, eval_ratio: float):
-    """Melodies of every sequence (or of one side of the train/eval split).
-
-    Returns
-    -------
-    melodies : list of numpy.ndarray
-    stats : collections.Counter
-        Extraction counters plus ``sequences`` (in the chosen split).
-    """
-    from gensuite.training.rnn_trainer import extract_melody_events, is_eval_sequence
-
-    melodies, stats = [], Counter()
-    for index, sequence in enumerate(sequences):
-        key = sequence.filename or sequence.id or str(index)
-        if split != "all" and is_eval_sequence(key, eval_ratio=eval_ratio) != (split == "eval"):
-            continue
-        stats["sequences"] += 1
-        found, seq_stats = extract_melody_events(sequence, config)
-        stats.update(seq_stats)
-        melodies.extend(found)
-    return melodies, stats
-
-
-def explain_no_melodies(stats: Counter, config, *, source: str, skipped: list) -> str:
-    """Why a data source gave no melodies, in one line.
-
-    ``skipped`` holds (file, reason) of the files that could not be read.
-    """
-    if not stats.get("sequences"):
-        if skipped:
-            detail = (f"none of its {len(skipped)} files could be read (e.g. {skipped[0][0]}: "
-                      f"{skipped[0][1]})")
-        else:
-            detail = "it holds no sequences"
-        return f"{source}: no melodies: {detail}"
-    dropped = {
-        "melodies_discarded_too_short": f"shorter than {config.min_bars} bars",
-        "melodies_discarded_too_few_pitches":
-            f"fewer than {config.min_unique_pitches} distinct pitches",
-        "polyphonic_tracks_discarded": "polyphonic tracks (notes starting together)",
-        "parts_unusable": "parts that cannot be quantized (e.g. odd time signatures)",
-    }
-    reasons = [f"{stats[key]} {text}" for key, text in dropped.items() if stats.get(key)]
-    reason = "; ".join(reasons) if reasons else "no pitched notes"
-    return (f"{source}: no melodies for config {config.name!r} in {stats['sequences']} "
-            f"sequences ({reason})")
-
 
 def _report_skipped(skipped: list) -> None:
     for relpath, reason in skipped[:MAX_SKIPPED_SHOWN]:
@@ -375,10 +204,6 @@ def _show_progress(args) -> bool:
     return sys.stderr.isatty() if args.progress is None else args.progress
 
 
-def _source_name(args) -> str:
-    return args.midi_dir if args.midi_dir is not None else args.examples
-
-
 # ----------------------------------------------------------------------------
 # Handlers
 # ----------------------------------------------------------------------------
@@ -387,6 +212,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn train``."""
     import keras
 
+    from gensuite import melody_data
     from gensuite.configs.melody_rnn import get_config
     from gensuite.models.melody_rnn import MelodyRNN
     from gensuite.training import rnn_trainer
@@ -396,25 +222,20 @@ def run_train(args: argparse.Namespace) -> int:
     # Refuse a mismatched run folder before spending minutes reading data.
     rnn_trainer.check_run_config(args.run_dir, config)
     progress = _show_progress(args)
-    skipped: list = []
-    # Kept in memory (a few MB for thousands of songs) so that a failure can
-    # be explained without reading the folder again.
-    sequences = list(iter_source_sequences(args, skipped=skipped, progress=progress))
-    try:
-        train, held_out, stats = rnn_trainer.build_melody_datasets(
-            sequences, config, eval_ratio=args.eval_ratio)
-    except NoExamplesError:
-        _, stats = collect_melodies(sequences, config, split="all", eval_ratio=0.0)
-        if stats.get("melodies"):
-            raise NoExamplesError(
-                f"{_source_name(args)}: all {stats['melodies']} melodies fell in the held-out "
-                f"split (--eval-ratio {args.eval_ratio:g}); add files or lower --eval-ratio"
-            ) from None
-        raise NoExamplesError(explain_no_melodies(
-            stats, config, source=_source_name(args), skipped=skipped)) from None
-    _report_skipped(skipped)
-    print(f"data: {stats['sequences']} sequences ({len(skipped)} files skipped) -> "
-          f"{len(train)} training and {len(held_out)} held-out melodies", file=sys.stderr)
+    data, reused = melody_data.prepare_run_melodies(
+        args.run_dir, midi_dir=args.midi_dir, examples=args.examples, config=config,
+        eval_ratio=args.eval_ratio, progress=progress)
+    train, held_out = data.train, data.held_out
+    cache = os.path.join(args.run_dir, melody_data.MELODIES_FILE)
+    if reused:
+        print(f"data: reusing the {len(train)} training and {len(held_out)} held-out melodies "
+              f"cached in {cache} ({data.summary['n_sequences']} sequences read when the run "
+              f"started; a new --run-dir reads the source again)", file=sys.stderr)
+    else:
+        _report_skipped(data.skipped)
+        print(f"data: {data.summary['n_sequences']} sequences ({len(data.skipped)} files "
+              f"skipped) -> {len(train)} training and {len(held_out)} held-out melodies, "
+              f"cached in {cache}", file=sys.stderr)
     if not held_out:
         print("warning: no held-out melodies (too few files for --eval-ratio "
               f"{args.eval_ratio:g}); no held-out figures will be reported", file=sys.stderr)
@@ -446,9 +267,10 @@ def format_train_result(result, *, run_dir: str) -> str:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn generate``."""
+    from gensuite.melody_data import extract_primer, parse_primer_melody, primer_range_warning
     from gensuite.midi_io import read_midi, write_midi
-    from gensuite.sequences import melody_events_to_sequence
     from gensuite.models.melody_rnn import MelodyRNN
+    from gensuite.sequences import melody_events_to_sequence
 
     # Cheap checks of the user's text first, before loading anything.
     check_output_folder(args.out, flag="--out")
@@ -475,14 +297,9 @@ def run_generate(args: argparse.Namespace) -> int:
             f"--num-steps: must be greater than the primer's length ({source} has "
             f"{len(primer)} steps) because it counts the primer too, got {args.num_steps}")
 
-    folded = find_folded_notes(model, primer)
-    if folded:
-        config = model.config
-        print(f"gensuite rnn generate: warning: {source}: notes "
-              f"{', '.join(map(str, folded))} lie outside the model's "
-              f"{config.max_note - config.min_note}-semitone range around the primer and "
-              f"were moved by octaves for the model; the output keeps the primer as given",
-              file=sys.stderr)
+    warning = primer_range_warning(primer, config=model.config, source=source)
+    if warning:
+        print(f"gensuite rnn generate: warning: {warning}", file=sys.stderr)
     with warnings.catch_warnings():
         # Said once above, in the command's words.
         warnings.filterwarnings("ignore", message="primer_events: notes outside",
@@ -505,17 +322,14 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn evaluate``."""
+    from gensuite.melody_data import read_melodies
     from gensuite.models.melody_rnn import MelodyRNN
     from gensuite.training.rnn_trainer import evaluate_melody_rnn
 
     model = MelodyRNN.load(args.checkpoint)
-    skipped: list = []
-    sequences = iter_source_sequences(args, skipped=skipped, progress=_show_progress(args))
-    melodies, stats = collect_melodies(sequences, model.config, split=args.split,
-                                       eval_ratio=args.eval_ratio)
-    if not melodies:
-        raise NoExamplesError(explain_no_melodies(stats, model.config, source=_source_name(args),
-                                                  skipped=skipped))
+    melodies, stats, skipped = read_melodies(
+        midi_dir=args.midi_dir, examples=args.examples, config=model.config, split=args.split,
+        eval_ratio=args.eval_ratio, progress=_show_progress(args))
     _report_skipped(skipped)
     figures = evaluate_melody_rnn(model, melodies, batch_size=args.batch_size)
     report = {**figures, "n_sequences": stats["sequences"], "n_files_skipped": len(skipped),

@@ -1,13 +1,9 @@
-"""MelodyRNN data pipeline, training loop, evaluation and resumable run folders.
+"""MelodyRNN training loop, evaluation and resumable run folders.
 
-Data (Magenta's ``melody_rnn_pipeline``): NoteSequences are split into a
-training and an evaluation part *by sequence* (a stable hash of the file name,
-so a resumed run sees the same split), cut on tempo / meter changes,
-quantized (4 steps per quarter), melodies extracted (``min_bars`` 7,
-truncated to ``max_steps`` 512, ``min_unique_pitches`` 5, ``gap_bars`` 1,
-polyphonic tracks skipped) and squashed to C within the model's range.
-Melodies are kept as event arrays; batches are encoded on the fly (numpy), so
-memory stays at one int per step.
+Data: melodies come from :mod:`gensuite.melody_data` (Magenta's
+``melody_rnn_pipeline``: extracted, split by sequence, squashed to C within
+the model's range) as event arrays; batches are encoded on the fly (numpy,
+:func:`make_batch`), so memory stays at one int per step.
 
 Training: masked softmax cross-entropy (mean over valid steps, as Magenta's
 ``loss``), Adam with global-norm clipping, dropout from the config. A run
@@ -19,6 +15,8 @@ folder holds::
                                   MelodyRNN.load(RUN) works; meta.json figures
                                   hold step, train_seconds, eval figures
     RUN/logs/train, RUN/logs/eval, RUN/metrics.jsonl   TensorBoard scalars
+    RUN/melodies.npz, melodies.json   the extracted melodies, when
+                                  gensuite.melody_data.prepare_run_melodies made them
 
 Every file is written atomically; the state is saved every
 ``checkpoint_every_seconds``, at the end, and on KeyboardInterrupt.
@@ -27,12 +25,10 @@ Every file is written atomically; the state is saved every
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import time
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -48,100 +44,8 @@ ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default (Keras uses 1e-7)
 
 
 # ----------------------------------------------------------------------------
-# Data
+# Batches
 # ----------------------------------------------------------------------------
-
-def extract_melody_events(sequence, config: MelodyRNNConfig) -> tuple[list[np.ndarray], Counter]:
-    """Melodies of one NoteSequence, squashed into the model's key and range.
-
-    Parameters
-    ----------
-    sequence : note_seq.NoteSequence
-        Unquantized (as read from MIDI).
-    config : MelodyRNNConfig
-        Extraction settings and note range.
-
-    Returns
-    -------
-    melodies : list of numpy.ndarray of int64, shape (n_steps,)
-    stats : collections.Counter
-        ``extract_melodies`` counters plus ``parts_unusable`` (parts that
-        cannot be quantized) and ``melodies``.
-    """
-    from gensuite import sequences as seqlib
-
-    stats: Counter = Counter()
-    melodies: list[np.ndarray] = []
-    for part in seqlib.split_on_time_changes(sequence):
-        try:
-            quantized = seqlib.quantize_sequence(part, steps_per_quarter=config.steps_per_quarter)
-            found, part_stats = seqlib.extract_melodies(
-                quantized, min_bars=config.min_bars, max_steps_truncate=config.max_steps,
-                min_unique_pitches=config.min_unique_pitches, gap_bars=config.gap_bars,
-                ignore_polyphonic_notes=config.ignore_polyphonic_notes)
-        except seqlib.UnusableSequenceError:
-            stats["parts_unusable"] += 1
-            continue
-        stats.update({k: v for k, v in part_stats.items() if k != "melodies"})
-        for melody in found:
-            events, _ = ee.squash_melody(
-                np.asarray(list(melody), np.int64), min_note=config.min_note,
-                max_note=config.max_note, transpose_to_key=config.transpose_to_key)
-            if events.size >= 2:
-                melodies.append(events)
-    stats["melodies"] = len(melodies)
-    return melodies, stats
-
-
-def is_eval_sequence(key: str, *, eval_ratio: float) -> bool:
-    """Stable train / eval assignment of one sequence by a hash of ``key``."""
-    if not 0 <= eval_ratio < 1:
-        raise ParameterError(f"eval_ratio: must be in [0, 1), got {eval_ratio}")
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < eval_ratio
-
-
-def build_melody_datasets(sequences: Iterable, config: MelodyRNNConfig, *,
-                          eval_ratio: float = 0.1) -> tuple[list[np.ndarray], list[np.ndarray], Counter]:
-    """Training and evaluation melodies from NoteSequences (split by sequence).
-
-    Parameters
-    ----------
-    sequences : iterable of note_seq.NoteSequence
-        Each is keyed by ``filename`` (else ``id``, else its position) for the split.
-    config : MelodyRNNConfig
-    eval_ratio : float
-        Expected fraction of sequences held out.
-
-    Returns
-    -------
-    train, eval : list of numpy.ndarray of int64
-    stats : collections.Counter
-        Summed extraction counters plus ``sequences``, ``train_melodies``,
-        ``eval_melodies``.
-
-    Raises
-    ------
-    NoExamplesError
-        If no training melody survives extraction.
-    """
-    train: list[np.ndarray] = []
-    held_out: list[np.ndarray] = []
-    stats: Counter = Counter()
-    for index, sequence in enumerate(sequences):
-        stats["sequences"] += 1
-        key = sequence.filename or sequence.id or str(index)
-        melodies, seq_stats = extract_melody_events(sequence, config)
-        stats.update(seq_stats)
-        (held_out if is_eval_sequence(key, eval_ratio=eval_ratio) else train).extend(melodies)
-    stats["train_melodies"], stats["eval_melodies"] = len(train), len(held_out)
-    if not train:
-        raise NoExamplesError(
-            f"no training melodies: {stats['sequences']} sequences gave {stats['melodies']} "
-            f"melodies of >= {config.min_bars} bars with >= {config.min_unique_pitches} pitches "
-            f"({dict(stats)})")
-    return train, held_out, stats
-
 
 def make_batch(encoding: ee.MelodyEncoding, melodies: Sequence[np.ndarray], *,
                window_steps: int | None = None, rng: np.random.Generator | None = None,
@@ -229,7 +133,8 @@ def evaluate_melody_rnn(model: MelodyRNN, melodies: Sequence[np.ndarray], *,
     ----------
     model : MelodyRNN
     melodies : sequence of numpy.ndarray
-        Squashed melodies (:func:`build_melody_datasets` output), each >= 2 events.
+        Squashed melodies (:func:`gensuite.melody_data.build_melody_datasets`
+        output), each >= 2 events.
 
     Returns
     -------
@@ -329,7 +234,7 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     ----------
     model : MelodyRNN
     train_melodies, eval_melodies : sequence of numpy.ndarray
-        Squashed melodies (:func:`build_melody_datasets`).
+        Squashed melodies (:func:`gensuite.melody_data.build_melody_datasets`).
     run_dir : str or os.PathLike
     num_steps : int
         Total optimizer steps to reach.

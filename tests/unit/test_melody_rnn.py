@@ -387,7 +387,7 @@ def test_keyboard_interrupt_saves_the_state(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------
-# Data
+# Batches (extraction and the split: test_melody_data.py)
 # --------------------------------------------------------------------------
 
 def test_make_batch_cuts_bar_aligned_windows_of_the_full_encoding():
@@ -406,34 +406,3 @@ def test_make_batch_cuts_bar_aligned_windows_of_the_full_encoding():
     np.testing.assert_array_equal(inputs[1, :19], short_inputs)
     np.testing.assert_array_equal(labels[1, :19], short_labels)
     assert not inputs[1, 19:].any() and not labels[1, 19:].any()
-
-
-def test_extract_melody_events_applies_magentas_pipeline(make_sequence):
-    config = configs.get_config("attention_rnn")
-    # 8 bars of a D-major line (5 pitches): kept, squashed to C.
-    notes = [(62 + [0, 2, 4, 5, 7][i % 5], 4 * i, 4 * i + 3) for i in range(32)]
-    melodies, stats = rnn_trainer.extract_melody_events(make_sequence(notes), config)
-    assert stats["melodies"] == 1 and len(melodies) == 1
-    melody = melodies[0]
-    assert len(melody) == 127  # note-seq ends a melody at its last note's end
-    assert melody[0] == 60 and melody[3] == OFF  # D -> C, note ends after 3 steps
-    assert ee.estimate_major_key(melody) == 0
-    # 2 bars only: too short for min_bars 7.
-    short, short_stats = rnn_trainer.extract_melody_events(make_sequence(notes[:8]), config)
-    assert short == [] and short_stats["melodies_discarded_too_short"] == 1
-
-
-def test_build_melody_datasets_splits_by_sequence_and_rejects_empty(make_sequence):
-    config = tiny("attention_rnn")
-    notes = [(60 + [0, 2, 4, 5, 7][i % 5], 4 * i, 4 * i + 3) for i in range(16)]
-    sequences = []
-    for i in range(20):
-        sequence = make_sequence(notes)
-        sequence.filename = f"song_{i}.mid"
-        sequences.append(sequence)
-    train, held_out, stats = rnn_trainer.build_melody_datasets(sequences, config, eval_ratio=0.3)
-    assert len(train) + len(held_out) == 20 and 0 < len(held_out) < 20
-    expected = sum(rnn_trainer.is_eval_sequence(f"song_{i}.mid", eval_ratio=0.3) for i in range(20))
-    assert stats["eval_melodies"] == len(held_out) == expected
-    with pytest.raises(NoExamplesError, match="no training melodies"):
-        rnn_trainer.build_melody_datasets([make_sequence(notes[:2])], config)

@@ -10,10 +10,8 @@ import note_seq
 import pytest
 
 from gensuite.cli import main as cli_main
-from gensuite.cli import rnn as rnn_cli
-from gensuite.errors import InputFileError, ParameterError
+from gensuite.melody_data import extract_primer, is_eval_sequence
 from gensuite.midi_io import read_midi, write_midi
-from gensuite.training.rnn_trainer import is_eval_sequence
 
 CONFIG = "tiny-attention_rnn"
 EVAL_RATIO = 0.3
@@ -77,29 +75,36 @@ def midi_dir(tmp_path_factory):
     return folder
 
 
+def train_argv(midi_dir, run_dir, *extra):
+    return ["rnn", "train", "--config", CONFIG, "--midi-dir", str(midi_dir), "--run-dir",
+            str(run_dir), "--seed", "3", "--log-every", "2", "--eval-ratio", str(EVAL_RATIO),
+            *extra]
+
+
 @pytest.fixture(scope="module")
 def trained(midi_dir, tmp_path_factory):
-    """A tiny run trained 4 steps, then resumed to 6: (run dir, first stdout, second stdout)."""
+    """A tiny run trained 4 steps, then resumed to 6.
+
+    (run dir, first stdout, second stdout, first stderr, second stderr)
+    """
+    import contextlib
+    import io
+
     monkey = pytest.MonkeyPatch()
     monkey.setattr(cli_main, "COMMAND_MODULES", ("rnn",))
     run_dir = tmp_path_factory.mktemp("run")
-    outputs = []
+    outputs, errors = [], []
     try:
-        import contextlib
-        import io
-
         for n_steps in (4, 6):
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-                code = cli_main.main([
-                    "rnn", "train", "--config", CONFIG, "--midi-dir", str(midi_dir),
-                    "--run-dir", str(run_dir), "--num-steps", str(n_steps), "--seed", "3",
-                    "--log-every", "2", "--eval-ratio", str(EVAL_RATIO)])
-            assert code == 0
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = cli_main.main(train_argv(midi_dir, run_dir, "--num-steps", str(n_steps)))
+            assert code == 0, err.getvalue()
             outputs.append(out.getvalue())
+            errors.append(err.getvalue())
     finally:
         monkey.undo()
-    return run_dir, outputs[0], outputs[1]
+    return run_dir, outputs[0], outputs[1], errors[0], errors[1]
 
 
 def error_line(capsys) -> str:
@@ -110,14 +115,14 @@ def error_line(capsys) -> str:
 
 
 def melody_of(path) -> list[int]:
-    events, _ = rnn_cli.extract_primer(read_midi(path), steps_per_quarter=4, path=str(path))
+    events, _ = extract_primer(read_midi(path), steps_per_quarter=4, path=str(path))
     return events
 
 
 # --------------------------------------------------------------------------- train
 
 def test_train_reports_held_out_figures_and_resumes(trained):
-    run_dir, first, second = trained
+    run_dir, first, second, _, _ = trained
     assert "trained to step 4" in first and "resumed" not in first
     assert "trained to step 6" in second and "resumed from step 4" in second
     assert f"on {N_EVAL} melodies" in second
@@ -131,6 +136,42 @@ def test_train_reports_held_out_figures_and_resumes(trained):
     assert os.listdir(run_dir / "logs" / "train")  # TensorBoard events
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["split"] == "train"] == [2, 4, 6]
+
+
+def test_train_caches_the_melodies_and_resumes_on_them(trained, midi_dir):
+    run_dir, _, _, first_err, second_err = trained
+    cache = run_dir / "melodies.npz"
+    assert (f"data: {N_TRAIN + N_EVAL} sequences (0 files skipped) -> {N_TRAIN} training and "
+            f"{N_EVAL} held-out melodies, cached in {cache}") in first_err.splitlines()
+    assert (f"data: reusing the {N_TRAIN} training and {N_EVAL} held-out melodies cached in "
+            f"{cache} ({N_TRAIN + N_EVAL} sequences read when the run started; a new "
+            f"--run-dir reads the source again)") in second_err.splitlines()
+    summary = json.loads((run_dir / "melodies.json").read_text())
+    assert summary["source"] == {"midi_dir": os.path.abspath(midi_dir)}
+    assert summary["eval_ratio"] == EVAL_RATIO
+
+
+@pytest.mark.parametrize("change, described", [
+    (("--midi-dir", "{other}"), "from --midi-dir {tunes}, not from --midi-dir {other}"),
+    (("--eval-ratio", "0.5"), f"with --eval-ratio {EVAL_RATIO}, not with --eval-ratio 0.5"),
+])
+def test_train_refuses_to_resume_on_another_source_or_split(run_cli, trained, midi_dir,
+                                                             tmp_path, capsys, change,
+                                                             described):
+    run_dir = trained[0]
+    other = tmp_path / "other"
+    other.mkdir()
+    argv = train_argv(midi_dir, run_dir, "--num-steps", "8")
+    flag, value = change
+    argv[argv.index(flag) + 1] = value.format(other=other)
+    before = sorted(os.listdir(run_dir))
+    assert run_cli(argv) == 2
+    described = described.format(tunes=os.path.abspath(midi_dir), other=other)
+    assert error_line(capsys) == (
+        f"gensuite rnn: error: --run-dir: {run_dir} holds melodies extracted {described}: a "
+        f"run resumes only on the melodies it started with; use the same data settings or a "
+        f"new --run-dir")
+    assert sorted(os.listdir(run_dir)) == before
 
 
 def test_train_explains_a_folder_without_melodies(run_cli, tmp_path, capsys):
@@ -210,8 +251,7 @@ def test_generate_takes_the_highest_note_of_a_primer_midi_and_its_tempo(
     assert generate(run_cli, trained[0], tmp_path / "out", "--primer-midi", str(primer_path),
                     "--num-steps", "24", "--seed", "2") == 0
     expected = [64, -2, -2, -2, 65, -2, -2, -2, 67, -2, -2, -2, -1]
-    assert rnn_cli.extract_primer(read_midi(primer_path), steps_per_quarter=4,
-                                  path="p")[0] == expected
+    assert extract_primer(read_midi(primer_path), steps_per_quarter=4, path="p")[0] == expected
     output = read_midi(tmp_path / "out" / "generate_000.mid")
     assert melody_of(tmp_path / "out" / "generate_000.mid")[:len(expected)] == expected
     assert output.tempos[0].qpm == pytest.approx(90.0, abs=1e-3)  # MIDI stores us/quarter
@@ -234,6 +274,22 @@ def test_generate_keeps_a_primer_midi_at_its_time_and_can_shorten_it(
         "because it counts the primer too, got 8")
 
 
+def test_generate_transposes_an_out_of_range_primer_and_warns_once(
+        run_cli, trained, tmp_path, capsys):
+    primer = [96, -2, 98, -2, 100, -1]  # above the model's 48-83, but only 5 semitones wide
+    assert generate(run_cli, trained[0], tmp_path, "--primer-melody", json.dumps(primer),
+                    "--num-steps", "40", "--seed", "0") == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["gensuite rnn generate: warning: --primer-melody: notes 96, 98, 100 lie "
+                   "outside the model's range 48-83; the primer was transposed into it for "
+                   "the model and the continuation moved back to the primer's register"]
+    events = melody_of(tmp_path / "generate_000.mid")
+    assert events[:len(primer)] == primer
+    continuation = [e for e in events[len(primer):] if e >= 0]
+    # Transposed down 3 octaves for the model, so the continuation comes back up 3.
+    assert all(48 + 36 <= e < 84 + 36 for e in continuation)
+
+
 def test_generate_warns_once_and_folds_a_primer_wider_than_the_range(
         run_cli, trained, tmp_path, capsys):
     primer = [36, -2, 60, -2, 96, -1]  # 60 semitones wide; the model holds 36
@@ -252,9 +308,18 @@ def test_generate_warns_once_and_folds_a_primer_wider_than_the_range(
     (("--primer-melody", "[60, 130]"), "--primer-melody: event 130 is outside -2..127"),
     (("--primer-melody", "[60, -3]"), "--primer-melody: event -3 is outside -2..127"),
     (("--primer-melody", "[]"), "--primer-melody: must hold at least one event"),
+    (("--primer-melody", ""), "--primer-melody: must hold at least one event"),
+    (("--primer-melody", "[60, 62"), "--primer-melody: '[60' is not an integer event"),
+    (("--primer-melody", "60;62"), "--primer-melody: '60;62' is not an integer event"),
     (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--num-steps", "6"),
      "--num-steps: must be greater than the primer's length (--primer-melody has 6 steps) "
      "because it counts the primer too, got 6"),
+    (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--num-steps", "2"),
+     "--num-steps: must be greater than the primer's length (--primer-melody has 6 steps) "
+     "because it counts the primer too, got 2"),
+    (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--primer-steps", "4", "--num-steps", "4"),
+     "--num-steps: must be greater than the primer's length (--primer-melody (first 4 steps) "
+     "has 4 steps) because it counts the primer too, got 4"),
     (("--temperature", "0"), "argument --temperature: must be > 0, got 0"),
     (("--temperature", "-1.5"), "argument --temperature: must be > 0, got -1.5"),
     (("--beam-size", "0"), "argument --beam-size: must be >= 1, got 0"),
@@ -280,6 +345,13 @@ def test_commands_refuse_a_file_where_a_folder_is_expected(run_cli, trained, mid
 
 
 def test_generate_rejects_primer_midis_without_a_melody(run_cli, trained, tmp_path, capsys):
+    zero = tmp_path / "zero.mid"
+    zero.write_bytes(b"")
+    assert generate(run_cli, trained[0], tmp_path / "o", "--primer-midi", str(zero)) == 2
+    assert error_line(capsys) == f"gensuite rnn: error: {zero}: empty file (0 bytes)"
+    missing = tmp_path / "missing.mid"
+    assert generate(run_cli, trained[0], tmp_path / "o", "--primer-midi", str(missing)) == 2
+    assert error_line(capsys) == f"gensuite rnn: error: {missing}: no such file"
     empty = tmp_path / "empty.mid"
     write_midi(build_note_sequence([]), empty)
     assert generate(run_cli, trained[0], tmp_path / "o", "--primer-midi", str(empty)) == 2
@@ -289,16 +361,29 @@ def test_generate_rejects_primer_midis_without_a_melody(run_cli, trained, tmp_pa
     assert generate(run_cli, trained[0], tmp_path / "o", "--primer-midi", str(drums)) == 2
     assert error_line(capsys) == (f"gensuite rnn: error: {drums}: no melody found to use as "
                                   f"a primer (only drums or silence)")
+    assert not (tmp_path / "o").exists()
 
 
-def test_generate_rejects_unknown_checkpoints_and_other_model_kinds(run_cli, tmp_path, capsys):
-    assert generate(run_cli, tmp_path / "missing", tmp_path / "o") == 2
-    assert "missing: no such checkpoint folder or shipped name" in error_line(capsys)
+@pytest.mark.parametrize("command", ["generate", "evaluate"])
+def test_commands_reject_unknown_checkpoints_and_other_model_kinds(run_cli, midi_dir, tmp_path,
+                                                                   capsys, command):
+    def run(checkpoint):
+        if command == "generate":
+            return generate(run_cli, checkpoint, tmp_path / "o")
+        return run_cli(["rnn", "evaluate", "--checkpoint", str(checkpoint), "--midi-dir",
+                        str(midi_dir)])
+
+    missing = tmp_path / "missing"
+    assert run(missing) == 2
+    assert error_line(capsys).startswith(
+        f"gensuite rnn: error: {missing}: no such checkpoint folder or shipped name (shipped: ")
     vae = tmp_path / "vae"
     vae.mkdir()
     (vae / "meta.json").write_text(json.dumps({"kind": "music_vae", "figures": {}}))
-    assert generate(run_cli, vae, tmp_path / "o") == 2
-    assert error_line(capsys).endswith("vae: holds a music_vae model, expected melody_rnn")
+    assert run(vae) == 2
+    assert error_line(capsys) == (f"gensuite rnn: error: {vae}: holds a music_vae model, "
+                                  f"expected melody_rnn")
+    assert not (tmp_path / "o").exists()
 
 
 # ------------------------------------------------------------------------ evaluate
@@ -326,24 +411,3 @@ def test_evaluate_rejects_a_folder_without_melodies(run_cli, trained, tmp_path, 
     assert run_cli(["rnn", "evaluate", "--checkpoint", str(trained[0]), "--midi-dir",
                     str(tmp_path), "--json"]) == 2
     assert error_line(capsys) == f"gensuite rnn: error: {tmp_path}: holds no .mid or .midi files"
-
-
-# ------------------------------------------------------------------------- parsing
-
-@pytest.mark.parametrize("text", ["[60,-2,62]", "60 -2 62", " [ 60 , -2,62 ] ", "60,-2,62"])
-def test_parse_primer_melody_accepts_lists_with_commas_or_spaces(text):
-    assert rnn_cli.parse_primer_melody(text) == [60, -2, 62]
-
-
-def test_parse_primer_melody_names_the_flag_and_token():
-    with pytest.raises(ParameterError, match=r"^--primer-melody: '6O' is not an integer"):
-        rnn_cli.parse_primer_melody("[6O, 62]")
-
-
-def test_extract_primer_starts_on_the_bar_of_the_first_note():
-    sequence = build_note_sequence([(60, 18, 20), (62, 20, 22)])
-    events, start_step = rnn_cli.extract_primer(sequence, steps_per_quarter=4, path="p")
-    assert start_step == 16
-    assert events == [-2, -2, 60, -2, 62, -2, -1]
-    with pytest.raises(InputFileError):
-        rnn_cli.extract_primer(build_note_sequence([]), steps_per_quarter=4, path="p")
