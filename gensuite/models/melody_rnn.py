@@ -22,7 +22,6 @@ per bar.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import secrets
 import warnings
@@ -33,14 +32,10 @@ import tensorflow as tf
 
 from gensuite import event_encodings as ee
 from gensuite.configs.melody_rnn import MelodyRNNConfig, get_config
-from gensuite.errors import InputFileError, ParameterError
-from gensuite.fileio import atomic_path, write_text_atomic
+from gensuite.errors import ParameterError
 from gensuite.layers.attention import AttentionLSTMCell, LSTMCell
 
 KIND = "melody_rnn"
-WEIGHTS_FILE = "model.weights.h5"
-CONFIG_FILE = "config.json"
-META_FILE = "meta.json"
 
 
 # ----------------------------------------------------------------------------
@@ -578,34 +573,15 @@ class MelodyRNN:
     # -- save / load ---------------------------------------------------------
 
     def save(self, path: str | os.PathLike, *, figures: dict | None = None) -> None:
-        """Write a checkpoint folder: weights, ``config.json`` and ``meta.json``.
+        """Write weights, ``config.json`` and ``meta.json`` into ``path`` (atomically).
 
-        Each file is written atomically; ``meta.json`` (what marks the folder
-        as a checkpoint) comes last.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Folder, created if needed.
-        figures : dict, optional
-            Numbers for the model card / ``gensuite checkpoints`` (e.g.
-            held-out log-perplexity, training steps).
+        ``figures`` (e.g. held-out log-perplexity, steps) go into ``meta.json``
+        for the model card and ``gensuite checkpoints``.
         """
-        path = os.fspath(path)
-        os.makedirs(path, exist_ok=True)
-        weights_path = os.path.join(path, WEIGHTS_FILE)
-        with atomic_path(weights_path) as tmp:
-            # Keras insists on the .weights.h5 suffix; rename onto the temp name.
-            keras_tmp = tmp + ".weights.h5"
-            try:
-                self.network.save_weights(keras_tmp)
-                os.replace(keras_tmp, tmp)
-            finally:
-                if os.path.exists(keras_tmp):
-                    os.remove(keras_tmp)
-        write_text_atomic(os.path.join(path, CONFIG_FILE), self.config.to_json())
-        meta = {"kind": KIND, "config": self.config.to_dict(), "figures": dict(figures or {})}
-        write_text_atomic(os.path.join(path, META_FILE), json.dumps(meta, indent=2, sort_keys=True))
+        from gensuite.registry import save_model_folder  # noqa: PLC0415
+
+        save_model_folder(path, kind=KIND, config=self.config, network=self.network,
+                          figures=figures)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "MelodyRNN":
@@ -616,26 +592,11 @@ class MelodyRNN:
         InputFileError
             Missing files, another kind of model, or weights that do not fit.
         """
-        from gensuite.registry import resolve_checkpoint
+        from gensuite.registry import load_model_weights, read_model_config  # noqa: PLC0415
 
-        info = resolve_checkpoint(path, kind=KIND)
-        folder = info.path
-        config_path = os.path.join(folder, CONFIG_FILE)
-        try:
-            with open(config_path, encoding="utf-8") as f:
-                config = MelodyRNNConfig.from_json(f.read())
-        except FileNotFoundError:
-            raise InputFileError(folder, f"not a MelodyRNN checkpoint (no {CONFIG_FILE})") from None
-        except (ValueError, TypeError) as exc:
-            raise InputFileError(config_path, f"unreadable MelodyRNN config ({exc})") from exc
+        info, config = read_model_config(path, kind=KIND, config_type=MelodyRNNConfig)
         model = cls(config)
-        weights_path = os.path.join(folder, WEIGHTS_FILE)
-        if not os.path.isfile(weights_path):
-            raise InputFileError(folder, f"not a MelodyRNN checkpoint (no {WEIGHTS_FILE})")
-        try:
-            model.network.load_weights(weights_path)
-        except (ValueError, OSError) as exc:
-            raise InputFileError(weights_path, f"weights do not fit the config ({exc})") from exc
+        load_model_weights(model.network, info)
         return model
 
 

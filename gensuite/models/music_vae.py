@@ -20,7 +20,6 @@ which is what lets the bars run in parallel at sampling time.)
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
@@ -29,17 +28,13 @@ import numpy as np
 import tensorflow as tf
 
 from gensuite.configs.music_vae import STEPS_PER_BAR, MusicVAEConfig, get_config
-from gensuite.errors import InputFileError, NoExamplesError, ParameterError
-from gensuite.fileio import atomic_path, write_text_atomic
+from gensuite.errors import NoExamplesError, ParameterError
 from gensuite.layers.lstm import (BidirectionalLstmEncoder, Conductor, HierarchicalLstmEncoder,
                                   WeightInit)
 from gensuite.layers.sampling import (CategoricalLstmDecoder, bernoulli_mask, gumbel_noise,
                                       shift_right)
 
 KIND = "music_vae"
-WEIGHTS_FILE = "model.weights.h5"
-CONFIG_FILE = "config.json"
-META_FILE = "meta.json"
 
 
 def split_seed(seed: tf.Tensor, n: int) -> tf.Tensor:
@@ -253,24 +248,13 @@ def check_temperature(temperature: float) -> float:
 
 
 def resolve_converter(name: str):
-    """The converter object of a preset name from :mod:`gensuite.converters`.
+    """The converter of a preset name (:func:`gensuite.converters.get_converter`).
 
     Imported lazily: array-level use of MusicVAE needs no converter.
     """
-    try:
-        from gensuite import converters  # noqa: PLC0415
-    except ImportError as exc:
-        raise ParameterError(
-            f"converter: {name!r} needs gensuite.converters, which is unavailable ({exc})") from exc
-    for getter in ("get_converter", "make_converter", "converter_from_name"):
-        if hasattr(converters, getter):
-            return getattr(converters, getter)(name)
-    for table in ("CONVERTERS", "PRESETS", "CONVERTER_PRESETS"):
-        presets = getattr(converters, table, None)
-        if isinstance(presets, dict) and name in presets:
-            value = presets[name]
-            return value() if callable(value) else value
-    raise ParameterError(f"converter: no converter preset named {name!r} in gensuite.converters")
+    from gensuite.converters import get_converter  # noqa: PLC0415
+
+    return get_converter(name)
 
 
 def _seed_tensor(seed: int | None, salt: int) -> tf.Tensor:
@@ -330,38 +314,19 @@ class MusicVAE:
             Missing folder, not a gensuite checkpoint, another model kind, or
             unreadable weights.
         """
-        from gensuite.registry import resolve_checkpoint  # noqa: PLC0415
+        from gensuite.registry import load_model_weights, read_model_config  # noqa: PLC0415
 
-        info = resolve_checkpoint(path, kind=KIND)
-        config_path = os.path.join(info.path, CONFIG_FILE)
-        try:
-            with open(config_path, encoding="utf-8") as f:
-                config = MusicVAEConfig.from_json(f.read())
-        except (OSError, ValueError, TypeError) as exc:
-            raise InputFileError(config_path, f"unreadable MusicVAE config ({exc})") from exc
+        info, config = read_model_config(path, kind=KIND, config_type=MusicVAEConfig)
         model = cls(config, converter=converter)
-        weights_path = os.path.join(info.path, WEIGHTS_FILE)
-        if not os.path.isfile(weights_path):
-            raise InputFileError(weights_path, "missing model weights")
-        try:
-            model.network.load_weights(weights_path)
-        except Exception as exc:  # h5py/keras raise many types for a bad file
-            raise InputFileError(weights_path, f"unreadable or mismatched weights ({exc})") from exc
+        load_model_weights(model.network, info)
         return model
 
     def save(self, path: str | os.PathLike, *, figures: dict | None = None) -> None:
-        """Write ``model.weights.h5``, ``config.json`` and ``meta.json`` into ``path``.
+        """Write weights, ``config.json`` and ``meta.json`` into ``path`` (atomically; no optimizer)."""
+        from gensuite.registry import save_model_folder  # noqa: PLC0415
 
-        Each file is written to a temporary name and renamed; ``meta.json``
-        (what marks the folder as a checkpoint) comes last. No optimizer state.
-        """
-        path = os.fspath(path)
-        os.makedirs(path, exist_ok=True)
-        with atomic_path(os.path.join(path, WEIGHTS_FILE), suffix=".weights.h5") as tmp:
-            self.network.save_weights(tmp, overwrite=True)
-        write_text_atomic(os.path.join(path, CONFIG_FILE), self.config.to_json())
-        meta = {"kind": KIND, "config": self.config.to_dict(), "figures": figures or {}}
-        write_text_atomic(os.path.join(path, META_FILE), json.dumps(meta, indent=2))
+        save_model_folder(path, kind=KIND, config=self.config, network=self.network,
+                          figures=figures)
 
     # ----- tensors ------------------------------------------------------
 

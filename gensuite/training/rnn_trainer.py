@@ -37,7 +37,8 @@ import tensorflow as tf
 from gensuite import event_encodings as ee
 from gensuite.configs.melody_rnn import MelodyRNNConfig
 from gensuite.errors import InputFileError, NoExamplesError, ParameterError
-from gensuite.models.melody_rnn import CONFIG_FILE, META_FILE, MelodyRNN
+from gensuite.models.melody_rnn import MelodyRNN
+from gensuite.registry import CONFIG_FILE, META_FILE
 from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint
 
 ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default (Keras uses 1e-7)
