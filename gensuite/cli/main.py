@@ -17,7 +17,8 @@ from gensuite import __version__
 from gensuite.errors import GensuiteError
 from gensuite.tfutil import import_tensorflow
 
-COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth")
+COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth", "render",
+                   "analyze")
 
 
 class Parser(argparse.ArgumentParser):
