@@ -104,14 +104,11 @@ SUBCOMMANDS = (_add_train, _add_generate, _add_interpolate, _add_evaluate)
 
 
 def read_notes(path: str, config, *, acoustic_only: bool = False):
-    """The notes of an NSynth folder within the config's pitch range, skipped shards reported."""
+    """The notes of an NSynth folder within the config's pitch range (corrupt shards warn)."""
     from gensuite.nsynth import read_nsynth
 
-    notes = read_nsynth(path, pitch_range=(config.min_pitch, config.max_pitch),
-                        acoustic_only=acoustic_only)
-    for line in getattr(notes, "skipped", []) or []:
-        print(f"skipped {line}", file=sys.stderr)
-    return notes
+    return read_nsynth(path, pitch_range=(config.min_pitch, config.max_pitch),
+                       acoustic_only=acoustic_only, n_samples=config.n_samples)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -124,11 +121,12 @@ def run_train(args: argparse.Namespace) -> int:
     notes = read_notes(args.data, config, acoustic_only=args.acoustic_only)
     started = time.monotonic()
     images = waves_to_images(notes.audio, config=config)
-    print(f"{len(notes.pitch)} notes, pitches {notes.pitch.min()}-{notes.pitch.max()}, "
+    pitches, n_notes = notes.pitch, len(notes.pitch)
+    print(f"{n_notes} notes, pitches {pitches.min()}-{pitches.max()}, "
           f"{len(set(notes.instrument.tolist()))} instruments; spectrograms "
           f"{images.shape[1:]} in {time.monotonic() - started:.1f} s")
-    del notes.audio  # the images are all training needs
-    trainer = GANTrainer(config, args.run_dir, specgrams=images, pitches=notes.pitch,
+    del notes  # the images are all training needs
+    trainer = GANTrainer(config, args.run_dir, specgrams=images, pitches=pitches,
                          seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
                          progress=sys.stderr.isatty())
     print(f"model {config.name}: generator {count_parameters(trainer.generator):,} / "
@@ -154,7 +152,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise
     export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
     figures = {"steps": trainer.step, "images": trainer.step * config.batch_size,
-               "n_training_notes": int(len(notes.pitch))}
+               "n_training_notes": n_notes}
     trainer.export(export_dir, figures=figures)
     print(f"exported {export_dir}")
     return 0

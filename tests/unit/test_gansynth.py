@@ -214,3 +214,31 @@ def test_cli_unknown_checkpoint_is_one_line_exit_2(tmp_path, capsys):
     assert "no such checkpoint folder or shipped name" in err
     assert len(err.strip().splitlines()) == 1
 
+
+
+def write_sine_nsynth(folder, config, pitches):
+    from gensuite.nsynth import rendered_note, write_nsynth
+
+    waves = _sine_notes(config, pitches)
+    write_nsynth([rendered_note(program=0, family=4, pitch=int(p), velocity=100, audio=w,
+                                sample_rate=config.sample_rate)
+                  for p, w in zip(pitches, waves)], folder)
+
+
+def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
+    import json
+
+    data = tmp_path / "notes"
+    write_sine_nsynth(data, TINY, [40, 58, 59, 60, 61, 62])  # 40: outside the model, left out
+    run = tmp_path / "run"
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(run), "--num-steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "5 notes, pitches 58-62, 1 instruments" in out
+    assert "step 3/3" in out and f"exported {run / 'export'}" in out
+    assert main(["gansynth", "evaluate", "--checkpoint", str(run / "export"), "--data",
+                 str(data), "--num-notes", "5", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["n_notes"] == 5
+    assert figures["real_pitch_accuracy"] == 1.0  # pure sines: the ceiling
+    assert 0.0 <= figures["pitch_accuracy"] <= 1.0 and figures["spectral_distance"] >= 0.0
