@@ -23,16 +23,7 @@ import time
 
 import numpy as np
 
-
-def best_seconds(fn, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls after one warm-up call (tracing)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
+from timing import best_seconds
 
 
 def train_steps_per_second(config, n_steps: int) -> dict[str, float]:

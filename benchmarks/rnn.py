@@ -26,24 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import time
+
+from timing import time_calls
 
 PRIMER = [60, -2, 62, -2, 64, -2, 65, -2]
 NUM_OUTPUTS = 8
 NUM_STEPS = 128
 TRAIN_STEPS = 128  # window of the cpu-* presets
-
-
-def time_calls(fn, repeats: int) -> dict:
-    """Best and median wall time of ``repeats`` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return {"best": min(times), "median": statistics.median(times)}
 
 
 def random_melodies(config, *, n: int, n_steps: int, seed: int):

@@ -32,18 +32,9 @@ import time
 
 import numpy as np
 
+from timing import best_seconds
+
 TOP_K = 10
-
-
-def best_seconds(fn, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def synthetic_track(seconds: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:

@@ -27,18 +27,9 @@ import time
 
 import numpy as np
 
+from timing import best_seconds
+
 TRAIN_CONFIGS = ("cpu-mel_2bar", "cpu-mel_16bar", "cpu-flat-mel_16bar")
-
-
-def best_seconds(fn, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls after one warm-up call (tracing)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def random_arrays(config, n: int, rng: np.random.Generator):

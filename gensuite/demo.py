@@ -6,12 +6,16 @@
 2. Melodies sampled from the shipped 2-bar MusicVAE (``mel_2bar``).
 3. An interpolation between the two tunes with the 16-bar MusicVAE (``mel_16bar``).
 4. A primer continued by the shipped attention MelodyRNN (``attention_rnn``).
-Stages whose checkpoint is not shipped are skipped and listed. Everything lands
-in one folder with an index.html to look at.
+5. Each result rendered to WAV through the shipped GANSynth timbres
+   (``gansynth_fluidr3``) and through the soundfont reference, with a
+   spectrogram PNG of each.
+Stages whose checkpoint (or renderer) is missing are skipped and listed.
+Everything lands in one folder with an index.html that plays and shows it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -28,6 +32,18 @@ N_SAMPLES = 4
 PRIMER = (60, -2, -2, -2, 60, -2, -2, -2, 67, -2, -2, -2, 67, -2, -2, -2,
           69, -2, -2, -2, 69, -2, -2, -2, 67, -2, -2, -2, -2, -2, -2, -1)
 RNN_STEPS = 128
+GANSYNTH = "gansynth_fluidr3"
+
+
+@dataclasses.dataclass
+class Section:
+    """One block of the index page: a picture, a text and any rendered audio."""
+
+    title: str
+    png: str
+    text: str
+    midis: tuple[str, ...] = ()  # paths under out_dir to render to audio
+    audio: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # label, wav, png
 
 
 def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
@@ -49,7 +65,7 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
         write_text_atomic(os.path.join(out_dir, f"{stem}.json"), json.dumps(info, indent=2) + "\n")
         plots.plot_pianoroll(sequence, path=os.path.join(out_dir, f"{stem}.png"),
                              title=sequence.filename)
-        sections.append((sequence.filename, f"{stem}.png", summary.format_summary(info)))
+        sections.append(Section(sequence.filename, f"{stem}.png", summary.format_summary(info)))
         print(f"{sequence.filename}: {len(sequence.notes)} notes, "
               f"{sequence.total_time:.1f} s -> {stem}.png")
 
@@ -61,15 +77,16 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
     for name, stage in stages:
         if name in shipped:
             sections.append(stage(out_dir))
+    skipped += render_sections(out_dir, sections, use_gansynth=GANSYNTH in shipped)
     for name in skipped:
-        print(f"skipped: checkpoint {name} is not shipped")
+        print(f"skipped: {name} is not available")
 
     index = os.path.join(out_dir, "index.html")
     write_text_atomic(index, render_index(sections, report, skipped=skipped))
     return index
 
 
-def sample_melodies(out_dir: str) -> tuple[str, str, str]:
+def sample_melodies(out_dir: str) -> Section:
     """Sample 2-bar melodies from the shipped ``mel_2bar`` MusicVAE."""
     from gensuite.models.music_vae import MusicVAE
 
@@ -81,12 +98,12 @@ def sample_melodies(out_dir: str) -> tuple[str, str, str]:
     plots.plot_pianoroll(melodies, path=os.path.join(out_dir, "samples.png"),
                          titles=names, title=f"mel_2bar samples, temperature {TEMPERATURE}")
     print(f"mel_2bar: {len(melodies)} samples -> {', '.join(names)}, samples.png")
-    return ("mel_2bar: sampled melodies", "samples.png",
-            f"{len(melodies)} two-bar melodies, temperature {TEMPERATURE}, seed {SEED}: "
-            + ", ".join(names))
+    return Section("mel_2bar: sampled melodies", "samples.png",
+                   f"{len(melodies)} two-bar melodies, temperature {TEMPERATURE}, seed {SEED}: "
+                   + ", ".join(names), midis=(names[0],))
 
 
-def interpolate_songs(out_dir: str, songs: list[str]) -> tuple[str, str, str]:
+def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
     """Interpolate between the melodies of two songs with the shipped ``mel_16bar``."""
     from gensuite import interpolation
     from gensuite.models.music_vae import MusicVAE
@@ -112,13 +129,13 @@ def interpolate_songs(out_dir: str, songs: list[str]) -> tuple[str, str, str]:
     accuracy = result.endpoint_accuracy
     print(f"mel_16bar: 5-step interpolation -> interpolation/ (endpoint accuracy "
           f"{accuracy[0]:.2f}, {accuracy[1]:.2f})")
-    return ("mel_16bar: from one song to the other", "interpolation/interpolate.png",
-            f"{labels[0]} -> {labels[1]} in 5 steps (interpolation/interpolate_all.mid plays "
-            f"them in a row); endpoint reconstruction accuracy {accuracy[0]:.2f}, "
-            f"{accuracy[1]:.2f}")
+    return Section("mel_16bar: from one song to the other", "interpolation/interpolate.png",
+                   f"{labels[0]} -> {labels[1]} in 5 steps (interpolation/interpolate_all.mid "
+                   f"plays them in a row); endpoint reconstruction accuracy {accuracy[0]:.2f}, "
+                   f"{accuracy[1]:.2f}", midis=("interpolation/interpolate_all.mid",))
 
 
-def continue_primer(out_dir: str) -> tuple[str, str, str]:
+def continue_primer(out_dir: str) -> Section:
     """Continue a two-bar primer with the shipped ``attention_rnn`` MelodyRNN."""
     from gensuite.models.melody_rnn import MelodyRNN
     from gensuite.sequences import melody_events_to_sequence
@@ -134,10 +151,40 @@ def continue_primer(out_dir: str) -> tuple[str, str, str]:
                          title=f"attention_rnn: {len(PRIMER)}-step primer continued "
                                f"to {RNN_STEPS} steps")
     print(f"attention_rnn: {len(melodies)} continuations -> {', '.join(names)}, continue.png")
-    return ("attention_rnn: a primer continued", "continue.png",
-            f"primer (2 bars) continued to {RNN_STEPS} steps with beam search "
-            f"(beam 2, branch 2); log-likelihoods "
-            + ", ".join(f"{v:.1f}" for v in result.log_likelihood))
+    return Section("attention_rnn: a primer continued", "continue.png",
+                   f"primer (2 bars) continued to {RNN_STEPS} steps with beam search "
+                   f"(beam 2, branch 2); log-likelihoods "
+                   + ", ".join(f"{v:.1f}" for v in result.log_likelihood),
+                   midis=(names[0],))
+
+
+def render_sections(out_dir: str, sections: list[Section], *, use_gansynth: bool) -> list[str]:
+    """Render each section's MIDI files to WAV + spectrogram; return what was unavailable."""
+    from gensuite.audio_io import write_wav
+    from gensuite.render import render_sequence_audio
+    from gensuite.synth import fluidsynth_available
+
+    synths = (["gansynth"] if use_gansynth else []) + (
+        ["soundfont"] if fluidsynth_available() else [])
+    model = None
+    if use_gansynth:
+        from gensuite.models.gansynth import GANSynth
+
+        model = GANSynth.load(GANSYNTH)
+    for section in sections:
+        for midi in section.midis:
+            stem = os.path.splitext(midi)[0]
+            for synth in synths:
+                wave, rate, report = render_sequence_audio(
+                    os.path.join(out_dir, midi), synth=synth, model=model, seed=SEED)
+                wav, png = f"{stem}_{synth}.wav", f"{stem}_{synth}.png"
+                write_wav(os.path.join(out_dir, wav), wave, sample_rate=rate)
+                plots.plot_spectrogram(wave, sample_rate=rate, path=os.path.join(out_dir, png),
+                                       title=f"{midi} ({synth})")
+                section.audio.append((f"{os.path.basename(midi)} through {synth}", wav, png))
+                print(f"{synth}: {midi} -> {wav} ({report.duration_s:.1f} s), {png}")
+    return ([] if use_gansynth else [f"GANSynth timbres ({GANSYNTH})"]) + (
+        [] if "soundfont" in synths else ["the soundfont renderer (libfluidsynth3)"])
 
 
 def render_index(sections, report: midi_io.IngestReport, *, skipped=()) -> str:
@@ -148,11 +195,15 @@ def render_index(sections, report: midi_io.IngestReport, *, skipped=()) -> str:
         f"<p>Ingested {report.n_read} of {report.n_files} MIDI files "
         f"({report.n_notes} notes) into notes.tfrecord.</p>",
     ]
-    for title, png, text in sections:
-        parts += [f"<h2>{html.escape(title)}</h2>",
-                  f"<img src='{html.escape(png)}' style='max-width:100%'>",
-                  f"<pre>{html.escape(text)}</pre>"]
+    for section in sections:
+        parts += [f"<h2>{html.escape(section.title)}</h2>",
+                  f"<img src='{html.escape(section.png)}' style='max-width:100%'>",
+                  f"<pre>{html.escape(section.text)}</pre>"]
+        for label, wav, png in section.audio:
+            parts += [f"<h3>{html.escape(label)}</h3>",
+                      f"<audio controls src='{html.escape(wav)}'></audio><br>",
+                      f"<img src='{html.escape(png)}' style='max-width:100%'>"]
     if skipped:
-        parts.append("<p>Not shipped yet, so skipped: "
+        parts.append("<p>Not available here, so skipped: "
                      + html.escape(", ".join(skipped)) + ".</p>")
     return "\n".join(parts) + "\n"

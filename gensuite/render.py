@@ -64,12 +64,20 @@ def read_sequence(source):
 
 
 def fold_into_range(pitches: np.ndarray, *, low: int, high: int) -> np.ndarray:
-    """Move each pitch by whole octaves into ``[low, high]`` (needs high - low >= 11)."""
+    """Move each pitch by whole octaves into ``[low, high]``.
+
+    A range narrower than an octave cannot hold every pitch class; a pitch left
+    outside takes the octave nearest the range and is clamped to its nearer end.
+    """
     pitches = np.asarray(pitches, dtype=np.int64).copy()
     below, above = pitches < low, pitches > high
     pitches[below] += 12 * np.ceil((low - pitches[below]) / 12).astype(np.int64)
     pitches[above] -= 12 * np.ceil((pitches[above] - high) / 12).astype(np.int64)
-    return pitches
+    # Only possible for narrow ranges: the fold overshot to the other side.
+    over, under = pitches > high, pitches < low
+    pitches[over & (pitches - high > low - (pitches - 12))] -= 12
+    pitches[under & (low - pitches > (pitches + 12) - high)] += 12
+    return np.clip(pitches, low, high)
 
 
 def note_envelope(n_sustain: int, *, sample_rate: int, release_s: float = RELEASE_S) -> np.ndarray:

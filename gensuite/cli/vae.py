@@ -269,17 +269,9 @@ def _with_hint(message: str, options) -> str:
 
 def _check_run_config(run_dir: str, config, *, flag: str = "--run-dir") -> None:
     # The trainer checks this too, but only after the (slow) data conversion.
-    from gensuite.configs.music_vae import MusicVAEConfig
+    from gensuite.training.checkpointing import check_run_config
 
-    path = os.path.join(run_dir, "config.json")
-    if not os.path.isfile(path):
-        return
-    with open(path, encoding="utf-8") as f:
-        existing = MusicVAEConfig.from_json(f.read())
-    if existing != config:
-        raise ParameterError(
-            f"{flag}: {run_dir} holds a run of config {existing.name!r} with other "
-            f"settings; use a run of the same config")
+    check_run_config(run_dir, config, flag=flag)
 
 
 def start_from_run(run_dir: str, source: str, config) -> str | None:

@@ -106,3 +106,63 @@ def read_metrics(run_dir: str, split: str | None = None) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
     return [r for r in records if split is None or r["split"] == split]
+
+
+RUN_CONFIG_FILE = "config.json"
+
+
+def check_run_config(run_dir: str | os.PathLike, config, *, flag: str = "run_dir",
+                     may_differ: tuple[str, ...] = ()) -> bool:
+    """Refuse a run folder started with another config; return whether one is recorded.
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+    config : JsonConfig
+        The frozen config dataclass of the run being started or resumed.
+    flag : str
+        Name of the option in error messages (``--run-dir``, ``--init-from``).
+    may_differ : tuple of str
+        Fields allowed to change on resume (e.g. ``num_steps`` to extend a run).
+
+    Raises
+    ------
+    InputFileError
+        If ``RUN/config.json`` is unreadable.
+    ParameterError
+        If it records another config; the message lists the settings that differ.
+    """
+    from gensuite.errors import InputFileError, ParameterError  # noqa: PLC0415
+
+    path = os.path.join(os.fspath(run_dir), RUN_CONFIG_FILE)
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open(path, encoding="utf-8") as f:
+            saved = type(config).from_json(f.read())
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputFileError(path, f"unreadable run config ({exc})") from exc
+    ours, theirs = config.to_dict(), saved.to_dict()
+    changed = sorted(k for k in ours if k not in may_differ and theirs.get(k) != ours[k])
+    if changed:
+        raise ParameterError(
+            f"{flag}: {os.fspath(run_dir)} holds a run of config {saved.name!r} with other "
+            f"settings ({', '.join(changed)}); use a new run folder or the same config")
+    return True
+
+
+def record_run_config(run_dir: str | os.PathLike, config, *,
+                      may_differ: tuple[str, ...] = ()) -> None:
+    """Write ``RUN/config.json`` for a new run, or check it (see :func:`check_run_config`).
+
+    A recorded config that differs only in ``may_differ`` fields is rewritten.
+    """
+    from gensuite.fileio import write_text_atomic  # noqa: PLC0415
+
+    path = os.path.join(os.fspath(run_dir), RUN_CONFIG_FILE)
+    if check_run_config(run_dir, config, may_differ=may_differ):
+        with open(path, encoding="utf-8") as f:
+            if type(config).from_json(f.read()) == config:
+                return
+    os.makedirs(os.fspath(run_dir), exist_ok=True)
+    write_text_atomic(path, config.to_json())

@@ -47,9 +47,9 @@ from gensuite.configs.classifier import ClassifierConfig
 from gensuite.errors import NoExamplesError, ParameterError
 from gensuite.fileio import write_text_atomic
 from gensuite.models.audio_cnn import AudioClassifier, build_network
-from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint
+from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
+                                             record_run_config)
 
-RUN_CONFIG_FILE = "config.json"
 EVALUATION_FILE = "evaluation.json"
 CONFUSION_FILE = "confusion.png"
 # Training windows whose embeddings set the embedding standardisation.
@@ -178,25 +178,8 @@ def check_run_config(run_dir: str | os.PathLike, config: ClassifierConfig) -> No
     Only ``num_steps`` may differ, so that a finished run can be extended; the
     cosine schedule then stretches to the new length (the learning rate
     rises part of the way back, a warm restart).
-
-    Raises
-    ------
-    ParameterError
-        If the folder holds a run of another config (class names included).
     """
-    run_dir = os.fspath(run_dir)
-    path = os.path.join(run_dir, RUN_CONFIG_FILE)
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            existing = ClassifierConfig.from_json(f.read())
-        if dataclasses.replace(existing, num_steps=config.num_steps) != config:
-            raise ParameterError(
-                f"run_dir: {run_dir} holds a run of config {existing.name!r} with other "
-                f"settings or classes; use a new run folder or the same config and data")
-        if existing == config:
-            return
-    os.makedirs(run_dir, exist_ok=True)
-    write_text_atomic(path, config.to_json())
+    record_run_config(run_dir, config, may_differ=("num_steps",))
 
 
 class ClassifierTrainer:

@@ -36,13 +36,12 @@ import tensorflow as tf
 
 from gensuite.configs.gansynth import GANSynthConfig
 from gensuite.errors import ParameterError
-from gensuite.fileio import write_text_atomic
 from gensuite.models.gansynth import (Discriminator, GANSynth, Generator, resize_reals,
                                       stage_of_images)
 from gensuite.spectral import waves_to_specgrams
-from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint
+from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
+                                             record_run_config)
 
-RUN_CONFIG_FILE = "config.json"
 ADAM_EPSILON = 1e-8
 
 
@@ -120,7 +119,7 @@ class GANTrainer:
                 f"the data hold {int(np.min(pitches))}-{int(np.max(pitches))}")
         self.pitch_probs = pitch_distribution(pitches, config)
         os.makedirs(self.run_dir, exist_ok=True)
-        self._check_run_config()
+        record_run_config(self.run_dir, config)
 
         keras.utils.set_random_seed(seed)
         self.seed = int(seed)
@@ -142,18 +141,6 @@ class GANTrainer:
         self.restored_step = self.checkpoint.restore_latest()
         self.logger = MetricsLogger(self.run_dir)
         self._steps: dict[tuple[int, bool], tf.types.experimental.GenericFunction] = {}
-
-    def _check_run_config(self) -> None:
-        path = os.path.join(self.run_dir, RUN_CONFIG_FILE)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                existing = GANSynthConfig.from_json(f.read())
-            if existing != self.config:
-                raise ParameterError(
-                    f"run_dir: {self.run_dir} holds a run of config {existing.name!r} with other "
-                    f"settings; use a new run folder or the same config")
-        else:
-            write_text_atomic(path, self.config.to_json())
 
     @property
     def step(self) -> int:

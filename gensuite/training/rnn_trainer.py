@@ -36,10 +36,11 @@ import tensorflow as tf
 
 from gensuite import event_encodings as ee
 from gensuite.configs.melody_rnn import MelodyRNNConfig
-from gensuite.errors import InputFileError, NoExamplesError, ParameterError
+from gensuite.errors import NoExamplesError, ParameterError
 from gensuite.models.melody_rnn import MelodyRNN
-from gensuite.registry import CONFIG_FILE, META_FILE
-from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint
+from gensuite.registry import META_FILE
+from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
+                                             check_run_config)
 
 ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default (Keras uses 1e-7)
 
@@ -365,29 +366,6 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
                        examples_per_second=examples / this_call if this_call > 0 else 0.0,
                        last_loss=last_loss, last_accuracy=last_accuracy, eval=eval_result,
                        resumed_from=resumed_from)
-
-
-def check_run_config(run_dir: str, config: MelodyRNNConfig) -> None:
-    """Refuse to continue a run folder that was started with another config.
-
-    Raises
-    ------
-    ParameterError
-        ``run_dir/config.json`` exists and differs from ``config``.
-    """
-    path = os.path.join(run_dir, CONFIG_FILE)
-    if not os.path.exists(path):
-        return
-    try:
-        with open(path, encoding="utf-8") as f:
-            saved = MelodyRNNConfig.from_json(f.read())
-    except (OSError, ValueError, TypeError) as exc:
-        raise InputFileError(path, f"unreadable MelodyRNN config ({exc})") from exc
-    if saved != config:
-        changed = sorted(k for k, v in config.to_dict().items() if saved.to_dict().get(k) != v)
-        raise ParameterError(
-            f"run_dir: {run_dir} holds a run of config {saved.name!r}; settings differ "
-            f"({', '.join(changed)}): use a new run folder or the same config")
 
 
 def _saved_train_seconds(run_dir: str) -> float:

@@ -33,16 +33,15 @@ import tensorflow as tf
 
 from gensuite.configs.music_vae import MusicVAEConfig
 from gensuite.errors import NoExamplesError, ParameterError
-from gensuite.fileio import write_text_atomic
 from gensuite.layers.sampling import gumbel_noise
 from gensuite.models.music_vae import MusicVAE, MusicVAENetwork, split_seed
-from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint
+from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
+                                             record_run_config)
 from gensuite.training.schedules import (MagentaLearningRate, kl_beta, learning_rate,
                                          sampling_probability)
 from gensuite.training.vae_losses import (LN2, free_bits_kl_cost, kl_divergence,
                                           reconstruction_terms)
 
-RUN_CONFIG_FILE = "config.json"
 SCHEDULE_METRICS = ("beta", "p_sample", "learning_rate")
 # Magenta uses TF1 Adam's epsilon.
 ADAM_EPSILON = 1e-8
@@ -255,7 +254,7 @@ class VAETrainer:
         self.log_every = max(1, int(log_every))
         self.progress = progress
         os.makedirs(self.run_dir, exist_ok=True)
-        self._check_run_config()
+        record_run_config(self.run_dir, config)
 
         self.network = MusicVAENetwork(config, seed=self.seed)
         c = config
@@ -272,18 +271,6 @@ class VAETrainer:
         self.evaluator = Evaluator(self.network, seed=self.seed)
         self._train_step = tf.function(self._train_batch, input_signature=_batch_spec(c),
                                        jit_compile=jit_compile)
-
-    def _check_run_config(self) -> None:
-        path = os.path.join(self.run_dir, RUN_CONFIG_FILE)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                existing = MusicVAEConfig.from_json(f.read())
-            if existing != self.config:
-                raise ParameterError(
-                    f"run_dir: {self.run_dir} holds a run of config {existing.name!r} with other "
-                    f"settings; use a new run folder or the same config")
-        else:
-            write_text_atomic(path, self.config.to_json())
 
     @property
     def step(self) -> int:

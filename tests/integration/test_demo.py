@@ -4,6 +4,7 @@ import json
 
 from gensuite import midi_io
 from gensuite.cli.main import main
+from gensuite.synth import fluidsynth_available
 
 
 def test_demo_writes_midi_summaries_piano_rolls_and_index(tmp_path, capsys):
@@ -27,6 +28,7 @@ def test_demo_writes_midi_summaries_piano_rolls_and_index(tmp_path, capsys):
 def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatch, capsys):
     """Tiny untrained models stand in for the shipped ones: each stage writes its files."""
     from gensuite import registry
+    from gensuite.models.gansynth import GANSynth
     from gensuite.models.melody_rnn import MelodyRNN
     from gensuite.models.music_vae import MusicVAE
 
@@ -39,6 +41,7 @@ def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatc
     meta["converter_options"] = {"any_meter": True, "any_program": True}
     meta_path.write_text(json.dumps(meta))
     MelodyRNN("tiny-attention_rnn").save(shipped / "attention_rnn")
+    GANSynth("tiny-gansynth").save(shipped / "gansynth_fluidr3")
     monkeypatch.setattr(registry, "shipped_dir", lambda: str(shipped))
 
     out = tmp_path / "demo"
@@ -47,9 +50,14 @@ def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatc
     expected = ["sample_000.mid", "samples.png", "continue_000.mid", "continue.png",
                 "interpolation/interpolate_000.mid", "interpolation/interpolate_004.mid",
                 "interpolation/interpolate_all.mid", "interpolation/interpolate.png"]
+    if fluidsynth_available():
+        expected += [f"{stem}_{synth}.{ext}" for stem in
+                     ("sample_000", "continue_000", "interpolation/interpolate_all")
+                     for synth in ("gansynth", "soundfont") for ext in ("wav", "png")]
     for name in expected:
         assert (out / name).stat().st_size > 0, name
     continued = midi_io.read_midi(out / "continue_000.mid")
     assert [n.pitch for n in continued.notes][:3] == [60, 60, 67]  # begins with the primer
     index = (out / "index.html").read_text()
     assert all(png in index for png in ("samples.png", "continue.png", "interpolate.png"))
+    assert "<audio controls src='sample_000_gansynth.wav'>" in index

@@ -37,6 +37,9 @@ def tiny_model():
 def test_fold_into_range_moves_by_octaves():
     np.testing.assert_array_equal(fold_into_range([36, 60, 95, 24], low=48, high=72),
                                   [48, 60, 71, 48])
+    # Narrower than an octave: octaves first, then the nearer end.
+    np.testing.assert_array_equal(fold_into_range([51, 57, 64, 70], low=58, high=62),
+                                  [62, 58, 62, 58])
 
 
 def test_note_envelope_attack_sustain_release():
