@@ -27,6 +27,7 @@ end and on KeyboardInterrupt.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
@@ -202,8 +203,8 @@ class GANTrainer:
     def _step_fn(self, n_blocks: int, fading: bool):
         key = (n_blocks, fading)
         if key not in self._steps:
-            graph = lambda *a: self._train_graph(*a, n_blocks=n_blocks, fading=fading)  # noqa: E731
-            self._steps[key] = tf.function(graph)
+            self._steps[key] = tf.function(
+                functools.partial(self._train_graph, n_blocks=n_blocks, fading=fading))
         return self._steps[key]
 
     def train_step(self, rng: np.random.Generator) -> dict[str, float]:
