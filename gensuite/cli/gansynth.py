@@ -95,6 +95,9 @@ def _add_evaluate(group) -> None:
     _add_checkpoint(parser)
     parser.add_argument("--data", metavar="DIR", help="real notes (NSynth TFRecords)")
     parser.add_argument("--num-notes", type=positive_int, default=98, metavar="N")
+    parser.add_argument("--classifier", metavar="C",
+                        help="instrument classifier for instrument consistency and the "
+                             "embedding Frechet distance (default: instrument_cnn when shipped)")
     parser.add_argument("--seed", type=seed, default=0, metavar="S")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run_evaluate)
@@ -217,12 +220,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth evaluate``."""
     from gensuite.training.gan_evaluation import evaluate_gansynth
 
+    from gensuite.models.audio_cnn import AudioClassifier
+    from gensuite.registry import list_shipped
+
     model = _load(args)
     real = read_notes(args.data, model.config) if args.data else None
+    name = args.classifier or ("instrument_cnn" if "instrument_cnn" in
+                               {c.name for c in list_shipped()} else None)
+    classifier = AudioClassifier.load(name) if name else None
     figures = evaluate_gansynth(
         model, real_waves=None if real is None else real.audio,
         real_pitches=None if real is None else real.pitch, n_notes=args.num_notes,
-        seed=args.seed)
+        seed=args.seed, classifier=classifier)
     if args.json:
         print(json.dumps(figures, sort_keys=True))
     else:

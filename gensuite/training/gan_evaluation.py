@@ -5,7 +5,12 @@
   generated notes and, as the ceiling, for real notes of the same pitches;
 * spectral distance: mean absolute difference, in normalised units, between
   the average log-magnitude spectrogram of real and of generated notes at the
-  same pitch, averaged over pitches (0 = same average spectra).
+  same pitch, averaged over pitches (0 = same average spectra);
+* with an instrument classifier (:class:`gensuite.models.audio_cnn.AudioClassifier`):
+  instrument consistency, the share of generated notes classified as the
+  instrument their latent plays most often (a generated instrument should
+  stay one instrument across pitches), and the Frechet distance between real
+  and generated notes in the classifier's embedding space.
 """
 
 from __future__ import annotations
@@ -47,9 +52,59 @@ def spectral_distance(real_images: np.ndarray, fake_images: np.ndarray,
     return float(np.mean(distances))
 
 
+def instrument_consistency(top_classes: np.ndarray, instruments: np.ndarray) -> float:
+    """Share of notes whose class is the most frequent class of their instrument latent.
+
+    Parameters
+    ----------
+    top_classes : np.ndarray, shape (n,), int
+        Predicted class per note; -1 for a note that could not be classified
+        (silent), which counts as a miss.
+    instruments : np.ndarray, shape (n,), int
+        Which latent played each note.
+    """
+    hits = 0
+    for i in np.unique(instruments):
+        classes = top_classes[(instruments == i) & (top_classes >= 0)]
+        if classes.size:
+            hits += int(np.max(np.bincount(classes)))
+    return hits / len(top_classes)
+
+
+def _classify_notes(classifier, waves: np.ndarray, sample_rate: int):
+    from gensuite.errors import InputFileError  # noqa: PLC0415
+
+    top, embeddings = [], []
+    for i, wave in enumerate(waves):
+        try:
+            analysis = classifier.analyze(wave=wave, sample_rate=sample_rate, name=f"note {i}")
+        except InputFileError:  # silent or too short: unclassifiable
+            top.append(-1)
+            continue
+        top.append(int(np.argmax(analysis.shares)))
+        embeddings.append(analysis.embedding)
+    return np.asarray(top), np.asarray(embeddings)
+
+
+def classifier_figures(classifier, *, fake_waves: np.ndarray, instruments: np.ndarray,
+                       real_waves: np.ndarray | None, sample_rate: int) -> dict[str, float]:
+    """Instrument consistency and embedding Frechet distance (see the module docstring)."""
+    from gensuite.classification import frechet_distance  # noqa: PLC0415
+
+    top, fake_embeddings = _classify_notes(classifier, fake_waves, sample_rate)
+    figures = {"instrument_consistency": instrument_consistency(top, instruments)}
+    if real_waves is not None:
+        _, real_embeddings = _classify_notes(classifier, real_waves, sample_rate)
+        if min(len(fake_embeddings), len(real_embeddings)) >= 2:
+            figures["embedding_frechet_distance"] = frechet_distance(
+                real=real_embeddings, generated=fake_embeddings)
+    return figures
+
+
 def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
                       real_pitches: np.ndarray | None = None, pitches=None,
-                      n_notes: int = 98, seed: int = 0) -> dict[str, float]:
+                      n_notes: int = 98, n_instruments: int = 7, seed: int = 0,
+                      classifier=None) -> dict[str, float]:
     """Pitch accuracy of generated notes, and against real notes when given.
 
     Parameters
@@ -63,8 +118,12 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
         Pitches to generate without real notes (default: the model's range).
     n_notes : int
         Notes generated (and real notes compared), spread over the pitches.
+    n_instruments : int
+        Instrument latents; note ``i`` is played by latent ``i % n_instruments``.
     seed : int
-        Seeds the instrument latents (one per note) and the choice of real notes.
+        Seeds the instrument latents and the choice of real notes.
+    classifier : AudioClassifier, optional
+        Adds ``instrument_consistency`` and ``embedding_frechet_distance``.
 
     Returns
     -------
@@ -83,7 +142,9 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
     else:
         grid = np.arange(c.min_pitch, c.max_pitch + 1) if pitches is None else np.asarray(pitches)
         note_pitches = np.resize(grid, n_notes)
-    fake_waves = model.generate(note_pitches, model.make_latents(len(note_pitches), seed=seed))
+    instruments = np.arange(len(note_pitches)) % n_instruments
+    z = model.make_latents(n_instruments, seed=seed)[instruments]
+    fake_waves = model.generate(note_pitches, z)
     figures["n_notes"] = int(len(note_pitches))
     figures["pitch_accuracy"] = pitch_accuracy(fake_waves, note_pitches, sample_rate=c.sample_rate)
     if real_waves is not None:
@@ -92,4 +153,8 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
         real_images = waves_to_specgrams(real_waves, config=c.spectral).numpy()
         fake_images = waves_to_specgrams(fake_waves, config=c.spectral).numpy()
         figures["spectral_distance"] = spectral_distance(real_images, fake_images, note_pitches)
+    if classifier is not None:
+        figures.update(classifier_figures(classifier, fake_waves=fake_waves,
+                                          instruments=instruments, real_waves=real_waves,
+                                          sample_rate=c.sample_rate))
     return figures

@@ -242,3 +242,26 @@ def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     assert figures["n_notes"] == 5
     assert figures["real_pitch_accuracy"] == 1.0  # pure sines: the ceiling
     assert 0.0 <= figures["pitch_accuracy"] <= 1.0 and figures["spectral_distance"] >= 0.0
+
+
+def test_instrument_consistency_counts_each_latents_majority_class():
+    from gensuite.training.gan_evaluation import instrument_consistency
+
+    top = np.array([0, 0, 1, 2, 2, -1])
+    instruments = np.array([0, 0, 0, 1, 1, 1])
+    # latent 0: class 0 twice of 3; latent 1: class 2 twice, one silent note.
+    assert instrument_consistency(top, instruments) == pytest.approx(4 / 6)
+
+
+def test_classifier_figures_on_real_length_notes():
+    from gensuite.models.audio_cnn import AudioClassifier
+    from gensuite.training.gan_evaluation import classifier_figures
+
+    classifier = AudioClassifier("tiny-cnn", class_names=["a", "b"])
+    rate = classifier.sample_rate
+    t = np.arange(2 * rate) / rate
+    waves = np.stack([0.3 * np.sin(2 * np.pi * f * t) for f in (220, 330, 440, 550)])
+    figures = classifier_figures(classifier, fake_waves=waves, instruments=np.array([0, 0, 1, 1]),
+                                 real_waves=waves[::-1].copy(), sample_rate=rate)
+    assert 0.5 <= figures["instrument_consistency"] <= 1.0
+    assert figures["embedding_frechet_distance"] == pytest.approx(0.0, abs=1e-6)
