@@ -40,7 +40,9 @@ def build_parser() -> Parser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3 also hides TF's C++ ERROR lines: on CPU they are notices (no CUDA driver,
+    # no AVX-512 kernel for bool ops), not failures; real failures raise in Python.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
         if getattr(args, "preload_tensorflow", True):
