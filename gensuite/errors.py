@@ -47,3 +47,11 @@ class InvalidMidiError(InputFileError):
 
 class NoExamplesError(GensuiteError):
     """A data set yields no examples of the kind a model needs."""
+
+
+class SynthUnavailableError(GensuiteError):
+    """pyfluidsynth or the FluidSynth library it loads is not installed."""
+
+
+class CheckpointMismatchError(GensuiteError):
+    """An index was built with another model than the one asked to search it."""

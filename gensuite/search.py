@@ -24,16 +24,13 @@ import time
 
 import numpy as np
 
-from gensuite.errors import GensuiteError, InputFileError, ParameterError
+from gensuite.errors import (CheckpointMismatchError, GensuiteError, InputFileError,
+                             ParameterError)
 from gensuite.fileio import atomic_path
 
 INDEX_FORMAT = "gensuite-embedding-index"
 INDEX_VERSION = 1
 TAG_SEPARATOR = ";"
-
-
-class CheckpointMismatchError(GensuiteError):
-    """An index was built with another classifier than the one asked to search it."""
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:

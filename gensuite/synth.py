@@ -28,7 +28,7 @@ from types import ModuleType
 
 import numpy as np
 
-from gensuite.errors import GensuiteError, InputFileError, ParameterError
+from gensuite.errors import InputFileError, ParameterError, SynthUnavailableError
 
 # Debian's fluid-soundfont-gm; the best General MIDI bank commonly installed.
 FLUIDR3_PATH = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -55,10 +55,6 @@ _FLUID_BLOCK = 64
 # FluidSynth accepts sample rates in this range (its synth.sample-rate setting).
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 96000
 MAX_CHANNELS = 256
-
-
-class SynthUnavailableError(GensuiteError):
-    """pyfluidsynth or the FluidSynth library it loads is not installed."""
 
 
 def find_soundfont(path: str | os.PathLike | None = None) -> str:
