@@ -1,0 +1,86 @@
+"""Rendering a short multi-track MIDI: duration, onsets and chroma follow the score."""
+
+from __future__ import annotations
+
+import note_seq
+import numpy as np
+import pytest
+
+from gensuite import registry
+from gensuite.models.gansynth import GANSynth
+from gensuite.render import DEFAULT_CHECKPOINT, release_seconds, render_sequence_audio
+from gensuite.synth import fluidsynth_available
+
+QPM = 100.0
+
+
+def two_track_score() -> note_seq.NoteSequence:
+    """A piano melody over an acoustic bass line: 16 notes, onsets 0.3-0.9 s apart."""
+    seq = note_seq.NoteSequence(ticks_per_quarter=220)
+    seq.tempos.add(qpm=QPM)
+    beat = 60.0 / QPM
+    melody = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74]
+    for i, pitch in enumerate(melody):
+        seq.notes.add(pitch=pitch, start_time=i * beat / 2, end_time=(i + 1) * beat / 2 - 0.02,
+                      velocity=100, instrument=0, program=0)
+    for i, pitch in enumerate([48, 43, 45, 41]):
+        seq.notes.add(pitch=pitch, start_time=i * 1.5 * beat, end_time=(i + 1) * 1.5 * beat,
+                      velocity=90, instrument=1, program=32)
+    seq.total_time = max(n.end_time for n in seq.notes)
+    return seq
+
+
+@pytest.fixture(scope="module")
+def model():
+    # Speed, duration and timing do not depend on training; pitch content does
+    # (see the chroma test, which needs the shipped model).
+    return GANSynth("cpu-gansynth_mel")
+
+
+def test_duration_is_the_score_plus_release(model):
+    seq = two_track_score()
+    wave, rate, report = render_sequence_audio(seq, model=model)
+    expected = seq.total_time + release_seconds(model.config)
+    assert len(wave) / rate == pytest.approx(expected, abs=0.01)
+    # 6 melody pitches on track 0 + 4 bass pitches on track 1, each generated once.
+    assert report.n_notes == 16 and report.n_distinct_generated == 10
+
+
+def test_onsets_line_up_with_note_starts(model):
+    import librosa
+
+    seq = two_track_score()
+    wave, rate, _ = render_sequence_audio(seq, model=model)
+    onsets = librosa.onset.onset_detect(y=wave, sr=rate, units="time", hop_length=128,
+                                        backtrack=False)
+    starts = np.unique(np.round([n.start_time for n in seq.notes], 3))
+    errors = np.array([np.min(np.abs(onsets - s)) for s in starts])
+    assert np.mean(errors <= 0.05) >= 0.8, (starts, onsets)
+
+
+@pytest.mark.skipif(not fluidsynth_available(), reason="needs libfluidsynth3")
+def test_soundfont_onsets_line_up_with_note_starts():
+    import librosa
+
+    seq = two_track_score()
+    wave, rate, _ = render_sequence_audio(seq, synth="soundfont")
+    onsets = librosa.onset.onset_detect(y=wave, sr=rate, units="time", hop_length=128)
+    starts = np.unique(np.round([n.start_time for n in seq.notes], 3))
+    errors = np.array([np.min(np.abs(onsets - s)) for s in starts])
+    assert np.mean(errors <= 0.05) >= 0.8, (starts, onsets)
+
+
+@pytest.mark.skipif(
+    DEFAULT_CHECKPOINT not in {c.name for c in registry.list_shipped()}
+    or not fluidsynth_available(),
+    reason=f"needs the shipped {DEFAULT_CHECKPOINT} (pitch content) and libfluidsynth3")
+def test_gansynth_chroma_follows_the_soundfont_render():
+    import librosa
+
+    seq = two_track_score()
+    ours, rate, _ = render_sequence_audio(seq, checkpoint=DEFAULT_CHECKPOINT)
+    reference, _, _ = render_sequence_audio(seq, synth="soundfont", sample_rate=rate)
+    n = min(len(ours), len(reference))
+    chroma = [librosa.feature.chroma_stft(y=w[:n], sr=rate).mean(axis=1)
+              for w in (ours, reference)]
+    assert np.corrcoef(*chroma)[0, 1] >= 0.8
