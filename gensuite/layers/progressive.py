@@ -54,11 +54,14 @@ class ScaledConv2D(keras.layers.Layer):
     padding : {"same", "valid"}
     gain : float
         He gain, ``sqrt(2)`` for (leaky) ReLU layers.
+    seed : int, optional
+        Seed of the initial weights.
     """
 
     def __init__(self, filters: int, kernel_size, *, padding: str = "same",
-                 gain: float = math.sqrt(2.0), **kwargs):
+                 gain: float = math.sqrt(2.0), seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.seed = seed
         self.filters = filters
         self.kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) \
             else tuple(kernel_size)
@@ -70,7 +73,7 @@ class ScaledConv2D(keras.layers.Layer):
         self.scale = float(self.gain / math.sqrt(fan_in))
         self.kernel = self.add_weight(
             name="kernel", shape=(*self.kernel_size, int(input_shape[-1]), self.filters),
-            initializer=keras.initializers.RandomNormal(stddev=1.0))
+            initializer=keras.initializers.RandomNormal(stddev=1.0, seed=self.seed))
         self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
     def call(self, x):
@@ -81,8 +84,9 @@ class ScaledConv2D(keras.layers.Layer):
 class ScaledDense(keras.layers.Layer):
     """Dense layer with run-time He scaling of N(0, 1) weights, plus a bias."""
 
-    def __init__(self, units: int, *, gain: float = 1.0, **kwargs):
+    def __init__(self, units: int, *, gain: float = 1.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.seed = seed
         self.units = units
         self.gain = gain
 
@@ -90,7 +94,7 @@ class ScaledDense(keras.layers.Layer):
         self.scale = float(self.gain / math.sqrt(int(input_shape[-1])))
         self.kernel = self.add_weight(
             name="kernel", shape=(int(input_shape[-1]), self.units),
-            initializer=keras.initializers.RandomNormal(stddev=1.0))
+            initializer=keras.initializers.RandomNormal(stddev=1.0, seed=self.seed))
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
 
     def call(self, x):

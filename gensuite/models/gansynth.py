@@ -39,6 +39,14 @@ def _leaky_relu(x):
     return tf.maximum(x, LEAKY_SLOPE * x)
 
 
+def _layer_seeds(seed: int | None):
+    """A distinct initialiser seed per layer (None: unseeded)."""
+    i = 0
+    while True:
+        yield None if seed is None else int(seed) * 1000 + i
+        i += 1
+
+
 def stage_of_images(config: GANSynthConfig, n_images: int) -> tuple[int, float | None]:
     """Where progressive growth stands after ``n_images`` training images.
 
@@ -90,17 +98,20 @@ class Generator(keras.Model):
     2 channels with tanh.
     """
 
-    def __init__(self, config: GANSynthConfig, **kwargs):
+    def __init__(self, config: GANSynthConfig, *, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.config = config
         c = config
         h, w = c.start_shape
-        self.dense = ScaledDense(h * w * c.n_filters(1), gain=np.sqrt(2.0), name="block1_dense")
-        self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv")]]
+        seeds = _layer_seeds(seed)
+        self.dense = ScaledDense(h * w * c.n_filters(1), gain=np.sqrt(2.0), name="block1_dense",
+                                 seed=next(seeds))
+        self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv",
+                                    seed=next(seeds))]]
         for b in range(2, c.n_resolutions + 1):
-            self.convs.append([ScaledConv2D(c.n_filters(b), c.kernel_size, name=f"block{b}_conv{i}")
-                               for i in range(2)])
-        self.to_rgb = [ScaledConv2D(2, 1, gain=1.0, name=f"block{b}_to_rgb")
+            self.convs.append([ScaledConv2D(c.n_filters(b), c.kernel_size, name=f"block{b}_conv{i}",
+                                            seed=next(seeds)) for i in range(2)])
+        self.to_rgb = [ScaledConv2D(2, 1, gain=1.0, name=f"block{b}_to_rgb", seed=next(seeds))
                        for b in range(1, c.n_resolutions + 1)]
         for n_blocks in range(1, c.n_resolutions + 1):  # create every weight now
             self.grow(tf.zeros([1, c.latent_size]), tf.zeros([1, c.n_pitches]), n_blocks=n_blocks)
@@ -154,21 +165,24 @@ class Discriminator(keras.Model):
     dense heads: the Wasserstein score and the auxiliary pitch classifier.
     """
 
-    def __init__(self, config: GANSynthConfig, **kwargs):
+    def __init__(self, config: GANSynthConfig, *, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.config = config
         c = config
-        self.from_rgb = [ScaledConv2D(c.n_filters(b), 1, name=f"block{b}_from_rgb")
-                         for b in range(1, c.n_resolutions + 1)]
-        self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv"),
+        seeds = _layer_seeds(seed)
+        self.from_rgb = [ScaledConv2D(c.n_filters(b), 1, name=f"block{b}_from_rgb",
+                                      seed=next(seeds)) for b in range(1, c.n_resolutions + 1)]
+        self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv",
+                                    seed=next(seeds)),
                        ScaledConv2D(c.n_filters(0), c.start_shape, padding="valid",
-                                    name="block1_conv_last")]]
+                                    name="block1_conv_last", seed=next(seeds))]]
         for b in range(2, c.n_resolutions + 1):
-            self.convs.append([ScaledConv2D(c.n_filters(b), c.kernel_size, name=f"block{b}_conv0"),
+            self.convs.append([ScaledConv2D(c.n_filters(b), c.kernel_size, name=f"block{b}_conv0",
+                                            seed=next(seeds)),
                                ScaledConv2D(c.n_filters(b - 1), c.kernel_size,
-                                            name=f"block{b}_conv1")])
-        self.score = ScaledDense(1, name="score")
-        self.classifier = ScaledDense(c.n_pitches, name="pitch_logits")
+                                            name=f"block{b}_conv1", seed=next(seeds))])
+        self.score = ScaledDense(1, name="score", seed=next(seeds))
+        self.classifier = ScaledDense(c.n_pitches, name="pitch_logits", seed=next(seeds))
         for n_blocks in range(1, c.n_resolutions + 1):
             scale = 2 ** (c.n_resolutions - n_blocks)
             shape = (c.image_shape[0] // scale, c.image_shape[1] // scale, 2)

@@ -122,10 +122,9 @@ class GANTrainer:
         os.makedirs(self.run_dir, exist_ok=True)
         record_run_config(self.run_dir, config)
 
-        keras.utils.set_random_seed(seed)
         self.seed = int(seed)
-        self.generator = Generator(config)
-        self.discriminator = Discriminator(config)
+        self.generator = Generator(config, seed=self.seed)
+        self.discriminator = Discriminator(config, seed=self.seed + 1)
         self.generator_ema = Generator(config)
         self.generator_ema.set_weights(self.generator.get_weights())
         self.g_optimizer = make_optimizer(config)

@@ -265,3 +265,10 @@ def test_classifier_figures_on_real_length_notes():
                                  real_waves=waves[::-1].copy(), sample_rate=rate)
     assert 0.5 <= figures["instrument_consistency"] <= 1.0
     assert figures["embedding_frechet_distance"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_network_seed_fixes_the_initial_weights():
+    a, b, c = Generator(TINY, seed=1), Generator(TINY, seed=1), Generator(TINY, seed=2)
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    assert not np.allclose(a.get_weights()[0], c.get_weights()[0])
