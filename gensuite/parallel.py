@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
@@ -58,5 +59,10 @@ def map_in_processes(
         else:
             ctx = multiprocessing.get_context("fork")
         chunksize = max(1, min(max_chunksize, len(jobs) // (8 * num_workers)))
-        with ctx.Pool(num_workers) as pool:
+        with ctx.Pool(num_workers, initializer=_restore_default_sigterm) as pool:
             yield advance(pool.imap(fn, jobs, chunksize=chunksize))
+
+
+def _restore_default_sigterm() -> None:
+    # Workers must die on the pool's SIGTERM, not run the CLI's stop-and-save handler.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from gensuite import __version__
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     # no AVX-512 kernel for bool ops), not failures; real failures raise in Python.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
+    # A `kill` (SIGTERM) stops like Ctrl-C: trainers save a checkpoint on
+    # KeyboardInterrupt. Background jobs ignore SIGINT, so this is how they stop.
+    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         if getattr(args, "preload_tensorflow", True):
             import_tensorflow()
@@ -54,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"gensuite {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -59,3 +59,29 @@ def test_error_after_tensorflow_import_is_still_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("gensuite demo: error: ")
+
+
+def test_sigterm_stops_a_command_like_ctrl_c(monkeypatch, capsys):
+    """Background training jobs ignore SIGINT; `kill` must still stop them cleanly."""
+    import argparse
+    import os
+    import signal
+    import time
+
+    from gensuite.cli import main as cli_main
+
+    def handler(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # interrupted long before this ends
+        return 0
+
+    class FakeParser:
+        def parse_args(self, argv):
+            return argparse.Namespace(func=handler, command="train", preload_tensorflow=False)
+
+    monkeypatch.setattr(cli_main, "build_parser", lambda: FakeParser())
+    started = time.monotonic()
+    assert cli_main.main([]) == 130
+    assert time.monotonic() - started < 4
+    assert "gensuite train: interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is not cli_main._raise_keyboard_interrupt
