@@ -46,3 +46,13 @@ def peak_normalize(wave: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
     wave = np.asarray(wave, dtype=np.float32)
     top = float(np.max(np.abs(wave))) if wave.size else 0.0
     return wave if top == 0.0 else wave * (peak / top)
+
+
+def limit_peak(wave: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
+    """Scale down only if the largest absolute sample exceeds ``peak`` (never clips).
+
+    Unlike :func:`peak_normalize`, quiet notes stay quiet, so levels compare.
+    """
+    wave = np.asarray(wave, dtype=np.float32)
+    top = float(np.max(np.abs(wave))) if wave.size else 0.0
+    return wave * (peak / top) if top > peak else wave

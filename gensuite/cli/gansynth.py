@@ -171,7 +171,7 @@ def run_generate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth generate``."""
     import numpy as np
 
-    from gensuite.audio_io import write_wav
+    from gensuite.audio_io import limit_peak, write_wav
 
     model = _load(args)
     c = model.config
@@ -180,26 +180,18 @@ def run_generate(args: argparse.Namespace) -> int:
     instrument_seed = args.seed if args.instrument_seed is None else args.instrument_seed
     waves = model.generate(pitches, model.make_latents(1, seed=instrument_seed))
     for pitch, wave in zip(pitches, waves):
-        write_wav(os.path.join(args.out, f"pitch_{pitch:03d}.wav"), _fit(wave),
+        write_wav(os.path.join(args.out, f"pitch_{pitch:03d}.wav"), limit_peak(wave),
                   sample_rate=model.sample_rate)
     print(f"wrote {len(pitches)} notes (pitches {low}-{high}, instrument seed "
           f"{instrument_seed}) to {args.out}")
     return 0
 
 
-def _fit(wave):
-    # Generated notes may overshoot [-1, 1] slightly; scale down, never clip.
-    import numpy as np
-
-    peak = float(np.max(np.abs(wave)))
-    return wave / peak * 0.99 if peak > 0.99 else wave
-
-
 def run_interpolate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth interpolate``."""
     import numpy as np
 
-    from gensuite.audio_io import peak_normalize, write_wav
+    from gensuite.audio_io import limit_peak, peak_normalize, write_wav
     from gensuite.models.gansynth import slerp_latents
 
     model = _load(args)
@@ -207,7 +199,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
                       model.make_latents(1, seed=args.seed_b)[0], num_steps=args.num_steps)
     waves = model.generate([args.pitch] * args.num_steps, z)
     for i, wave in enumerate(waves):
-        write_wav(os.path.join(args.out, f"step_{i:02d}.wav"), _fit(wave),
+        write_wav(os.path.join(args.out, f"step_{i:02d}.wav"), limit_peak(wave),
                   sample_rate=model.sample_rate)
     write_wav(os.path.join(args.out, "morph.wav"), peak_normalize(np.concatenate(waves)),
               sample_rate=model.sample_rate)

@@ -70,11 +70,6 @@ def stage_of_images(config: GANSynthConfig, n_images: int) -> tuple[int, float |
     return stage + 2, max(alpha, 1e-6)
 
 
-def images_to_grow(config: GANSynthConfig) -> int:
-    """Images shown until the final resolution is reached and stable."""
-    return (config.n_resolutions - 1) * config.n_stage_images
-
-
 def resize_reals(images: tf.Tensor, *, n_blocks: int, alpha, n_resolutions: int) -> tf.Tensor:
     """Real full-resolution images at the resolution of ``n_blocks`` blocks.
 
