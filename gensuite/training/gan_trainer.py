@@ -19,7 +19,8 @@ Fake pitches are drawn from the data's pitch distribution (Magenta's
     RUN/model.weights.h5, config.json, meta.json
                                    the exported moving-average generator:
                                    GANSynth.load(RUN) works
-    RUN/logs/train, RUN/metrics.jsonl   TensorBoard scalars (+ audio samples)
+    RUN/logs/train, RUN/metrics.jsonl   TensorBoard scalars
+    RUN/samples/step_NNNNNN/*.wav  a few generated notes at each checkpoint
 
 Every file is written atomically; state is saved every few minutes, at the
 end and on KeyboardInterrupt.
@@ -225,17 +226,22 @@ class GANTrainer:
     def save_checkpoint(self) -> str:
         return self.checkpoint.save()
 
-    def log_audio(self, step: int, *, n_notes: int = 4) -> None:
-        """Write a few notes of the moving-average generator to TensorBoard."""
+    def write_samples(self, step: int, *, n_notes: int = 4) -> str:
+        """Write a few notes of the moving-average generator to ``RUN/samples/step_NNNNNN/``.
+
+        WAV files rather than a TensorBoard audio summary, which needs the
+        tensorboard package; returns the folder.
+        """
+        from gensuite.audio_io import limit_peak, write_wav  # noqa: PLC0415
+
         c = self.config
         pitches = np.linspace(c.min_pitch, c.max_pitch, n_notes).round().astype(np.int32)
         z = np.random.default_rng(self.seed).standard_normal((1, c.latent_size)).astype(np.float32)
-        waves = self.model().generate(pitches, z)
-        writer = tf.summary.create_file_writer(os.path.join(self.run_dir, "logs", "audio"))
-        with writer.as_default():
-            tf.summary.audio("notes", waves[:, :, None], c.sample_rate, step=step,
-                             max_outputs=n_notes)
-        writer.flush()
+        folder = os.path.join(self.run_dir, "samples", f"step_{step:06d}")
+        for pitch, wave in zip(pitches, self.model().generate(pitches, z)):
+            write_wav(os.path.join(folder, f"pitch_{pitch:03d}.wav"), limit_peak(wave),
+                      sample_rate=c.sample_rate)
+        return folder
 
     def fit(self, *, num_steps: int) -> dict[str, float]:
         """Train until the step counter reaches ``num_steps`` (a total, not steps to add).
@@ -278,7 +284,7 @@ class GANTrainer:
                     window, n_window = {}, 0
                 if time.monotonic() - last_save >= self.checkpoint_every_s:
                     self.save_checkpoint()
-                    self.log_audio(step)
+                    self.write_samples(step)
                     last_save = time.monotonic()
         except KeyboardInterrupt:
             self.save_checkpoint()

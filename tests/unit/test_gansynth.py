@@ -131,9 +131,11 @@ def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
     assert images.min() >= -1 and images.max() <= 1
     run = tmp_path / "run"
     trainer = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False,
-                         log_every=2)
+                         log_every=2, checkpoint_every_minutes=0.0)  # save + samples each step
     metrics = trainer.fit(num_steps=6)  # 24 images: stable, fade-in, stable at 2 blocks
     assert trainer.step == 6 and metrics["n_blocks"] == 2
+    assert sorted(p.name for p in (run / "samples" / "step_000006").iterdir()) == [
+        "pitch_058.wav", "pitch_059.wav", "pitch_061.wav", "pitch_062.wav"]
     assert all(np.isfinite(v) for v in metrics.values())
     again = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False)
     assert again.restored_step == 6
