@@ -72,7 +72,7 @@ def test_sigterm_stops_a_command_like_ctrl_c(monkeypatch, capsys):
 
     def handler(args):
         os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5)  # interrupted long before this ends
+        time.sleep(30)  # interrupted long before this ends
         return 0
 
     class FakeParser:
@@ -82,6 +82,6 @@ def test_sigterm_stops_a_command_like_ctrl_c(monkeypatch, capsys):
     monkeypatch.setattr(cli_main, "build_parser", lambda: FakeParser())
     started = time.monotonic()
     assert cli_main.main([]) == 130
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 20
     assert "gensuite train: interrupted" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) is not cli_main._raise_keyboard_interrupt
