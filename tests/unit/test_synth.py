@@ -268,4 +268,5 @@ def test_processes_forked_after_loading_a_soundfont_can_render(timgm, tmp_path):
         process.communicate()
         pytest.fail("pool workers forked after a soundfont load hung")
     assert process.returncode == 0, err
-    assert out.strip() == "True"
+    # pyfluidsynth prints where it found the library when CI is set: read the last line.
+    assert out.strip().splitlines()[-1] == "True"
