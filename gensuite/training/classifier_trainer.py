@@ -49,6 +49,7 @@ from gensuite.fileio import write_text_atomic
 from gensuite.models.audio_cnn import AudioClassifier, build_network
 from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
                                              record_run_config)
+from gensuite.training.loop import run_training_loop
 
 EVALUATION_FILE = "evaluation.json"
 CONFUSION_FILE = "confusion.png"
@@ -290,56 +291,36 @@ class ClassifierTrainer:
         KeyboardInterrupt
             After saving a checkpoint.
         """
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
         num_steps = self.config.num_steps if num_steps is None else num_steps
-        if int(num_steps) != num_steps or num_steps < 1:
-            raise ParameterError(f"num_steps: must be an integer >= 1, got {num_steps!r}")
         # A new stream per resume, so that a restarted run does not replay its batches.
         rng = np.random.default_rng([self.seed, self.step])
-        window: dict[str, float] = {}
-        last: dict[str, float] = {}
-        n_window, start_step = 0, self.step
-        last_save = session_start = time.monotonic()
+        session_start = time.monotonic()
         elapsed_at_start = float(self.elapsed.numpy())
-        bar = tqdm(total=num_steps, initial=min(self.step, num_steps), disable=not self.progress,
-                   desc=self.config.name, unit="step", dynamic_ncols=True)
-        try:
-            while self.step < num_steps:
-                t0 = time.monotonic()
-                metrics = self.train_step(rng)
-                metrics["steps_per_second"] = 1.0 / max(time.monotonic() - t0, 1e-9)
-                for k, v in metrics.items():
-                    window[k] = window.get(k, 0.0) + v
-                n_window += 1
-                bar.update(1)
-                step = self.step
-                self.elapsed.assign(elapsed_at_start + time.monotonic() - session_start)
-                if step % self.log_every == 0 or step >= num_steps:
-                    last = {k: v / n_window for k, v in window.items()}
-                    self.logger.log("train", step, last)
-                    bar.set_postfix(loss=f"{last['loss']:.3f}", acc=f"{last['accuracy']:.2f}")
-                    window, n_window = {}, 0
-                if self.test is not None and len(self.test) and (
-                        step % self.config.eval_every == 0 or step >= num_steps):
-                    figures = self.evaluate()
-                    held_out = {"window_accuracy": figures.window_accuracy,
-                                "track_accuracy": figures.track_accuracy, "loss": figures.loss}
-                    self.logger.log("test", step, held_out)
-                    last.update({f"test_{k}": v for k, v in held_out.items()})
-                    if on_eval is not None:
-                        on_eval(step, {**last, "step": step})
-                if time.monotonic() - last_save >= self.checkpoint_every_s:
-                    self.checkpoint.save()
-                    last_save = time.monotonic()
-        except KeyboardInterrupt:
-            self.checkpoint.save()
-            raise
-        finally:
-            bar.close()
-        if self.step > start_step:
-            self.checkpoint.save()
-        return last
+
+        def step_fn():
+            metrics = self.train_step(rng)
+            self.elapsed.assign(elapsed_at_start + time.monotonic() - session_start)
+            return metrics
+
+        def evaluate_when_due(step, last):
+            if self.test is None or not len(self.test) or not (
+                    step % self.config.eval_every == 0 or step >= num_steps):
+                return None
+            figures = self.evaluate()
+            held_out = {"window_accuracy": figures.window_accuracy,
+                        "track_accuracy": figures.track_accuracy, "loss": figures.loss}
+            self.logger.log("test", step, held_out)
+            last = {**last, **{f"test_{k}": v for k, v in held_out.items()}}
+            if on_eval is not None:
+                on_eval(step, {**last, "step": step})
+            return last
+
+        return run_training_loop(
+            step_fn, get_step=lambda: self.step, num_steps=num_steps, save=self.checkpoint.save,
+            logger=self.logger, log_every=self.log_every,
+            checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
+            desc=self.config.name, after_step=evaluate_when_due,
+            postfix=lambda last: {"loss": f"{last['loss']:.3f}", "acc": f"{last['accuracy']:.2f}"})
 
     def set_embedding_statistics(self, *, max_windows: int = EMBEDDING_STAT_WINDOWS) -> None:
         """Standardise the embedding output with statistics of training windows."""

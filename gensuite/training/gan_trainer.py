@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 
 import keras
 import numpy as np
@@ -43,6 +42,7 @@ from gensuite.models.gansynth import (Discriminator, GANSynth, Generator, resize
 from gensuite.spectral import waves_to_specgrams
 from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
                                              record_run_config)
+from gensuite.training.loop import run_training_loop
 
 ADAM_EPSILON = 1e-8
 
@@ -251,49 +251,17 @@ class GANTrainer:
         KeyboardInterrupt
             After saving a checkpoint.
         """
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
-        if int(num_steps) != num_steps or num_steps < 1:
-            raise ParameterError(f"num_steps: must be an integer >= 1, got {num_steps!r}")
         # A new stream per resume, so a restarted run does not replay its batches.
         rng = np.random.default_rng([self.seed, self.step])
-        window: dict[str, float] = {}
-        last: dict[str, float] = {}
-        n_window = 0
-        start_step = self.step
-        last_save = time.monotonic()
-        bar = tqdm(total=num_steps, initial=min(self.step, num_steps), disable=not self.progress,
-                   desc=self.config.name, unit="step", dynamic_ncols=True)
-        try:
-            while self.step < num_steps:
-                t0 = time.monotonic()
-                metrics = self.train_step(rng)
-                metrics["steps_per_second"] = 1.0 / max(time.monotonic() - t0, 1e-9)
-                for k, v in metrics.items():
-                    window[k] = window.get(k, 0.0) + v
-                n_window += 1
-                bar.update(1)
-                step = self.step
-                if step % self.log_every == 0 or step >= num_steps:
-                    last = {k: v / n_window for k, v in window.items()}
-                    last.update(n_blocks=metrics["n_blocks"], alpha=metrics["alpha"])
-                    self.logger.log("train", step, last)
-                    bar.set_postfix(blocks=f"{metrics['n_blocks']}", d=f"{last['d_loss']:.3g}",
-                                    g=f"{last['g_loss']:.3g}",
-                                    pitch=f"{last['real_pitch_accuracy']:.2f}")
-                    window, n_window = {}, 0
-                if time.monotonic() - last_save >= self.checkpoint_every_s:
-                    self.save_checkpoint()
-                    self.write_samples(step)
-                    last_save = time.monotonic()
-        except KeyboardInterrupt:
-            self.save_checkpoint()
-            raise
-        finally:
-            bar.close()
-        if self.step > start_step:
-            self.save_checkpoint()
-        return last
+        return run_training_loop(
+            lambda: self.train_step(rng), get_step=lambda: self.step, num_steps=num_steps,
+            save=self.save_checkpoint, logger=self.logger, log_every=self.log_every,
+            checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
+            desc=self.config.name, keep_last=("n_blocks", "alpha"),
+            after_save=self.write_samples,
+            postfix=lambda last: {"blocks": f"{last['n_blocks']:.0f}",
+                                  "d": f"{last['d_loss']:.3g}", "g": f"{last['g_loss']:.3g}",
+                                  "pitch": f"{last['real_pitch_accuracy']:.2f}"})
 
     def model(self) -> GANSynth:
         """The moving-average generator as a :class:`GANSynth`."""

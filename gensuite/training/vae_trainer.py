@@ -23,7 +23,6 @@ Adam with ``(lr - min_lr) * decay**step + min_lr``.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 
@@ -37,6 +36,7 @@ from gensuite.layers.sampling import gumbel_noise
 from gensuite.models.music_vae import MusicVAE, MusicVAENetwork, split_seed
 from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
                                              record_run_config)
+from gensuite.training.loop import run_training_loop
 from gensuite.training.schedules import (MagentaLearningRate, kl_beta, learning_rate,
                                          sampling_probability)
 from gensuite.training.vae_losses import (LN2, free_bits_kl_cost, kl_divergence,
@@ -356,57 +356,34 @@ class VAETrainer:
         KeyboardInterrupt
             After saving a checkpoint.
         """
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
-        if int(num_steps) != num_steps or num_steps < 1:
-            raise ParameterError(f"num_steps: must be an integer >= 1, got {num_steps!r}")
         if isinstance(train_data, VAEArrays):
             train_data = make_train_dataset(train_data, batch_size=self.config.batch_size,
                                             seed=self.seed + self.step)
-        last: dict[str, float] = {}
-        window: dict[str, float] = {}
-        n_window = 0
-        last_save = time.monotonic()
-        start_step = self.step
-        bar = tqdm(total=num_steps, initial=min(self.step, num_steps), disable=not self.progress,
-                   desc=self.config.name, unit="step", dynamic_ncols=True)
-        try:
-            batches = iter(train_data)
-            while self.step < num_steps:
-                t0 = time.monotonic()
-                batch = next(batches)
-                metrics = self.train_step(*batch)
-                elapsed = time.monotonic() - t0
-                metrics["examples_per_second"] = int(batch[0].shape[0]) / max(elapsed, 1e-9)
-                for k, v in metrics.items():
-                    window[k] = window.get(k, 0.0) + v
-                n_window += 1
-                step = self.step
-                bar.update(1)
-                if not math.isfinite(metrics["loss"]):
-                    bar.set_postfix_str("non-finite loss: step skipped")
-                if step % self.log_every == 0 or step >= num_steps:
-                    # Losses averaged over the window; schedules as of the last step.
-                    last = {k: metrics[k] if k in SCHEDULE_METRICS else v / n_window
-                            for k, v in window.items()}
-                    self.logger.log("train", step, last)
-                    bar.set_postfix(loss=f"{last['loss']:.3g}", acc=f"{last['accuracy']:.3f}",
-                                    kl=f"{last['kl_bits']:.1f}b")
-                    window, n_window = {}, 0
-                if eval_data is not None and (step % eval_every == 0 or step >= num_steps):
-                    last = self.evaluate(eval_data, max_batches=eval_batches)
-                    self.logger.log("eval", step, last)
-                if time.monotonic() - last_save >= self.checkpoint_every_s:
-                    self.save_checkpoint()
-                    last_save = time.monotonic()
-        except KeyboardInterrupt:
-            self.save_checkpoint()
-            raise
-        finally:
-            bar.close()
-        if self.step > start_step:
-            self.save_checkpoint()
-        return last
+        batches = iter(train_data)
+
+        def step_fn():
+            started = time.monotonic()
+            batch = next(batches)
+            metrics = self.train_step(*batch)
+            metrics["examples_per_second"] = int(batch[0].shape[0]) / max(
+                time.monotonic() - started, 1e-9)
+            return metrics
+
+        def evaluate_when_due(step, last):
+            if eval_data is not None and (step % eval_every == 0 or step >= num_steps):
+                result = self.evaluate(eval_data, max_batches=eval_batches)
+                self.logger.log("eval", step, result)
+                return result
+            return None
+
+        # Losses averaged over each logging window; schedules as of its last step.
+        return run_training_loop(
+            step_fn, get_step=lambda: self.step, num_steps=num_steps, save=self.save_checkpoint,
+            logger=self.logger, log_every=self.log_every,
+            checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
+            desc=self.config.name, keep_last=SCHEDULE_METRICS, after_step=evaluate_when_due,
+            postfix=lambda last: {"loss": f"{last['loss']:.3g}", "acc": f"{last['accuracy']:.3f}",
+                                  "kl": f"{last['kl_bits']:.1f}b"})
 
     def export(self, path: str | os.PathLike, *, figures: dict | None = None) -> MusicVAE:
         """Save the current weights as a small (weights-only) MusicVAE checkpoint."""
