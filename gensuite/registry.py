@@ -102,7 +102,7 @@ CONFIG_FILE = "config.json"
 
 
 def save_model_folder(path: str | os.PathLike, *, kind: str, config, network,
-                      figures: dict | None = None) -> None:
+                      figures: dict | None = None, meta: dict | None = None) -> None:
     """Write a model folder: ``model.weights.h5``, ``config.json``, ``meta.json``.
 
     Each file is written to a temporary name and renamed; ``meta.json`` (what
@@ -120,6 +120,8 @@ def save_model_folder(path: str | os.PathLike, *, kind: str, config, network,
         Built network whose weights are saved.
     figures : dict, optional
         Numbers for the model card and ``gensuite checkpoints``.
+    meta : dict, optional
+        Model-specific keys added to ``meta.json``.
     """
     from gensuite.fileio import atomic_path, write_text_atomic  # noqa: PLC0415
 
@@ -129,8 +131,9 @@ def save_model_folder(path: str | os.PathLike, *, kind: str, config, network,
     with atomic_path(os.path.join(path, WEIGHTS_FILE), suffix=".weights.h5") as tmp:
         network.save_weights(tmp, overwrite=True)
     write_text_atomic(os.path.join(path, CONFIG_FILE), config.to_json())
-    meta = {"kind": kind, "config": config.to_dict(), "figures": dict(figures or {})}
-    write_text_atomic(os.path.join(path, META_FILE), json.dumps(meta, indent=2, sort_keys=True))
+    record = {**(meta or {}), "kind": kind, "config": config.to_dict(),
+              "figures": dict(figures or {})}
+    write_text_atomic(os.path.join(path, META_FILE), json.dumps(record, indent=2, sort_keys=True))
 
 
 def read_model_config(name_or_path: str | os.PathLike, *, kind: str, config_type):

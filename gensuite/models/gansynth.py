@@ -246,6 +246,12 @@ class GANSynth:
         A config or a preset name.
     generator : Generator, optional
         Existing weights to wrap (e.g. a trainer's moving-average generator).
+    n_blocks : int, optional
+        Blocks grown so far (default: all). A model saved mid-training plays
+        at its stage, upscaled to the full spectrogram: the blocks not yet
+        grown hold random weights and would only add noise.
+    alpha : float, optional
+        Fade-in weight of block ``n_blocks`` (None: fully faded in).
 
     Examples
     --------
@@ -254,10 +260,16 @@ class GANSynth:
     >>> waves = synth.generate([60, 64, 67], np.repeat(z, 3, 0))   # doctest: +SKIP
     """
 
-    def __init__(self, config: GANSynthConfig | str, *, generator: Generator | None = None):
+    def __init__(self, config: GANSynthConfig | str, *, generator: Generator | None = None,
+                 n_blocks: int | None = None, alpha: float | None = None):
         self.config = get_config(config) if isinstance(config, str) else config
         self.generator = generator if generator is not None else Generator(self.config)
         c = self.config
+        self.n_blocks = c.n_resolutions if n_blocks is None else int(n_blocks)
+        if not 1 <= self.n_blocks <= c.n_resolutions:
+            raise ParameterError(
+                f"n_blocks: must be 1-{c.n_resolutions} for config {c.name}, got {n_blocks}")
+        self.alpha = None if alpha is None or self.n_blocks == 1 else float(alpha)
         self._waves_fn = tf.function(
             self._waves_graph, reduce_retracing=True,
             input_signature=[tf.TensorSpec([None, c.latent_size], tf.float32),
@@ -266,7 +278,8 @@ class GANSynth:
     def _waves_graph(self, z, pitches):
         c = self.config
         one_hot = tf.one_hot(pitches - c.min_pitch, c.n_pitches)
-        images = self.generator(z, one_hot)
+        images = self.generator.grow(z, one_hot, n_blocks=self.n_blocks, alpha=self.alpha)
+        images = upscale(images, 2 ** (c.n_resolutions - self.n_blocks))
         return specgrams_to_waves(images, config=c.spectral)
 
     @property
@@ -285,7 +298,8 @@ class GANSynth:
         from gensuite.registry import load_model_weights, read_model_config  # noqa: PLC0415
 
         info, config = read_model_config(path, kind=KIND, config_type=GANSynthConfig)
-        model = cls(config)
+        growth = info.meta.get("growth", {})
+        model = cls(config, n_blocks=growth.get("n_blocks"), alpha=growth.get("alpha"))
         load_model_weights(model.generator, info)
         return model
 
@@ -293,8 +307,10 @@ class GANSynth:
         """Write the generator's weights, ``config.json`` and ``meta.json`` (atomically)."""
         from gensuite.registry import save_model_folder  # noqa: PLC0415
 
+        growth = {} if self.n_blocks == self.config.n_resolutions and self.alpha is None else {
+            "growth": {"n_blocks": self.n_blocks, "alpha": self.alpha}}
         save_model_folder(path, kind=KIND, config=self.config, network=self.generator,
-                          figures=figures)
+                          figures=figures, meta=growth)
 
     def make_latents(self, n: int, *, seed: int | None = None) -> np.ndarray:
         """``n`` instrument latents, shape (n, latent_size), from N(0, 1)."""

@@ -264,8 +264,9 @@ class GANTrainer:
                                   "pitch": f"{last['real_pitch_accuracy']:.2f}"})
 
     def model(self) -> GANSynth:
-        """The moving-average generator as a :class:`GANSynth`."""
-        return GANSynth(self.config, generator=self.generator_ema)
+        """The moving-average generator, at the current growth stage, as a :class:`GANSynth`."""
+        n_blocks, alpha = self.stage()
+        return GANSynth(self.config, generator=self.generator_ema, n_blocks=n_blocks, alpha=alpha)
 
     def export(self, path: str | os.PathLike, *, figures: dict | None = None) -> GANSynth:
         """Save the moving-average generator as a small weights-only model folder."""

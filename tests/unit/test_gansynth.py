@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from gensuite.cli.main import main
 from gensuite.configs.gansynth import PRESETS, get_config
@@ -113,6 +114,26 @@ def test_generate_is_batched_and_seeded():
         model.generate([58, 60, 62], np.zeros((2, 8), np.float32))
 
 
+def test_a_partly_grown_model_plays_its_stage_upscaled_and_saves_it(tmp_path):
+    from gensuite.layers.progressive import upscale
+    from gensuite.spectral import specgrams_to_waves
+
+    model = GANSynth(TINY, n_blocks=2)
+    z = model.make_latents(2, seed=0)
+    images = model.generator.grow(tf.constant(z), tf.one_hot([0, 2], TINY.n_pitches), n_blocks=2)
+    expected = specgrams_to_waves(upscale(images, 2 ** (TINY.n_resolutions - 2)),
+                                  config=TINY.spectral).numpy()
+    np.testing.assert_allclose(model.generate([58, 60], z), expected, rtol=1e-4, atol=1e-3)
+    assert not np.allclose(GANSynth(TINY, generator=model.generator).generate([58, 60], z),
+                           expected, atol=1e-3)
+    model.save(tmp_path / "model")
+    loaded = GANSynth.load(tmp_path / "model")
+    assert (loaded.n_blocks, loaded.alpha) == (2, None)
+    np.testing.assert_allclose(loaded.generate([58, 60], z), expected, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ParameterError, match="n_blocks: must be 1-5 for config tiny-gansynth, got 0"):
+        GANSynth(TINY, n_blocks=0)
+
+
 def test_pitch_distribution_counts_model_pitches():
     probs = pitch_distribution(np.array([58, 58, 60, 62]), TINY)
     np.testing.assert_allclose(probs, [0.5, 0, 0.25, 0, 0.25])
@@ -134,6 +155,7 @@ def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
                          log_every=2, checkpoint_every_minutes=0.0)  # save + samples each step
     metrics = trainer.fit(num_steps=6)  # 24 images: stable, fade-in, stable at 2 blocks
     assert trainer.step == 6 and metrics["n_blocks"] == 2
+    assert (trainer.model().n_blocks, trainer.model().alpha) == (2, None)
     assert sorted(p.name for p in (run / "samples" / "step_000006").iterdir()) == [
         "pitch_058.wav", "pitch_059.wav", "pitch_061.wav", "pitch_062.wav"]
     assert all(np.isfinite(v) for v in metrics.values())
