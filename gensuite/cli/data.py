@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from gensuite.cli._args import positive_int
+from gensuite.cli._args import int_range, positive_int
 
 # How many skipped files to list on stderr before summarising the rest.
 MAX_SKIPPED_SHOWN = 10
@@ -93,17 +93,14 @@ def midi_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError("must name at least one number, got an empty list")
     values = []
     for item in text.split(","):
-        low, sep, high = item.strip().partition("-")
         try:
-            bounds = (int(low), int(high)) if sep else (int(low), int(low))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be a comma list of N or LOW-HIGH integers, got {text!r}") from None
-        if bounds[0] > bounds[1]:
-            raise argparse.ArgumentTypeError(f"LOW must be <= HIGH, got {item.strip()!r}")
-        if not (0 <= bounds[0] and bounds[1] <= 127):
+            low, high = int_range(item.strip())
+        except argparse.ArgumentTypeError as exc:
+            where = f" (in the list {text!r})" if "," in text else ""
+            raise argparse.ArgumentTypeError(f"{exc}{where}") from None
+        if not (0 <= low and high <= 127):
             raise argparse.ArgumentTypeError(f"must be within 0-127, got {item.strip()!r}")
-        values.extend(range(bounds[0], bounds[1] + 1))
+        values.extend(range(low, high + 1))
     return tuple(dict.fromkeys(values))  # repeats dropped, order kept
 
 

@@ -349,7 +349,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(run_cli, tmp_path, capsys, args, m
 
 @pytest.mark.parametrize("option, value, rule", [
     ("--programs", "", "must name at least one number, got an empty list"),
-    ("--programs", "0,x", "must be a comma list of N or LOW-HIGH integers, got '0,x'"),
+    ("--programs", "0,x", "must be LOW-HIGH or N with integers, got 'x' (in the list '0,x')"),
     ("--pitches", "84-24", "LOW must be <= HIGH, got '84-24'"),
     ("--pitches", "24-200", "must be within 0-127, got '24-200'"),
     ("--workers", "0", "must be >= 1, got 0"),
