@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from gensuite.configs.classifier import MelFeatures
-from gensuite.errors import InputFileError, ParameterError
+from gensuite.errors import InputFileError, ParameterError, check_input_file
 
 # Power floor before the logarithm: -100 dB, far below 16-bit quantisation.
 POWER_FLOOR = 1e-10
@@ -54,11 +54,7 @@ def read_audio(path: str | os.PathLike, *, sample_rate: int) -> np.ndarray:
     """
     import soundfile  # noqa: PLC0415
 
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputFileError(path, "no such audio file")
-    if os.path.isdir(path):
-        raise InputFileError(path, "is a folder, expected an audio file")
+    path = check_input_file(path, missing="no such audio file", expected="an audio file")
     try:
         wave, file_rate = soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:

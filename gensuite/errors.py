@@ -41,6 +41,20 @@ class InputFileError(GensuiteError):
         super().__init__(f"{self.path}: {rule}")
 
 
+def check_input_file(path: str | os.PathLike, *, missing: str, expected: str) -> str:
+    """``path`` as a str, or :class:`InputFileError` if it is missing or a folder.
+
+    ``missing`` and ``expected`` finish the messages "PATH: {missing}" and
+    "PATH: is a folder, expected {expected}".
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputFileError(path, missing)
+    if os.path.isdir(path):
+        raise InputFileError(path, f"is a folder, expected {expected}")
+    return path
+
+
 class InvalidMidiError(InputFileError):
     """A file is not usable MIDI: corrupt, truncated, empty or absurd."""
 

@@ -21,7 +21,7 @@ import note_seq
 import pretty_midi
 from note_seq import NoteSequence
 
-from gensuite.errors import InputFileError, InvalidMidiError
+from gensuite.errors import InputFileError, InvalidMidiError, check_input_file
 from gensuite.fileio import atomic_path, write_text_atomic
 from gensuite.parallel import map_in_processes
 from gensuite.tfutil import import_tensorflow
@@ -129,11 +129,7 @@ def read_midi(path: str | os.PathLike, *, max_notes: int = MAX_NOTES) -> NoteSeq
     InvalidMidiError
         If the file is not usable MIDI (see :func:`midi_bytes_to_sequence`).
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputFileError(path, "no such file")
-    if os.path.isdir(path):
-        raise InputFileError(path, "is a folder, expected a MIDI file")
+    path = check_input_file(path, missing="no such file", expected="a MIDI file")
     with open(path, "rb") as f:
         data = f.read()
     sequence = midi_bytes_to_sequence(data, path=path, max_notes=max_notes)

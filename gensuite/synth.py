@@ -28,7 +28,8 @@ from types import ModuleType
 
 import numpy as np
 
-from gensuite.errors import InputFileError, ParameterError, SynthUnavailableError
+from gensuite.errors import (InputFileError, ParameterError, SynthUnavailableError,
+                             check_input_file)
 
 # Debian's fluid-soundfont-gm; the best General MIDI bank commonly installed.
 FLUIDR3_PATH = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -103,11 +104,8 @@ def check_soundfont(path: str | os.PathLike) -> None:
     Both formats are RIFF files of form type ``sfbk`` (SF3 only compresses the
     samples), so the first 12 bytes decide; the suffix is not trusted.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputFileError(path, "no such soundfont file")
-    if os.path.isdir(path):
-        raise InputFileError(path, "is a folder, expected a .sf2/.sf3 soundfont")
+    path = check_input_file(path, missing="no such soundfont file",
+                            expected="a .sf2/.sf3 soundfont")
     try:
         with open(path, "rb") as f:
             header = f.read(12)
