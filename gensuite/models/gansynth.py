@@ -133,7 +133,7 @@ class Generator(keras.Model):
         tf.Tensor, shape (batch, time, frequency, 2), in [-1, 1]
         """
         c = self.config
-        x = pixel_norm(tf.concat([z, pitch_one_hot], axis=-1))
+        x = pixel_norm(tf.concat([z, c.pitch_input_scale * pitch_one_hot], axis=-1))
         x = pixel_norm(_leaky_relu(self.dense(x)))
         x = tf.reshape(x, [-1, *c.start_shape, c.n_filters(1)])
         x = self._block(1, x)

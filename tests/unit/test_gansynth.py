@@ -134,6 +134,16 @@ def test_a_partly_grown_model_plays_its_stage_upscaled_and_saves_it(tmp_path):
         GANSynth(TINY, n_blocks=0)
 
 
+def test_pitch_input_scale_multiplies_the_one_hot_where_it_joins_z():
+    plain = dataclasses.replace(TINY, pitch_input_scale=1.0)
+    scaled = dataclasses.replace(TINY, pitch_input_scale=4.0)
+    z = tf.random.normal([2, TINY.latent_size], seed=0)
+    one_hot = tf.one_hot([0, 3], TINY.n_pitches)
+    np.testing.assert_allclose(
+        Generator(scaled, seed=0).grow(z, one_hot, n_blocks=2),
+        Generator(plain, seed=0).grow(z, 4.0 * one_hot, n_blocks=2), atol=1e-6)
+
+
 def test_pitch_distribution_counts_model_pitches():
     probs = pitch_distribution(np.array([58, 58, 60, 62]), TINY)
     np.testing.assert_allclose(probs, [0.5, 0, 0.25, 0, 0.25])
