@@ -181,11 +181,12 @@ def plot_timeline(analysis: TrackAnalysis, *, path: str | os.PathLike,
 def frechet_distance(*, real: np.ndarray, generated: np.ndarray) -> float:
     """Frechet distance between Gaussians fitted to two embedding sets (FID's formula).
 
-    ``|mu_r - mu_g|^2 + tr(S_r + S_g - 2 (S_r S_g)^(1/2))``, with the matrix
-    square root from scipy. Each set is (n, embedding_size) with n >= 2.
+    ``|mu_r - mu_g|^2 + tr(S_r + S_g - 2 (S_r S_g)^(1/2))``. Each set is
+    (n, embedding_size) with n >= 2. With fewer notes than dimensions the
+    covariances are singular, where a general matrix square root is unstable;
+    the trace is taken instead from the eigenvalues of the symmetric
+    ``S_r^(1/2) S_g S_r^(1/2)``, which has the same spectrum as ``S_r S_g``.
     """
-    import scipy.linalg  # noqa: PLC0415
-
     real = np.asarray(real, dtype=np.float64)
     generated = np.asarray(generated, dtype=np.float64)
     if real.ndim != 2 or generated.ndim != 2 or real.shape[1] != generated.shape[1] \
@@ -195,6 +196,8 @@ def frechet_distance(*, real: np.ndarray, generated: np.ndarray) -> float:
             f"{generated.shape}")
     mu_r, mu_g = real.mean(axis=0), generated.mean(axis=0)
     cov_r, cov_g = np.cov(real, rowvar=False), np.cov(generated, rowvar=False)
-    root = np.real(scipy.linalg.sqrtm(cov_r @ cov_g))
-    value = float(np.sum((mu_r - mu_g) ** 2) + np.trace(cov_r + cov_g - 2.0 * root))
+    values, vectors = np.linalg.eigh(cov_r)
+    sqrt_r = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    trace_root = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(sqrt_r @ cov_g @ sqrt_r), 0.0, None)))
+    value = float(np.sum((mu_r - mu_g) ** 2) + np.trace(cov_r) + np.trace(cov_g) - 2.0 * trace_root)
     return max(value, 0.0)

@@ -140,6 +140,24 @@ def test_confusion_matrix_and_per_class_accuracy():
     assert np.isnan(accuracy[3])
 
 
+def test_frechet_distance_matches_scipys_square_root_and_survives_singular_covariances():
+    import warnings
+
+    import scipy.linalg
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(200, 4)), rng.normal(size=(200, 4)) @ np.diag([1, 2, 0.5, 1]) + 1
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    expected = (np.sum((a.mean(0) - b.mean(0)) ** 2)
+                + np.trace(cov_a + cov_b - 2 * np.real(scipy.linalg.sqrtm(cov_a @ cov_b))))
+    assert frechet_distance(real=a, generated=b) == pytest.approx(expected, rel=1e-6)
+    few = rng.normal(size=(5, 16))  # fewer notes than dimensions: singular covariances
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert frechet_distance(real=few, generated=few + 0.5) == pytest.approx(16 * 0.25,
+                                                                                rel=1e-6)
+
+
 def test_frechet_distance_is_zero_for_one_set_and_grows_with_a_shift():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((500, 4))
