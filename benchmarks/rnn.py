@@ -58,7 +58,9 @@ def bench_training(name: str, repeats: int) -> dict:
     model = MelodyRNN(config)
     optimizer = rnn_trainer.make_optimizer(config)
     optimizer.build(model.network.trainable_variables)
-    train_step = rnn_trainer._make_train_step(model.network, optimizer, jit_compile=False)
+    # The same choice as training: XLA only with attention (see train_melody_rnn).
+    train_step = rnn_trainer._make_train_step(model.network, optimizer,
+                                              jit_compile=config.attn_length > 0)
     window = config.train_window_steps or TRAIN_STEPS
     # One step longer than the window: every example fills it.
     melodies = random_melodies(config, n=4 * config.batch_size, n_steps=window + 1, seed=0)

@@ -340,6 +340,29 @@ def rnn_trainer_metrics(run_dir):
     return [r for r in read_metrics(str(run_dir), "train") if "loss" in r]
 
 
+def test_xla_train_step_of_an_attention_model_matches_the_graph_step():
+    # Attention models train under XLA by default; it must be the same update.
+    config = tiny("attention_rnn", dropout_keep_prob=1.0, batch_size=4)
+    melodies = [np.tile(PATTERN, 3)[:20 + 6 * i] for i in range(4)]
+    initial = MelodyRNN(config).network.get_weights()
+    results = []
+    for jit_compile in (False, True):
+        model = MelodyRNN(config)
+        model.network.set_weights(initial)
+        optimizer = rnn_trainer.make_optimizer(config)
+        optimizer.build(model.network.trainable_variables)
+        step = rnn_trainer._make_train_step(model.network, optimizer, jit_compile=jit_compile)
+        batch = rnn_trainer.make_batch(model.encoding, melodies,
+                                       window_steps=config.train_window_steps,
+                                       rng=np.random.default_rng(0))
+        loss = float(step(*batch)[0])
+        results.append((loss, model.network.get_weights()))
+    (loss_graph, after_graph), (loss_xla, after_xla) = results
+    assert loss_xla == pytest.approx(loss_graph, rel=1e-5)
+    for a, b in zip(after_graph, after_xla):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_resume_continues_from_the_saved_step_and_matches_a_straight_run(tmp_path):
     config = tiny("lookback_rnn", dropout_keep_prob=1.0, batch_size=4, rnn_layer_sizes=(8,))
     melodies = [np.tile(PATTERN, 3)[:20 + 6 * i] for i in range(5)]
