@@ -16,7 +16,6 @@ import time
 from gensuite.cli._args import int_range, positive_float, positive_int, seed
 
 KIND = "gansynth"
-EXPORT_DIR = "export"
 
 
 def add_parser(subparsers) -> None:
@@ -53,7 +52,8 @@ def _add_train(group) -> None:
     parser.add_argument("--seed", type=seed, default=0, metavar="S")
     parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M")
     parser.add_argument("--export", metavar="DIR",
-                        help=f"where to write the trained model (default: RUN/{EXPORT_DIR})")
+                        help="where to write the trained model (default: RUN/export, which each "
+                             "checkpoint also refreshes)")
     parser.set_defaults(func=run_train)
 
 
@@ -118,7 +118,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth train``."""
     from gensuite.configs.gansynth import get_config
     from gensuite.models.music_vae import count_parameters
-    from gensuite.training.gan_trainer import GANTrainer, waves_to_images
+    from gensuite.training.gan_trainer import EXPORT_DIR, GANTrainer, waves_to_images
 
     config = get_config(args.config)
     notes = read_notes(args.data, config, acoustic_only=args.acoustic_only)

@@ -16,9 +16,9 @@ Fake pitches are drawn from the data's pitch distribution (Magenta's
 
     RUN/config.json                the config of the run (a resume must match)
     RUN/checkpoints/ckpt-STEP.*    both networks, the moving average, both optimizers
-    RUN/model.weights.h5, config.json, meta.json
-                                   the exported moving-average generator:
-                                   GANSynth.load(RUN) works
+    RUN/export/                    the moving-average generator at the last
+                                   checkpoint, at its growth stage:
+                                   GANSynth.load("RUN/export") works mid-run
     RUN/logs/train, RUN/metrics.jsonl   TensorBoard scalars
     RUN/samples/step_NNNNNN/*.wav  a few generated notes at each checkpoint
 
@@ -45,6 +45,7 @@ from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
 from gensuite.training.loop import run_training_loop
 
 ADAM_EPSILON = 1e-8
+EXPORT_DIR = "export"
 
 
 def make_optimizer(config: GANSynthConfig) -> keras.optimizers.Optimizer:
@@ -226,6 +227,11 @@ class GANTrainer:
     def save_checkpoint(self) -> str:
         return self.checkpoint.save()
 
+    def _after_save(self, step: int) -> None:
+        self.write_samples(step)
+        self.export(os.path.join(self.run_dir, EXPORT_DIR),
+                    figures={"steps": step, "images": step * self.config.batch_size})
+
     def write_samples(self, step: int, *, n_notes: int = 4) -> str:
         """Write a few notes of the moving-average generator to ``RUN/samples/step_NNNNNN/``.
 
@@ -258,7 +264,7 @@ class GANTrainer:
             save=self.save_checkpoint, logger=self.logger, log_every=self.log_every,
             checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
             desc=self.config.name, keep_last=("n_blocks", "alpha"),
-            after_save=self.write_samples,
+            after_save=self._after_save,
             postfix=lambda last: {"blocks": f"{last['n_blocks']:.0f}",
                                   "d": f"{last['d_loss']:.3g}", "g": f"{last['g_loss']:.3g}",
                                   "pitch": f"{last['real_pitch_accuracy']:.2f}"})

@@ -168,6 +168,9 @@ def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
     assert (trainer.model().n_blocks, trainer.model().alpha) == (2, None)
     assert sorted(p.name for p in (run / "samples" / "step_000006").iterdir()) == [
         "pitch_058.wav", "pitch_059.wav", "pitch_061.wav", "pitch_062.wav"]
+    mid_run = GANSynth.load(run / "export")  # refreshed at every checkpoint
+    np.testing.assert_allclose(mid_run.generate([60], seed=1), trainer.model().generate([60], seed=1),
+                               atol=1e-5)
     assert all(np.isfinite(v) for v in metrics.values())
     again = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False)
     assert again.restored_step == 6
