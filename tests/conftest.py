@@ -1,8 +1,35 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures and the ``fluidsynth`` marker."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+FLUIDSYNTH_MISSING = "FluidSynth missing: apt install libfluidsynth3 && pip install pyfluidsynth"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fluidsynth: skipped where FluidSynth cannot be loaded")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("fluidsynth") is not None:
+        from gensuite.synth import fluidsynth_available
+
+        if not fluidsynth_available():
+            pytest.skip(FLUIDSYNTH_MISSING)
+
+
+@pytest.fixture(scope="session")
+def timgm() -> str:
+    """pretty_midi's 6 MB General MIDI soundfont: small, so the tests load it fast."""
+    from gensuite import synth
+
+    path = synth._pretty_midi_soundfont()
+    if path is None or not os.path.isfile(path):
+        pytest.skip("pretty_midi's TimGM6mb.sf2 is not installed")
+    return path
 
 
 # --- NoteSequence builders (gensuite.sequences / gensuite.converters tests) ---

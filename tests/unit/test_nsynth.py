@@ -16,9 +16,7 @@ from gensuite.nsynth import (DEFAULT_PROGRAMS, INSTRUMENT_FAMILIES, NSynthNote, 
 from gensuite.pitch import pitch_accuracy
 from gensuite.tfutil import import_tensorflow
 
-needs_fluidsynth = pytest.mark.skipif(
-    not synth.fluidsynth_available(),
-    reason="FluidSynth missing: apt install libfluidsynth3 && pip install pyfluidsynth")
+needs_fluidsynth = pytest.mark.fluidsynth
 
 # The real NSynth's features and how each is stored (magenta.tensorflow.org/datasets/nsynth).
 NSYNTH_FEATURES = {
@@ -30,14 +28,6 @@ NSYNTH_FEATURES = {
     "instrument_family": ("int64_list", 1), "instrument_family_str": ("bytes_list", 1),
     "instrument_source": ("int64_list", 1), "instrument_source_str": ("bytes_list", 1),
 }
-
-
-@pytest.fixture(scope="module")
-def timgm() -> str:
-    path = synth._pretty_midi_soundfont()
-    if path is None or not os.path.isfile(path):
-        pytest.skip("pretty_midi's TimGM6mb.sf2 is not installed")
-    return path
 
 
 @pytest.fixture

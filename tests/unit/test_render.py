@@ -12,10 +12,8 @@ from gensuite.midi_io import write_midi
 from gensuite.models.gansynth import GANSynth
 from gensuite.render import (RELEASE_S, fold_into_range, instrument_times, note_envelope,
                              parse_timbres, release_seconds, render_sequence_audio)
-from gensuite.synth import fluidsynth_available
 
-needs_fluidsynth = pytest.mark.skipif(not fluidsynth_available(),
-                                      reason="pyfluidsynth / libfluidsynth3 not installed")
+needs_fluidsynth = pytest.mark.fluidsynth
 
 
 def make_sequence(notes, *, qpm=120.0):

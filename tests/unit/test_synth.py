@@ -14,20 +14,9 @@ from gensuite.errors import GensuiteError, InputFileError, ParameterError
 from gensuite.pitch import pitch_accuracy
 from gensuite.synth import SoundfontRenderer, SynthUnavailableError, find_soundfont
 
-needs_fluidsynth = pytest.mark.skipif(
-    not synth.fluidsynth_available(),
-    reason="FluidSynth missing: apt install libfluidsynth3 && pip install pyfluidsynth")
+needs_fluidsynth = pytest.mark.fluidsynth
 
 SAMPLE_RATE = 16000
-
-
-@pytest.fixture(scope="module")
-def timgm() -> str:
-    """pretty_midi's 6 MB General MIDI soundfont: small, so the tests load it fast."""
-    path = synth._pretty_midi_soundfont()
-    if path is None or not os.path.isfile(path):
-        pytest.skip("pretty_midi's TimGM6mb.sf2 is not installed")
-    return path
 
 
 @pytest.fixture(scope="module")
