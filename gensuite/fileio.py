@@ -67,3 +67,47 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_array_cache(run_dir: str | os.PathLike, *, arrays_file: str, summary_file: str,
+                      arrays: dict, summary: dict) -> None:
+    """Cache arrays of a run: ``RUN/arrays_file`` (npz), then ``RUN/summary_file`` (JSON).
+
+    Both are written atomically and the JSON last, so its presence marks a
+    complete cache.
+    """
+    import json  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    with atomic_path(os.path.join(run_dir, arrays_file)) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    write_text_atomic(os.path.join(run_dir, summary_file), json.dumps(summary, indent=2) + "\n")
+
+
+def read_array_cache(run_dir: str | os.PathLike, *, arrays_file: str, summary_file: str,
+                     build, what: str):
+    """``build(summary, arrays)`` from a cache of :func:`write_array_cache`, or None without one.
+
+    Raises
+    ------
+    InputFileError
+        The cache exists but cannot be read (or ``build`` misses a key in it);
+        the message says to delete it, so that the data are made again.
+    """
+    import json  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    summary_path = os.path.join(run_dir, summary_file)
+    arrays_path = os.path.join(run_dir, arrays_file)
+    if not (os.path.isfile(summary_path) and os.path.isfile(arrays_path)):
+        return None
+    try:
+        with open(summary_path, encoding="utf-8") as f:
+            summary = json.load(f)
+        with np.load(arrays_path) as arrays:
+            return build(summary, arrays)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputFileError(arrays_path, f"unreadable {what} ({exc}); delete it to rebuild "
+                                          f"it from the source") from exc

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import re
 import sys
@@ -43,7 +42,7 @@ import numpy as np
 
 from gensuite import event_encodings as ee
 from gensuite.errors import InputFileError, NoExamplesError, ParameterError
-from gensuite.fileio import atomic_path, write_text_atomic
+from gensuite.fileio import read_array_cache, write_array_cache
 
 MELODIES_FILE = "melodies.npz"
 SUMMARY_FILE = "melodies.json"
@@ -428,10 +427,8 @@ class TrainingMelodies:
             arrays[f"{prefix}_events"] = (np.concatenate(melodies).astype(np.int8)
                                           if melodies else np.zeros(0, np.int8))
             arrays[f"{prefix}_lengths"] = np.array([len(m) for m in melodies], np.int64)
-        with atomic_path(os.path.join(run_dir, MELODIES_FILE)) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        write_text_atomic(os.path.join(run_dir, SUMMARY_FILE),
-                          json.dumps(self.summary, indent=2) + "\n")
+        write_array_cache(run_dir, arrays_file=MELODIES_FILE, summary_file=SUMMARY_FILE,
+                          arrays=arrays, summary=self.summary)
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike) -> "TrainingMelodies | None":
@@ -442,20 +439,14 @@ class TrainingMelodies:
         InputFileError
             The cache exists but cannot be read.
         """
-        summary_path = os.path.join(run_dir, SUMMARY_FILE)
-        melodies_path = os.path.join(run_dir, MELODIES_FILE)
-        if not (os.path.isfile(summary_path) and os.path.isfile(melodies_path)):
-            return None
-        try:
-            with open(summary_path, encoding="utf-8") as f:
-                summary = json.load(f)
-            with np.load(melodies_path) as npz:
-                sides = [_split_events(npz[f"{prefix}_events"], npz[f"{prefix}_lengths"])
-                         for prefix in ("train", "eval")]
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputFileError(melodies_path, f"unreadable melody cache ({exc}); delete it "
-                                                f"to extract the melodies again") from exc
-        return cls(sides[0], sides[1], summary)
+        def build(summary, arrays):
+            train, held_out = (_split_events(arrays[f"{prefix}_events"],
+                                             arrays[f"{prefix}_lengths"])
+                               for prefix in ("train", "eval"))
+            return cls(train, held_out, summary)
+
+        return read_array_cache(run_dir, arrays_file=MELODIES_FILE, summary_file=SUMMARY_FILE,
+                                build=build, what="melody cache")
 
 
 def _split_events(events: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:

@@ -31,7 +31,6 @@ Choices a newcomer must know:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,7 +41,7 @@ from note_seq import NoteSequence
 from gensuite.converters import (DrumsConverter, MelodyConverter, N_SPECIAL_CLASSES,
                                  TrioConverter, get_converter, select_indices)
 from gensuite.errors import InputFileError, NoExamplesError, ParameterError
-from gensuite.fileio import atomic_path, write_text_atomic
+from gensuite.fileio import read_array_cache, write_array_cache
 from gensuite.midi_io import find_midi_files, read_midi, read_tfrecord
 from gensuite.parallel import map_in_processes
 
@@ -476,36 +475,27 @@ class TrainingData:
                            f"{prefix}_files": np.array(split.files, dtype=str)})
             if split.inputs is not None:
                 arrays[f"{prefix}_inputs"] = split.inputs
-        with atomic_path(os.path.join(run_dir, EXAMPLES_FILE)) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        write_text_atomic(os.path.join(run_dir, DATA_FILE),
-                          json.dumps(self.summary, indent=2) + "\n")
+        write_array_cache(run_dir, arrays_file=EXAMPLES_FILE, summary_file=DATA_FILE,
+                          arrays=arrays, summary=self.summary)
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike) -> "TrainingData | None":
         """The cached data of a run, or None when there is none yet."""
-        data_path = os.path.join(run_dir, DATA_FILE)
-        examples_path = os.path.join(run_dir, EXAMPLES_FILE)
-        if not (os.path.isfile(data_path) and os.path.isfile(examples_path)):
-            return None
-        try:
-            with open(data_path, encoding="utf-8") as f:
-                summary = json.load(f)
-            with np.load(examples_path) as npz:
-                splits = {}
-                for prefix in ("train", "eval"):
-                    if f"{prefix}_classes" not in npz:
-                        splits[prefix] = None
-                        continue
-                    splits[prefix] = ExampleSet(
-                        classes=npz[f"{prefix}_classes"], lengths=npz[f"{prefix}_lengths"],
-                        file_ids=npz[f"{prefix}_file_ids"],
-                        files=tuple(npz[f"{prefix}_files"].tolist()),
-                        inputs=npz[f"{prefix}_inputs"] if f"{prefix}_inputs" in npz else None)
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputFileError(examples_path, f"unreadable example cache ({exc}); "
-                                                f"delete it to convert again") from exc
-        return cls(splits["train"], splits["eval"], summary)
+        def build(summary, arrays):
+            splits = {}
+            for prefix in ("train", "eval"):
+                if f"{prefix}_classes" not in arrays:
+                    splits[prefix] = None
+                    continue
+                splits[prefix] = ExampleSet(
+                    classes=arrays[f"{prefix}_classes"], lengths=arrays[f"{prefix}_lengths"],
+                    file_ids=arrays[f"{prefix}_file_ids"],
+                    files=tuple(arrays[f"{prefix}_files"].tolist()),
+                    inputs=arrays[f"{prefix}_inputs"] if f"{prefix}_inputs" in arrays else None)
+            return cls(splits["train"], splits["eval"], summary)
+
+        return read_array_cache(run_dir, arrays_file=EXAMPLES_FILE, summary_file=DATA_FILE,
+                                build=build, what="example cache")
 
 
 def source_of(*, midi_dir: str | None, examples: str | None) -> dict:

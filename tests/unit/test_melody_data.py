@@ -152,7 +152,7 @@ def test_unreadable_cache_is_one_line_error(tmp_path):
     (tmp_path / "melodies.json").write_text("{}")
     (tmp_path / "melodies.npz").write_bytes(b"garbage")
     with pytest.raises(InputFileError, match="melodies.npz: unreadable melody cache .*delete it "
-                                             "to extract the melodies again"):
+                                             "to rebuild it from the source"):
         melody_data.TrainingMelodies.load(tmp_path)
 
 

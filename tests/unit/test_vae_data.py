@@ -8,7 +8,7 @@ import pytest
 from note_seq import NoteSequence
 
 from gensuite.converters import get_converter
-from gensuite.errors import NoExamplesError, ParameterError
+from gensuite.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.midi_io import write_midi
 from gensuite.vae_data import (ConverterOptions, ExampleSet, FileExamples, TrainingData,
                                build_converter, check_cached_data, classes_to_one_hot,
@@ -207,3 +207,6 @@ def test_training_data_cache_round_trip_and_resume_check(tmp_path):
     with pytest.raises(ParameterError, match="made with seed=0, this command asks for 5"):
         check_cached_data(loaded, source=None, **{**kwargs, "seed": 5})
     assert TrainingData.load(tmp_path / "nothing") is None
+    np.savez(tmp_path / "run" / "examples.npz", train_classes=data.train.classes)  # keys missing
+    with pytest.raises(InputFileError, match="examples.npz: unreadable example cache .*delete it"):
+        TrainingData.load(tmp_path / "run")
