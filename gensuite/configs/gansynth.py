@@ -17,7 +17,8 @@ generator scaled by ``sqrt(latent_size)`` (``pitch_input_scale``). With
 Magenta's weight a first run here had not learnt pitch after 14,000 steps; on
 the same schedule to 16 x 32 images, the scaled input brought the generated
 notes' spectral profile to a 0.82 correlation with the asked pitch against
-0.46 (nearest real-pitch centroid, 196 notes; see the gansynth card).
+0.46 (nearest real-pitch profile, 196 notes;
+``experiments/gansynth_pitch_input.py``).
 ``tiny-gansynth`` is for tests.
 """
 
