@@ -52,8 +52,8 @@ def _add_train(group) -> None:
     parser.add_argument("--seed", type=seed, default=0, metavar="S")
     parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M")
     parser.add_argument("--export", metavar="DIR",
-                        help="where to write the trained model (default: RUN/export, which each "
-                             "checkpoint also refreshes)")
+                        help="where to write the trained model (default: RUN/export, which the "
+                             "periodic checkpoints also refresh)")
     parser.set_defaults(func=run_train)
 
 

@@ -17,7 +17,7 @@ Fake pitches are drawn from the data's pitch distribution (Magenta's
     RUN/config.json                the config of the run (a resume must match)
     RUN/checkpoints/ckpt-STEP.*    both networks, the moving average, both optimizers
     RUN/export/                    the moving-average generator at the last
-                                   checkpoint, at its growth stage:
+                                   periodic checkpoint, at its growth stage:
                                    GANSynth.load("RUN/export") works mid-run
     RUN/logs/train, RUN/metrics.jsonl   TensorBoard scalars
     RUN/samples/step_NNNNNN/*.wav  a few generated notes at each checkpoint
