@@ -216,6 +216,7 @@ def load_model(info, config, options):
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae train``."""
     from gensuite.configs.music_vae import get_config
+    from gensuite.training.checkpointing import check_run_config
     from gensuite.vae_data import (ConverterOptions, TrainingData, build_converter,
                                    check_cached_data, prepare_training_data, source_of)
 
@@ -226,7 +227,8 @@ def run_train(args: argparse.Namespace) -> int:
     run_dir = args.run_dir
     if os.path.exists(run_dir) and not os.path.isdir(run_dir):
         raise InputFileError(run_dir, "is not a folder")
-    _check_run_config(run_dir, config)
+    # The trainer checks this too, but only after the (slow) data conversion.
+    check_run_config(run_dir, config, flag="--run-dir")
     source = (source_of(midi_dir=args.midi_dir, examples=args.examples)
               if (args.midi_dir or args.examples) else None)
     data = TrainingData.load(run_dir) if os.path.isdir(run_dir) else None
@@ -267,13 +269,6 @@ def _with_hint(message: str, options) -> str:
     return message
 
 
-def _check_run_config(run_dir: str, config, *, flag: str = "--run-dir") -> None:
-    # The trainer checks this too, but only after the (slow) data conversion.
-    from gensuite.training.checkpointing import check_run_config
-
-    check_run_config(run_dir, config, flag=flag)
-
-
 def start_from_run(run_dir: str, source: str, config) -> str | None:
     """Seed a new run from another run's checkpoints or from a saved model.
 
@@ -288,14 +283,14 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
     import shutil
 
     from gensuite.registry import resolve_checkpoint
-    from gensuite.training.checkpointing import CHECKPOINT_DIR
+    from gensuite.training.checkpointing import CHECKPOINT_DIR, check_run_config
 
     target = os.path.join(run_dir, CHECKPOINT_DIR)
     if os.path.isdir(target) and os.listdir(target):
         return None
     checkpoints = os.path.join(source, CHECKPOINT_DIR)
     if os.path.isdir(checkpoints) and os.listdir(checkpoints):
-        _check_run_config(source, config, flag="--init-from")
+        check_run_config(source, config, flag="--init-from")
         shutil.copytree(checkpoints, target, dirs_exist_ok=True)
         print(f"starting from the checkpoints of {source}")
         return None
@@ -304,7 +299,7 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
     except InputFileError:
         raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
                                      "not a saved MusicVAE") from None
-    _check_run_config(info.path, config, flag="--init-from")
+    check_run_config(info.path, config, flag="--init-from")
     return info.path
 
 

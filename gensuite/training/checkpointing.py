@@ -112,8 +112,8 @@ RUN_CONFIG_FILE = "config.json"
 
 
 def check_run_config(run_dir: str | os.PathLike, config, *, flag: str = "run_dir",
-                     may_differ: tuple[str, ...] = ()) -> bool:
-    """Refuse a run folder started with another config; return whether one is recorded.
+                     may_differ: tuple[str, ...] = ()):
+    """Refuse a run folder started with another config; return the recorded one (or None).
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def check_run_config(run_dir: str | os.PathLike, config, *, flag: str = "run_dir
 
     path = os.path.join(os.fspath(run_dir), RUN_CONFIG_FILE)
     if not os.path.isfile(path):
-        return False
+        return None
     try:
         with open(path, encoding="utf-8") as f:
             saved = type(config).from_json(f.read())
@@ -148,7 +148,7 @@ def check_run_config(run_dir: str | os.PathLike, config, *, flag: str = "run_dir
         raise ParameterError(
             f"{flag}: {os.fspath(run_dir)} holds a run of config {saved.name!r} with other "
             f"settings ({', '.join(changed)}); use a new run folder or the same config")
-    return True
+    return saved
 
 
 def record_run_config(run_dir: str | os.PathLike, config, *,
@@ -159,10 +159,7 @@ def record_run_config(run_dir: str | os.PathLike, config, *,
     """
     from gensuite.fileio import write_text_atomic  # noqa: PLC0415
 
-    path = os.path.join(os.fspath(run_dir), RUN_CONFIG_FILE)
-    if check_run_config(run_dir, config, may_differ=may_differ):
-        with open(path, encoding="utf-8") as f:
-            if type(config).from_json(f.read()) == config:
-                return
+    if check_run_config(run_dir, config, may_differ=may_differ) == config:
+        return
     os.makedirs(os.fspath(run_dir), exist_ok=True)
-    write_text_atomic(path, config.to_json())
+    write_text_atomic(os.path.join(os.fspath(run_dir), RUN_CONFIG_FILE), config.to_json())
