@@ -16,7 +16,9 @@ per step, so the ratio is the cost of stepping from Python.
 Usage::
 
     python benchmarks/rnn.py [--repeats 5] [--train-configs cpu-attention_rnn ...]
-                             [--generate-config attention_rnn]
+                             [--generate-config attention_rnn] [--jit auto|on|off]
+
+``--jit off`` and ``--jit on`` side by side give the XLA gain of each preset.
 
 Models are untrained (speed does not depend on the weights).
 """
@@ -47,7 +49,7 @@ def random_melodies(config, *, n: int, n_steps: int, seed: int):
     return list(events)
 
 
-def bench_training(name: str, repeats: int) -> dict:
+def bench_training(name: str, repeats: int, jit: str = "auto") -> dict:
     import numpy as np
 
     from gensuite.configs.melody_rnn import get_config
@@ -58,9 +60,9 @@ def bench_training(name: str, repeats: int) -> dict:
     model = MelodyRNN(config)
     optimizer = rnn_trainer.make_optimizer(config)
     optimizer.build(model.network.trainable_variables)
-    # The same choice as training: XLA only with attention (see train_melody_rnn).
-    train_step = rnn_trainer._make_train_step(model.network, optimizer,
-                                              jit_compile=config.attn_length > 0)
+    # "auto" is training's choice: XLA only with attention (see train_melody_rnn).
+    jit_compile = config.attn_length > 0 if jit == "auto" else jit == "on"
+    train_step = rnn_trainer._make_train_step(model.network, optimizer, jit_compile=jit_compile)
     window = config.train_window_steps or TRAIN_STEPS
     # One step longer than the window: every example fills it.
     melodies = random_melodies(config, n=4 * config.batch_size, n_steps=window + 1, seed=0)
@@ -75,6 +77,7 @@ def bench_training(name: str, repeats: int) -> dict:
     step_only = time_calls(lambda: float(train_step(*fixed)[0]), repeats)
     end_to_end = time_calls(lambda: float(train_step(*batch())[0]), repeats)
     return {"batch_size": config.batch_size, "steps_per_example": window,
+            "jit_compile": jit_compile,
             "parameters": int(sum(np.prod(v.shape) for v in model.network.trainable_variables)),
             "examples_per_second": config.batch_size / end_to_end["best"],
             "examples_per_second_median": config.batch_size / end_to_end["median"],
@@ -158,6 +161,8 @@ def main() -> None:
     parser.add_argument("--train-configs", nargs="+",
                         default=["cpu-basic_rnn", "cpu-lookback_rnn", "cpu-attention_rnn"])
     parser.add_argument("--generate-config", default="attention_rnn")
+    parser.add_argument("--jit", choices=("auto", "on", "off"), default="auto",
+                        help="XLA for the train step (auto: only with attention, as training)")
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -168,7 +173,8 @@ def main() -> None:
     report = {
         "device": "gpu" if gpus else "cpu", "tensorflow": tf.__version__,
         "cpu_count": os.cpu_count(), "repeats": args.repeats,
-        "train": {name: bench_training(name, args.repeats) for name in args.train_configs},
+        "train": {name: bench_training(name, args.repeats, args.jit)
+                  for name in args.train_configs},
         "generate": bench_generation(args.generate_config, args.repeats),
     }
     print(json.dumps(report, indent=1))

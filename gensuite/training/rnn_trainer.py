@@ -258,8 +258,11 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     jit_compile : bool, optional
         Compile the train step with XLA; by default only with attention.
         XLA fuses the attention cell's many small ops over its 40-output
-        window: 1.7x faster for ``cpu-attention_rnn`` on 2 cores (31 -> 54
-        examples/s), but 1.6x slower for the plain LSTM configs (207 -> 126).
+        window: 1.4-1.7x faster for ``cpu-attention_rnn`` on 2 cores (30.6 ->
+        44.0 examples/s), but 1.2-1.6x slower for the plain LSTM configs
+        (lookback 203 -> 165), both beside a GANSynth training:
+        ``python benchmarks/rnn.py --train-configs cpu-attention_rnn
+        cpu-lookback_rnn --repeats 3 --jit off`` (then ``--jit on``).
         One compile per padded batch length (multiples of 16 without
         ``train_window_steps``).
 
