@@ -72,6 +72,14 @@ class GANSynthConfig(JsonConfig):
         Drift penalty on the squared real scores.
     generator_ac_loss_weight, discriminator_ac_loss_weight : float
         Weights of the auxiliary pitch-classification losses.
+    pitch_projection : bool
+        Condition the discriminator's score on the pitch as well (Miyato and
+        Koyama's projection discriminator: ``score + <embed(pitch), features>``),
+        so that a note must look real *for its pitch*. Magenta has only the
+        auxiliary classifier (False); with it alone the generator learns to
+        paint what the classifier keys on rather than harmonics. When True,
+        each batch's fakes take the pitches of its real notes, so the
+        gradient penalty compares notes of one pitch.
     stable_stage_images, transition_stage_images : int
         Images shown per stable stage and per fade-in stage.
     total_images : int
@@ -106,6 +114,7 @@ class GANSynthConfig(JsonConfig):
     real_score_penalty_weight: float = 1e-3
     generator_ac_loss_weight: float = 10.0
     discriminator_ac_loss_weight: float = 10.0
+    pitch_projection: bool = False
     stable_stage_images: int = 800_000
     transition_stage_images: int = 800_000
     total_images: int = 11_000_000

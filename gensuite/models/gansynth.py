@@ -178,10 +178,15 @@ class Discriminator(keras.Model):
                                             name=f"block{b}_conv1", seed=next(seeds))])
         self.score = ScaledDense(1, name="score", seed=next(seeds))
         self.classifier = ScaledDense(c.n_pitches, name="pitch_logits", seed=next(seeds))
+        if c.pitch_projection:
+            # Scaled like a dense layer's kernel, so it learns at the rate of the score head.
+            self.pitch_embedding = ScaledDense(c.n_filters(0), name="pitch_embedding",
+                                               seed=next(seeds))
         for n_blocks in range(1, c.n_resolutions + 1):
             scale = 2 ** (c.n_resolutions - n_blocks)
             shape = (c.image_shape[0] // scale, c.image_shape[1] // scale, 2)
-            self.judge(tf.zeros([2, *shape]), n_blocks=n_blocks)
+            self.judge(tf.zeros([2, *shape]), n_blocks=n_blocks,
+                       pitch_one_hot=tf.zeros([2, c.n_pitches]))
         self.built = True
 
     def _conv(self, b: int, x):
@@ -189,8 +194,11 @@ class Discriminator(keras.Model):
             x = _leaky_relu(conv(x))
         return x
 
-    def judge(self, images, *, n_blocks: int, alpha=None):
+    def judge(self, images, *, n_blocks: int, alpha=None, pitch_one_hot=None):
         """Score images at the resolution of ``n_blocks`` blocks.
+
+        ``pitch_one_hot`` (batch, n_pitches) is required when the config has
+        ``pitch_projection``: the score then depends on the pitch too.
 
         Returns
         -------
@@ -207,10 +215,15 @@ class Discriminator(keras.Model):
             x = downscale(self._conv(b, x), 2)
         x = self._conv(1, append_minibatch_stddev(x))
         x = tf.reshape(x, [-1, self.config.n_filters(0)])
-        return self.score(x)[:, 0], self.classifier(x)
+        score = self.score(x)[:, 0]
+        if self.config.pitch_projection:
+            if pitch_one_hot is None:
+                raise ParameterError("pitch_one_hot: this discriminator scores notes per pitch")
+            score += tf.reduce_sum(self.pitch_embedding(pitch_one_hot) * x, axis=-1)
+        return score, self.classifier(x)
 
-    def call(self, images):
-        return self.judge(images, n_blocks=self.config.n_resolutions)
+    def call(self, images, pitch_one_hot=None):
+        return self.judge(images, n_blocks=self.config.n_resolutions, pitch_one_hot=pitch_one_hot)
 
 
 def check_pitches(pitches, config: GANSynthConfig) -> np.ndarray:

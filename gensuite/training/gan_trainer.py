@@ -158,16 +158,20 @@ class GANTrainer:
         alpha = alpha if fading else None
         reals = resize_reals(reals, n_blocks=n_blocks, alpha=alpha, n_resolutions=c.n_resolutions)
         fake_one_hot = tf.one_hot(fake_labels, c.n_pitches)
+        real_one_hot = tf.one_hot(labels, c.n_pitches)
         g, d = self.generator, self.discriminator
 
         with tf.GradientTape() as d_tape:
             fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
-            real_score, real_logits = d.judge(reals, n_blocks=n_blocks, alpha=alpha)
-            fake_score, _ = d.judge(fakes, n_blocks=n_blocks, alpha=alpha)
+            real_score, real_logits = d.judge(reals, n_blocks=n_blocks, alpha=alpha,
+                                              pitch_one_hot=real_one_hot)
+            fake_score, _ = d.judge(fakes, n_blocks=n_blocks, alpha=alpha,
+                                    pitch_one_hot=fake_one_hot)
             mixed = reals + mix[:, None, None, None] * (fakes - reals)
             with tf.GradientTape() as gp_tape:
                 gp_tape.watch(mixed)
-                mixed_score, _ = d.judge(mixed, n_blocks=n_blocks, alpha=alpha)
+                mixed_score, _ = d.judge(mixed, n_blocks=n_blocks, alpha=alpha,
+                                         pitch_one_hot=real_one_hot)
             slopes = tf.sqrt(tf.reduce_sum(
                 tf.square(gp_tape.gradient(mixed_score, mixed)), axis=[1, 2, 3]) + 1e-10)
             penalty = tf.reduce_mean(tf.square(slopes / c.gradient_penalty_target - 1.0))
@@ -182,7 +186,8 @@ class GANTrainer:
 
         with tf.GradientTape() as g_tape:
             fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
-            fake_score, fake_logits = d.judge(fakes, n_blocks=n_blocks, alpha=alpha)
+            fake_score, fake_logits = d.judge(fakes, n_blocks=n_blocks, alpha=alpha,
+                                              pitch_one_hot=fake_one_hot)
             fake_ac = _cross_entropy(fake_logits, fake_labels)
             g_loss = -tf.reduce_mean(fake_score) + c.generator_ac_loss_weight * fake_ac
         self._apply(self.g_optimizer, g_tape.gradient(g_loss, g.trainable_variables),
@@ -208,12 +213,18 @@ class GANTrainer:
                 functools.partial(self._train_graph, n_blocks=n_blocks, fading=fading))
         return self._steps[key]
 
+    def fake_labels(self, rng: np.random.Generator, real_labels: np.ndarray) -> np.ndarray:
+        """Pitch labels of a batch's fakes: drawn like the data's, or (projection) the reals'."""
+        if self.config.pitch_projection:  # see GANSynthConfig.pitch_projection
+            return real_labels
+        return rng.choice(self.config.n_pitches, size=len(real_labels), p=self.pitch_probs)
+
     def train_step(self, rng: np.random.Generator) -> dict[str, float]:
         """One discriminator and one generator update on a random batch."""
         c = self.config
         n_blocks, alpha = self.stage()
         index = rng.integers(0, len(self.specgrams), c.batch_size)
-        fake_labels = rng.choice(c.n_pitches, size=c.batch_size, p=self.pitch_probs)
+        fake_labels = self.fake_labels(rng, self.labels[index])
         z = rng.standard_normal((c.batch_size, c.latent_size)).astype(np.float32)
         mix = rng.random(c.batch_size).astype(np.float32)
         metrics = self._step_fn(n_blocks, alpha is not None)(

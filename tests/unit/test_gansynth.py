@@ -68,6 +68,18 @@ def test_networks_run_at_every_stage_with_matching_shapes():
             assert score.shape == (3,) and logits.shape == (3, TINY.n_pitches)
 
 
+def test_projection_discriminator_scores_a_note_per_pitch():
+    d = Discriminator(dataclasses.replace(TINY, pitch_projection=True), seed=0)
+    images = np.random.default_rng(0).uniform(-1, 1, (2, *TINY.image_shape)).astype(np.float32)
+    images = np.concatenate([images, images])
+    pitch = np.eye(TINY.n_pitches, dtype=np.float32)[[0, 1, 3, 4]]
+    score, logits = d.judge(images, n_blocks=TINY.n_resolutions, pitch_one_hot=pitch)
+    assert not np.allclose(score[:2], score[2:])  # same notes, other pitches
+    np.testing.assert_allclose(logits[:2], logits[2:], atol=1e-5)
+    with pytest.raises(ParameterError, match="scores notes per pitch"):
+        d.judge(images, n_blocks=TINY.n_resolutions)
+
+
 def test_fade_in_at_alpha_zero_equals_the_previous_stage_upscaled():
     g = Generator(TINY)
     z = np.random.default_rng(0).standard_normal((2, TINY.latent_size)).astype(np.float32)
@@ -180,6 +192,17 @@ def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
     loaded = GANSynth.load(tmp_path / "model")
     np.testing.assert_allclose(loaded.generate([60], seed=1), trainer.model().generate([60], seed=1),
                                atol=1e-5)
+
+
+def test_projection_training_pairs_each_fake_with_a_real_notes_pitch(tmp_path):
+    config = dataclasses.replace(TWO_BLOCKS, pitch_projection=True)
+    pitches = np.arange(58, 63)
+    images = waves_to_images(_sine_notes(config, pitches), config=config)
+    trainer = GANTrainer(config, tmp_path, specgrams=images, pitches=pitches, progress=False)
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(trainer.fake_labels(rng, np.array([4, 0, 4])), [4, 0, 4])
+    metrics = trainer.fit(num_steps=2)
+    assert all(np.isfinite(v) for v in metrics.values())
 
 
 def test_run_folder_of_another_config_is_refused(tmp_path):
