@@ -16,28 +16,11 @@ import numpy as np
 import pytest
 import soundfile
 
+from cli_run import assert_one_line_error, run
 from gensuite.cli.main import main
 from gensuite.midi_io import write_midi
 from gensuite.models.audio_cnn import AudioClassifier
 from gensuite.synth import fluidsynth_available
-
-
-def run(capsys, *argv):
-    """(exit code, stdout, stderr) of ``gensuite ARGV``; argparse exits count too."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *fragments):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def tone(seconds, frequency_hz=440.0, *, sample_rate=16000, amplitude=0.5):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from note_seq import NoteSequence
 
+from cli_run import assert_one_line_error, run
 from gensuite.cli.main import main
 from gensuite.midi_io import read_midi, write_midi
 from gensuite.training.checkpointing import read_metrics
@@ -34,24 +35,6 @@ def melody(pitches, *, step_len=2, program=0, is_drum=False):
 def song(k):
     """4 bars of eighth notes, distinct per ``k``, no two bars alike."""
     return melody([60 + k + (i * (k + 3)) % 13 for i in range(32)])
-
-
-def run(capsys, *argv):
-    """(exit code, stdout, stderr) of ``gensuite ARGV``; argparse exits count too."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *fragments):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.fixture(scope="module")
