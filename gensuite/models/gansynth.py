@@ -83,6 +83,51 @@ def resize_reals(images: tf.Tensor, *, n_blocks: int, alpha, n_resolutions: int)
     return alpha * x + (1.0 - alpha) * upscale(downscale(x, 2), 2)
 
 
+def pitch_combs(config: GANSynthConfig) -> np.ndarray:
+    """Where each pitch's harmonics lie on the spectrogram's frequency axis.
+
+    Harmonic ``h`` of a pitch (weight ``1 / h``, up to Nyquist) lights the
+    linear FFT bins within one bin width of ``h * f0``; mel configs then take
+    the mel filterbank of that spectrum. Each row is scaled to peak 1.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_pitches, n_bins)
+        Row ``i`` is pitch ``config.min_pitch + i``.
+    """
+    from gensuite.spectral import mel_weight_matrix  # noqa: PLC0415
+
+    s = config.spectral
+    bin_hz = s.sample_rate / s.n_fft
+    bins_hz = bin_hz * np.arange(1, s.n_linear_bins + 1)
+    f0_hz = 440.0 * 2.0 ** ((np.arange(config.min_pitch, config.max_pitch + 1) - 69) / 12.0)
+    combs = np.zeros((config.n_pitches, s.n_linear_bins))
+    for h in range(1, int(s.sample_rate / 2 / f0_hz.min()) + 1):
+        harmonic_hz = h * f0_hz[:, None]
+        lit = np.maximum(0.0, 1.0 - np.abs(bins_hz[None, :] - harmonic_hz) / bin_hz)
+        combs += np.where(harmonic_hz < s.sample_rate / 2, lit, 0.0) / h
+    if s.n_mels is not None:
+        combs = combs @ mel_weight_matrix(s)
+    return (combs / combs.max(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _block_combs(config: GANSynthConfig) -> list[np.ndarray] | None:
+    """:func:`pitch_combs` averaged down to each block's frequency size (None: no comb)."""
+    if not config.pitch_comb:
+        return None
+    combs = pitch_combs(config)
+    sizes = [config.start_shape[1] * 2 ** b for b in range(config.n_resolutions)]
+    return [combs.reshape(config.n_pitches, size, -1).mean(axis=-1) for size in sizes]
+
+
+def _append_comb(x, pitch_one_hot, combs, block: int):
+    """``x`` (batch, time, frequency, C) with the comb of block ``block`` as channel C + 1."""
+    if combs is None:
+        return x
+    comb = tf.matmul(pitch_one_hot, combs[block - 1])[:, None, :, None]
+    return tf.concat([x, tf.broadcast_to(comb, tf.concat([tf.shape(x)[:3], [1]], 0))], axis=-1)
+
+
 class Generator(keras.Model):
     """Latent z and pitch one-hot -> normalised spectrogram image.
 
@@ -99,6 +144,7 @@ class Generator(keras.Model):
         c = config
         h, w = c.start_shape
         seeds = _layer_seeds(seed)
+        self.combs = _block_combs(c)
         self.dense = ScaledDense(h * w * c.n_filters(1), gain=np.sqrt(2.0), name="block1_dense",
                                  seed=next(seeds))
         self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv",
@@ -112,7 +158,8 @@ class Generator(keras.Model):
             self.grow(tf.zeros([1, c.latent_size]), tf.zeros([1, c.n_pitches]), n_blocks=n_blocks)
         self.built = True
 
-    def _block(self, b: int, x):
+    def _block(self, b: int, x, pitch_one_hot):
+        x = _append_comb(x, pitch_one_hot, self.combs, b)
         for conv in self.convs[b - 1]:
             x = pixel_norm(_leaky_relu(conv(x)))
         return x
@@ -136,11 +183,11 @@ class Generator(keras.Model):
         x = pixel_norm(tf.concat([z, c.pitch_input_scale * pitch_one_hot], axis=-1))
         x = pixel_norm(_leaky_relu(self.dense(x)))
         x = tf.reshape(x, [-1, *c.start_shape, c.n_filters(1)])
-        x = self._block(1, x)
+        x = self._block(1, x, pitch_one_hot)
         previous = None
         for b in range(2, n_blocks + 1):
             previous = x
-            x = self._block(b, upscale(x, 2))
+            x = self._block(b, upscale(x, 2), pitch_one_hot)
         image = tf.tanh(self.to_rgb[n_blocks - 1](x))
         if alpha is None or n_blocks == 1:
             return image
@@ -165,6 +212,7 @@ class Discriminator(keras.Model):
         self.config = config
         c = config
         seeds = _layer_seeds(seed)
+        self.combs = _block_combs(c)
         self.from_rgb = [ScaledConv2D(c.n_filters(b), 1, name=f"block{b}_from_rgb",
                                       seed=next(seeds)) for b in range(1, c.n_resolutions + 1)]
         self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv",
@@ -198,18 +246,23 @@ class Discriminator(keras.Model):
         """Score images at the resolution of ``n_blocks`` blocks.
 
         ``pitch_one_hot`` (batch, n_pitches) is required when the config has
-        ``pitch_projection``: the score then depends on the pitch too.
+        ``pitch_projection`` or ``pitch_comb``: the score then depends on the
+        pitch too.
 
         Returns
         -------
         score : tf.Tensor, shape (batch,)
         pitch_logits : tf.Tensor, shape (batch, n_pitches)
         """
-        x = _leaky_relu(self.from_rgb[n_blocks - 1](images))
+        if self.config.discriminator_sees_pitch and pitch_one_hot is None:
+            raise ParameterError("pitch_one_hot: this discriminator scores notes per pitch")
+        from_rgb = lambda b, x: _leaky_relu(
+            self.from_rgb[b - 1](_append_comb(x, pitch_one_hot, self.combs, b)))
+        x = from_rgb(n_blocks, images)
         if n_blocks > 1:
             x = downscale(self._conv(n_blocks, x), 2)
             if alpha is not None:
-                coarse = _leaky_relu(self.from_rgb[n_blocks - 2](downscale(images, 2)))
+                coarse = from_rgb(n_blocks - 1, downscale(images, 2))
                 x = alpha * x + (1.0 - alpha) * coarse
         for b in range(n_blocks - 1, 1, -1):
             x = downscale(self._conv(b, x), 2)
@@ -217,8 +270,6 @@ class Discriminator(keras.Model):
         x = tf.reshape(x, [-1, self.config.n_filters(0)])
         score = self.score(x)[:, 0]
         if self.config.pitch_projection:
-            if pitch_one_hot is None:
-                raise ParameterError("pitch_one_hot: this discriminator scores notes per pitch")
             score += tf.reduce_sum(self.pitch_embedding(pitch_one_hot) * x, axis=-1)
         return score, self.classifier(x)
 

@@ -215,7 +215,7 @@ class GANTrainer:
 
     def fake_labels(self, rng: np.random.Generator, real_labels: np.ndarray) -> np.ndarray:
         """Pitch labels of a batch's fakes: drawn like the data's, or (projection) the reals'."""
-        if self.config.pitch_projection:  # see GANSynthConfig.pitch_projection
+        if self.config.discriminator_sees_pitch:  # see GANSynthConfig.pitch_projection
             return real_labels
         return rng.choice(self.config.n_pitches, size=len(real_labels), p=self.pitch_probs)
 

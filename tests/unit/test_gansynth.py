@@ -12,7 +12,8 @@ from gensuite.cli.main import main
 from gensuite.configs.gansynth import PRESETS, get_config
 from gensuite.errors import ParameterError
 from gensuite.models.gansynth import (Discriminator, GANSynth, Generator, check_pitches,
-                                      resize_reals, slerp_latents, stage_of_images)
+                                      pitch_combs, resize_reals, slerp_latents,
+                                      stage_of_images)
 from gensuite.training.gan_trainer import GANTrainer, pitch_distribution, waves_to_images
 
 TINY = get_config("tiny-gansynth")
@@ -64,12 +65,41 @@ def test_networks_run_at_every_stage_with_matching_shapes():
             scale = 2 ** (TINY.n_resolutions - n_blocks)
             assert images.shape == (3, 32 // scale, 64 // scale, 2)
             assert np.all(np.abs(images.numpy()) <= 1.0)
-            score, logits = d.judge(images, n_blocks=n_blocks, alpha=alpha)
+            score, logits = d.judge(images, n_blocks=n_blocks, alpha=alpha, pitch_one_hot=pitch)
             assert score.shape == (3,) and logits.shape == (3, TINY.n_pitches)
 
 
+def test_pitch_combs_peak_at_each_pitchs_fundamental():
+    linear = dataclasses.replace(TINY, n_mels=None, start_shape=(2, 8), min_pitch=57,
+                                 max_pitch=81)
+    combs = pitch_combs(linear)
+    assert combs.shape == (25, 128) and combs.max() == 1.0
+    bin_hz = linear.sample_rate / linear.n_fft  # 62.5 Hz; bin k sits at (k + 1) * bin_hz
+    a4 = combs[69 - 57]
+    assert np.argmax(a4) == round(440 / bin_hz) - 1
+    assert a4[round(880 / bin_hz) - 1] == pytest.approx(0.5, abs=0.1)  # 2nd harmonic, 1/2
+    mel = pitch_combs(get_config("cpu-gansynth_mel"))
+    assert np.all(np.diff(np.argmax(mel, axis=1)) >= 0)  # higher pitch, higher band
+
+
+def test_comb_conditioned_networks_run_at_every_stage_and_need_the_pitch():
+    config = dataclasses.replace(TINY, pitch_comb=True)
+    g, d = Generator(config, seed=0), Discriminator(config, seed=1)
+    z = np.zeros((2, config.latent_size), np.float32)
+    pitch = np.eye(config.n_pitches, dtype=np.float32)[[0, 4]]
+    for n_blocks in range(1, config.n_resolutions + 1):
+        for alpha in (None, 0.3):
+            images = g.grow(z, pitch, n_blocks=n_blocks, alpha=alpha)
+            score, _ = d.judge(images, n_blocks=n_blocks, alpha=alpha, pitch_one_hot=pitch)
+            assert score.shape == (2,)
+    # Same latent, other pitch: only the comb and the one-hot tell them apart.
+    assert not np.allclose(images[0], images[1])
+    with pytest.raises(ParameterError, match="scores notes per pitch"):
+        d.judge(images, n_blocks=config.n_resolutions)
+
+
 def test_projection_discriminator_scores_a_note_per_pitch():
-    d = Discriminator(dataclasses.replace(TINY, pitch_projection=True), seed=0)
+    d = Discriminator(dataclasses.replace(TINY, pitch_comb=False, pitch_projection=True), seed=0)
     images = np.random.default_rng(0).uniform(-1, 1, (2, *TINY.image_shape)).astype(np.float32)
     images = np.concatenate([images, images])
     pitch = np.eye(TINY.n_pitches, dtype=np.float32)[[0, 1, 3, 4]]
@@ -147,8 +177,8 @@ def test_a_partly_grown_model_plays_its_stage_upscaled_and_saves_it(tmp_path):
 
 
 def test_pitch_input_scale_multiplies_the_one_hot_where_it_joins_z():
-    plain = dataclasses.replace(TINY, pitch_input_scale=1.0)
-    scaled = dataclasses.replace(TINY, pitch_input_scale=4.0)
+    plain = dataclasses.replace(TINY, pitch_input_scale=1.0, pitch_comb=False)
+    scaled = dataclasses.replace(TINY, pitch_input_scale=4.0, pitch_comb=False)
     z = tf.random.normal([2, TINY.latent_size], seed=0)
     one_hot = tf.one_hot([0, 3], TINY.n_pitches)
     np.testing.assert_allclose(
@@ -194,8 +224,10 @@ def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
                                atol=1e-5)
 
 
-def test_projection_training_pairs_each_fake_with_a_real_notes_pitch(tmp_path):
-    config = dataclasses.replace(TWO_BLOCKS, pitch_projection=True)
+@pytest.mark.parametrize("conditioning", ["pitch_projection", "pitch_comb"])
+def test_pitch_conditioned_training_pairs_each_fake_with_a_real_notes_pitch(tmp_path,
+                                                                            conditioning):
+    config = dataclasses.replace(TWO_BLOCKS, **{conditioning: True})
     pitches = np.arange(58, 63)
     images = waves_to_images(_sine_notes(config, pitches), config=config)
     trainer = GANTrainer(config, tmp_path, specgrams=images, pitches=pitches, progress=False)
