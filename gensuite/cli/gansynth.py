@@ -138,16 +138,21 @@ def run_train(args: argparse.Namespace) -> int:
     if trainer.restored_step:
         print(f"resuming from step {trainer.restored_step}")
     num_steps = args.num_steps or config.total_steps
-    chunk = 500
+    report_every, last_report = 500, [trainer.step, time.monotonic()]
+
+    def report(step, metrics):
+        # One line per 500 steps for logs, where there is no progress bar.
+        if step % report_every and step < num_steps:
+            return
+        first, t0 = last_report
+        last_report[:] = step, time.monotonic()
+        print(f"step {step}/{num_steps}  blocks {int(metrics['n_blocks'])} "
+              f"alpha {metrics['alpha']:.2f}  d {metrics['d_loss']:.3f}  "
+              f"g {metrics['g_loss']:.3f}  real pitch acc {metrics['real_pitch_accuracy']:.2f}"
+              f" | {(step - first) / max(time.monotonic() - t0, 1e-9):.2f} steps/s", flush=True)
+
     try:
-        while trainer.step < num_steps:
-            first, t0 = trainer.step, time.monotonic()
-            metrics = trainer.fit(num_steps=min(num_steps, (first // chunk + 1) * chunk))
-            rate = (trainer.step - first) / max(time.monotonic() - t0, 1e-9)
-            print(f"step {trainer.step}/{num_steps}  blocks {int(metrics['n_blocks'])} "
-                  f"alpha {metrics['alpha']:.2f}  d {metrics['d_loss']:.3f}  "
-                  f"g {metrics['g_loss']:.3f}  real pitch acc {metrics['real_pitch_accuracy']:.2f}"
-                  f" | {rate:.2f} steps/s", flush=True)
+        trainer.fit(num_steps=num_steps, after_step=report)
     except KeyboardInterrupt:
         print(f"interrupted at step {trainer.step}: checkpoint saved in "
               f"{os.path.join(args.run_dir, 'checkpoints')}; run the same command to resume",

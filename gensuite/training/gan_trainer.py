@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -260,8 +261,12 @@ class GANTrainer:
                       sample_rate=c.sample_rate)
         return folder
 
-    def fit(self, *, num_steps: int) -> dict[str, float]:
+    def fit(self, *, num_steps: int,
+            after_step: Callable[[int, dict], object] | None = None) -> dict[str, float]:
         """Train until the step counter reaches ``num_steps`` (a total, not steps to add).
+
+        ``after_step(step, metrics)`` runs after every step (e.g. to print
+        progress where there is no progress bar).
 
         Raises
         ------
@@ -275,7 +280,7 @@ class GANTrainer:
             save=self.save_checkpoint, logger=self.logger, log_every=self.log_every,
             checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
             desc=self.config.name, keep_last=("n_blocks", "alpha"),
-            after_save=self._after_save,
+            after_save=self._after_save, after_step=after_step,
             postfix=lambda last: {"blocks": f"{last['n_blocks']:.0f}",
                                   "d": f"{last['d_loss']:.3g}", "g": f"{last['g_loss']:.3g}",
                                   "pitch": f"{last['real_pitch_accuracy']:.2f}"})
