@@ -21,10 +21,12 @@ rule had not learnt pitch (``experiments/gansynth_pitch_input.py``):
   to 0.82;
 * yet a 16,000-step run with it still played no pitch at 64 x 128 (pyin found
   the asked pitch in 2 of 13 notes) while fooling the auxiliary classifier
-  (its loss on fakes 0.05 against 0.4 on reals): both networks now see the
-  pitch's harmonic comb at every block (``pitch_comb``) and the discriminator
+  (its loss on fakes 0.05 against 0.4 on reals): the discriminator now
   scores notes per pitch (``pitch_projection``; at 32 x 64 it halved the gap
-  between generated and real mean spectra, 0.29 -> 0.15);
+  between generated and real mean spectra, 0.29 -> 0.15, though pyin still
+  found no pitch there) and both networks see the pitch's harmonic comb at
+  every block (``pitch_comb``; no figure yet: the run testing it, v3, is in
+  progress);
 * ``ema_decay`` 0.99: at 0.999 the moving average still holds 37% of a new
   block's random weights after the 1,000 steps of a stage.
 ``tiny-gansynth`` is for tests.
