@@ -1,7 +1,7 @@
 """Short-schedule A/B runs of cpu-gansynth_mel variants: do the notes follow the asked pitch?
 
-Each variant trains on 8,000 images per stage up to 16 x 32 images (3,500
-steps, about 15 minutes on 2 cores), then its moving-average generator plays 4
+Each variant trains on 8,000 images per stage up to 16 x 32 images (3,400
+steps, about 10 minutes on 2 cores; ``--num-steps 4450`` reaches 32 x 64), then its moving-average generator plays 4
 notes of every pitch. Figures that work at that coarse size:
 
 * ``within_1_semitone`` / ``correlation``: each note's time-averaged
@@ -21,21 +21,30 @@ Prints one JSON object per variant::
     python experiments/gansynth_pitch_input.py --data /work/data/nsynth_fluidr3 --out /tmp/ab \\
         --variant magenta pitch_input_scale=1 --variant scaled pitch_input_scale=16
 
-Results on the 3,231 FluidR3 notes (2 shared cores, 2026-11-21):
+Results on the 3,231 FluidR3 notes (2 shared cores, 2026-11-21). Each row
+changes the preset of its time (first rows: Magenta's losses, auxiliary
+classifier weights 10, no comb):
 
-================================  =====  ========  =====  =======  ====
-variant                           stage  semitone  corr.  profile  tail
-================================  =====  ========  =====  =======  ====
-pitch_input_scale=1 (Magenta)     4      0.08      0.46
-pitch_input_scale=16 (preset)     4      0.14      0.81   0.14     -0.58
-generator_ac_loss_weight=1        4      0.12      0.62   0.48     -0.05
-preset                            5      0.17      0.86   0.29     -0.29
-fmap_base=2048                    5      0.14      0.83   0.34     -0.87
-================================  =====  ========  =====  =======  ====
+==========================================  =====  ========  =====  =======  ====  ====
+variant                                     stage  semitone  corr.  profile  tail  pyin
+==========================================  =====  ========  =====  =======  ====  ====
+pitch_input_scale=1 (Magenta)               4      0.08      0.46
+pitch_input_scale=16                        4      0.14      0.81   0.14     -0.58
+generator_ac_loss_weight=1                  4      0.12      0.62   0.48     -0.05
+pitch_input_scale=16                        5      0.17      0.86   0.29     -0.29
+fmap_base=2048                              5      0.14      0.83   0.34     -0.87
+pitch_projection, generator AC 0            5      0.12      0.81   0.17     -0.64 0.04
+pitch_projection                            5      0.18      0.87   0.15     -0.46 0.00
+no AC losses (unconditional)                4      0.07      0.01   0.19     -0.77 0.00
+pitch_comb, no AC losses (the preset now)   4      0.48      0.65   0.14     -0.78 0.14
+pitch_comb + pitch_projection, no AC        4      0.36      0.75   0.11     -0.77 0.02
+==========================================  =====  ========  =====  =======  ====  ====
 
-Real notes: semitone 0.81 (stage 4) / 0.98 (stage 5), tail -0.77. The Magenta
-row comes from an earlier form of this script without profile and tail figures
-(its scaled twin then gave 0.15 and 0.82).
+Real notes: semitone 0.81 (stage 4) / 0.98 (stage 5), tail -0.77; pyin
+ceiling 0.38 at stage 4 and 1.0 from stage 5. Stage-4 rows ran 3,400-3,500
+steps, stage-5 rows 4,450. The Magenta row comes from an earlier form of this
+script without profile and tail figures (its scaled twin then gave 0.15 and
+0.82).
 """
 
 from __future__ import annotations

@@ -8,27 +8,30 @@ filters ``min(4096 / 2**block, 256)``, WGAN-GP with drift and an auxiliary
 pitch classifier, Adam 8e-4 (0, 0.99), batch 8, 800k images per stable and per
 transition stage, 11M images in all. It is meant for GPUs.
 
-The ``cpu-*`` presets keep every rule and shrink the sizes so that pitched
+The ``cpu-*`` presets keep the architecture and shrink the sizes so that pitched
 notes are learnt here within hours (DESIGN.md section 6): 256 mel bins
 (128 x 256 x 2), pitches 36-84, 64 filters at most, 8 at the finest block,
 batch 16, 16,000 images per stage (fully grown after 12,000 steps, 4,000 more
 at full size). Departures from Magenta, each because a CPU run with Magenta's
-rule had not learnt pitch (``experiments/gansynth_pitch_input.py``):
+rule did not learn pitch (``experiments/gansynth_pitch_input.py``, 3,400
+steps to 16 x 32 images; ``semitone``: share of generated notes whose
+spectral profile is nearest a real profile within one semitone of the asked
+pitch, real notes 0.81):
 
-* the pitch one-hot enters the generator scaled by ``sqrt(latent_size)``
-  (``pitch_input_scale``): in 3,500 steps to 16 x 32 images it raised the
-  correlation of the generated spectral profile with the asked pitch from 0.46
-  to 0.82;
-* yet a 16,000-step run with it still played no pitch at 64 x 128 (pyin found
-  the asked pitch in 2 of 13 notes) while fooling the auxiliary classifier
-  (its loss on fakes 0.05 against 0.4 on reals): the discriminator now
-  scores notes per pitch (``pitch_projection``; at 32 x 64 it halved the gap
-  between generated and real mean spectra, 0.29 -> 0.15, though pyin still
-  found no pitch there) and both networks see the pitch's harmonic comb at
-  every block (``pitch_comb``; no figure yet: the run testing it, v3, is in
-  progress);
+* ``pitch_input_scale`` 16 (``sqrt(latent_size)``): the one-hot enters the
+  generator with z's weight (semitone 0.08 -> 0.14);
+* yet with Magenta's auxiliary classifier losses (weight 10) the generator
+  learns to paint what the classifier keys on instead of notes: a
+  16,000-step run played no pitch at 64 x 128 (pyin: 2 of 13 notes) with a
+  classifier loss of 0.05 on its fakes against 0.4 on real notes, and its
+  images stayed blobs where an unconditional run of 3,400 steps already
+  draws harmonics, sustain and release. So both auxiliary weights are 0 and
+  the pitch reaches both networks as a harmonic comb channel at every block
+  (``pitch_comb``): semitone 0.48 (pyin 0.14 against a ceiling of 0.38 for
+  real notes at that size). Adding the projection discriminator gave 0.36;
 * ``ema_decay`` 0.99: at 0.999 the moving average still holds 37% of a new
   block's random weights after the 1,000 steps of a stage.
+
 ``tiny-gansynth`` is for tests.
 """
 
@@ -191,7 +194,8 @@ GANSYNTH_MEL_PROG_HIRES = GANSynthConfig(name="gansynth_mel_prog_hires")
 CPU_GANSYNTH_MEL = dataclasses.replace(
     GANSYNTH_MEL_PROG_HIRES, name="cpu-gansynth_mel", n_mels=256, min_pitch=36,
     start_shape=(2, 4), fmap_base=1024.0, fmap_max=64, batch_size=16, pitch_input_scale=16.0,
-    pitch_comb=True, pitch_projection=True, ema_decay=0.99,
+    pitch_comb=True, generator_ac_loss_weight=0.0, discriminator_ac_loss_weight=0.0,
+    ema_decay=0.99,
     stable_stage_images=16_000, transition_stage_images=16_000, total_images=256_000)
 
 # Fewer samples and resolutions so that a test trains through every stage in seconds.
