@@ -1,8 +1,9 @@
 """Short-schedule A/B runs of cpu-gansynth_mel variants: do the notes follow the asked pitch?
 
 Each variant trains on 8,000 images per stage up to 16 x 32 images (3,400
-steps, about 10 minutes on 2 cores; ``--num-steps 4450`` reaches 32 x 64), then its moving-average generator plays 4
-notes of every pitch. Figures that work at that coarse size:
+steps, about 10 minutes on 2 cores; ``--num-steps 4450`` reaches 32 x 64),
+then its moving-average generator plays 4 notes of every pitch. Figures that
+work at that coarse size:
 
 * ``within_1_semitone`` / ``correlation``: each note's time-averaged
   log-magnitude profile is matched to the nearest per-pitch mean profile of

@@ -146,9 +146,12 @@ def run_train(args: argparse.Namespace) -> int:
             return
         first, t0 = last_report
         last_report[:] = step, time.monotonic()
+        # The classifier head learns only with a pitch loss; untrained, its accuracy is noise.
+        pitch = (f"  real pitch acc {metrics['real_pitch_accuracy']:.2f}"
+                 if config.discriminator_ac_loss_weight else "")
         print(f"step {step}/{num_steps}  blocks {int(metrics['n_blocks'])} "
               f"alpha {metrics['alpha']:.2f}  d {metrics['d_loss']:.3f}  "
-              f"g {metrics['g_loss']:.3f}  real pitch acc {metrics['real_pitch_accuracy']:.2f}"
+              f"g {metrics['g_loss']:.3f}{pitch}"
               f" | {(step - first) / max(time.monotonic() - t0, 1e-9):.2f} steps/s", flush=True)
 
     try:
