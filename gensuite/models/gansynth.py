@@ -135,7 +135,8 @@ class Generator(keras.Model):
     shape and one 3 x 3 conv; each later block doubles time and frequency
     (nearest neighbour) and applies two 3 x 3 convs. Every conv is followed by
     leaky ReLU and pixel norm; each block has its own 1 x 1 ``to_rgb`` conv to
-    2 channels with tanh.
+    2 channels with tanh. With ``config.pitch_comb`` each block's first conv
+    also sees the pitch's harmonic comb at that resolution as one more channel.
     """
 
     def __init__(self, config: GANSynthConfig, *, seed: int | None = None, **kwargs):
@@ -205,6 +206,8 @@ class Discriminator(keras.Model):
     convs and average-pool halving per block, then the minibatch standard
     deviation channel, a 3 x 3 conv, a conv over the whole start shape, and two
     dense heads: the Wasserstein score and the auxiliary pitch classifier.
+    With ``config.pitch_comb`` each ``from_rgb`` also sees the pitch's comb;
+    with ``config.pitch_projection`` the score adds ``<embed(pitch), features>``.
     """
 
     def __init__(self, config: GANSynthConfig, *, seed: int | None = None, **kwargs):
