@@ -60,8 +60,7 @@ def bench_training(name: str, repeats: int, jit: str = "auto") -> dict:
     model = MelodyRNN(config)
     optimizer = rnn_trainer.make_optimizer(config)
     optimizer.build(model.network.trainable_variables)
-    # "auto" is training's choice: XLA only with attention (see train_melody_rnn).
-    jit_compile = config.attn_length > 0 if jit == "auto" else jit == "on"
+    jit_compile = rnn_trainer.uses_xla_by_default(config) if jit == "auto" else jit == "on"
     train_step = rnn_trainer._make_train_step(model.network, optimizer, jit_compile=jit_compile)
     window = config.train_window_steps or TRAIN_STEPS
     # One step longer than the window: every example fills it.

@@ -17,6 +17,8 @@ import keras
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
+from gensuite.configs.base import JsonConfig
+
 CHECKPOINT_DIR = "checkpoints"
 LOG_DIR = "logs"
 METRICS_FILE = "metrics.jsonl"
@@ -112,7 +114,7 @@ RUN_CONFIG_FILE = "config.json"
 
 
 def check_run_config(run_dir: str | os.PathLike, config, *, flag: str = "run_dir",
-                     may_differ: tuple[str, ...] = ()):
+                     may_differ: tuple[str, ...] = ()) -> JsonConfig | None:
     """Refuse a run folder started with another config; return the recorded one (or None).
 
     Parameters

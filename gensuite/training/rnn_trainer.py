@@ -297,7 +297,7 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     train_seconds = _saved_train_seconds(run_dir) if step else 0.0
     logger = MetricsLogger(run_dir)
     if jit_compile is None:
-        jit_compile = config.attn_length > 0
+        jit_compile = uses_xla_by_default(config)
     train_step = _make_train_step(model.network, optimizer, jit_compile=jit_compile)
 
     bar = None
@@ -383,6 +383,11 @@ def _saved_train_seconds(run_dir: str) -> float:
             return float(json.load(f).get("figures", {}).get("train_seconds", 0.0))
     except (OSError, ValueError, TypeError):
         return 0.0
+
+
+def uses_xla_by_default(config) -> bool:
+    """Whether training compiles the step with XLA unless told: only with attention."""
+    return config.attn_length > 0
 
 
 def _make_train_step(network, optimizer, *, jit_compile: bool):
