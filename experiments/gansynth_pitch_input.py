@@ -14,8 +14,9 @@ work at that coarse size:
   real notes have decayed (real: ``real_tail_level``).
 * ``pyin_raw`` / ``pyin_ema``: pitch accuracy (librosa.pyin, as ``gansynth
   evaluate``) of one note per pitch, played at the reached stage and upscaled,
-  by the trained and the moving-average generator. Real notes keep their pitch
-  through that down- and upscaling from 32 x 64 up (16/16 notes; 6/16 at 16 x 32).
+  by the trained and the moving-average generator; ``real_pyin``: the same on
+  real notes taken down to that size and back up (the ceiling: 0.43 at
+  16 x 32, 0.90 at 32 x 64).
 
 Prints one JSON object per variant::
 
@@ -42,7 +43,7 @@ pitch_comb + pitch_projection, no AC        4      0.36      0.75   0.11     -0.
 ==========================================  =====  ========  =====  =======  ====  ====
 
 Real notes: semitone 0.81 (stage 4) / 0.98 (stage 5), tail -0.77; pyin
-ceiling 0.38 at stage 4 and 1.0 from stage 5. Stage-4 rows ran 3,400-3,500
+ceiling 0.43 at stage 4 and 0.90 at stage 5 (49 notes). Stage-4 rows ran 3,400-3,500
 steps, stage-5 rows 4,450. The Magenta row comes from an earlier form of this
 script without profile and tail figures (its scaled twin then gave 0.15 and
 0.82).
@@ -99,17 +100,19 @@ def main() -> None:
     parser.add_argument("--variant", nargs="+", action="append", required=True,
                         metavar=("NAME", "FIELD=VALUE"),
                         help="a name and config fields to change; repeat per variant")
-    parser.add_argument("--num-steps", type=int, default=3500)
+    parser.add_argument("--num-steps", type=int, default=3400)
     args = parser.parse_args()
 
     import numpy as np
     import tensorflow as tf
 
     from gensuite.configs.gansynth import get_config
-    from gensuite.layers.progressive import downscale
+    from gensuite.layers.progressive import downscale, upscale
     from gensuite.models.gansynth import GANSynth
     from gensuite.pitch import pitch_accuracy
     from gensuite.nsynth import read_nsynth
+    from gensuite.spectral import specgrams_to_waves
+    from gensuite.training.gan_evaluation import choose_eval_notes
     from gensuite.training.gan_trainer import GANTrainer, waves_to_images
 
     base = dataclasses.replace(get_config("cpu-gansynth_mel"), stable_stage_images=8000,
@@ -132,12 +135,18 @@ def main() -> None:
         real = downscale(images, 2 ** (config.n_resolutions - n_blocks)).numpy()
         figures = pitch_figures(real_images=real, real_pitches=notes.pitch, fake_images=fakes,
                                 fake_pitches=pitches)
+        grid = np.arange(config.min_pitch, config.max_pitch + 1)
         for label, generator in (("pyin_raw", trainer.generator),
                                  ("pyin_ema", trainer.generator_ema)):
             model = GANSynth(config, generator=generator, n_blocks=n_blocks)
-            grid = np.arange(config.min_pitch, config.max_pitch + 1)
             waves = model.generate(grid, model.make_latents(7, seed=1)[np.arange(len(grid)) % 7])
             figures[label] = pitch_accuracy(waves, grid, sample_rate=config.sample_rate)
+        # The same measure on real notes taken down to this stage's size and back up.
+        index = choose_eval_notes(notes.pitch, n_notes=len(grid))
+        scale = 2 ** (config.n_resolutions - n_blocks)
+        real_waves = specgrams_to_waves(upscale(real[index], scale), config=config.spectral)
+        figures["real_pyin"] = pitch_accuracy(real_waves.numpy(), notes.pitch[index],
+                                              sample_rate=config.sample_rate)
         print(json.dumps({"variant": name, **changes, "step": trainer.step,
                           "n_blocks": n_blocks, "fake_pitch_loss": metrics["fake_pitch_loss"],
                           "real_pitch_loss": metrics["real_pitch_loss"],
