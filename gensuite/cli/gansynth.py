@@ -138,21 +138,21 @@ def run_train(args: argparse.Namespace) -> int:
     if trainer.restored_step:
         print(f"resuming from step {trainer.restored_step}")
     num_steps = args.num_steps or config.total_steps
-    report_every, last_report = 500, [trainer.step, time.monotonic()]
+    report_every, first, t0 = 500, trainer.step, time.monotonic()
 
     def report(step, metrics):
         # One line per 500 steps for logs, where there is no progress bar.
+        nonlocal first, t0
         if step % report_every and step < num_steps:
             return
-        first, t0 = last_report
-        last_report[:] = step, time.monotonic()
+        rate = (step - first) / max(time.monotonic() - t0, 1e-9)
+        first, t0 = step, time.monotonic()
         # The classifier head learns only with a pitch loss; untrained, its accuracy is noise.
         pitch = (f"  real pitch acc {metrics['real_pitch_accuracy']:.2f}"
                  if config.discriminator_ac_loss_weight else "")
         print(f"step {step}/{num_steps}  blocks {int(metrics['n_blocks'])} "
               f"alpha {metrics['alpha']:.2f}  d {metrics['d_loss']:.3f}  "
-              f"g {metrics['g_loss']:.3f}{pitch}"
-              f" | {(step - first) / max(time.monotonic() - t0, 1e-9):.2f} steps/s", flush=True)
+              f"g {metrics['g_loss']:.3f}{pitch} | {rate:.2f} steps/s", flush=True)
 
     try:
         trainer.fit(num_steps=num_steps, after_step=report)
