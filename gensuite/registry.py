@@ -84,11 +84,11 @@ def resolve_checkpoint(name_or_path: str | os.PathLike, *, kind: str | None = No
         If nothing matches, or the checkpoint holds another kind of model.
     """
     text = os.fspath(name_or_path)
-    shipped = os.path.join(shipped_dir(), text)
     if os.path.isdir(text):
         info = read_checkpoint_info(text)
-    elif os.sep not in text and os.path.isfile(os.path.join(shipped, META_FILE)):
-        info = read_checkpoint_info(shipped)
+    elif os.sep not in text and os.path.isfile(os.path.join(shipped_dir(), text, META_FILE)):
+        # A path is tried first so that a run folder resolves without the package data.
+        info = read_checkpoint_info(os.path.join(shipped_dir(), text))
     else:
         names = ", ".join(c.name for c in list_shipped()) or "none shipped yet"
         raise InputFileError(text, f"no such checkpoint folder or shipped name (shipped: {names})")
