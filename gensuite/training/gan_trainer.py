@@ -195,11 +195,13 @@ class GANTrainer:
                     g.trainable_variables)
         for w_ema, w in zip(self.generator_ema.weights, g.weights):
             w_ema.assign(c.ema_decay * w_ema + (1.0 - c.ema_decay) * w)
-        return {"d_loss": d_loss, "g_loss": g_loss, "wasserstein": -wasserstein,
-                "gradient_penalty": penalty, "drift": drift, "real_pitch_loss": real_ac,
-                "fake_pitch_loss": fake_ac,
-                "real_pitch_accuracy": tf.reduce_mean(tf.cast(
-                    tf.equal(tf.argmax(real_logits, -1, output_type=tf.int32), labels), tf.float32))}
+        logs = {"d_loss": d_loss, "g_loss": g_loss, "wasserstein": -wasserstein,
+                "gradient_penalty": penalty, "drift": drift}
+        if c.discriminator_ac_loss_weight > 0:  # otherwise the classifier is untrained noise
+            logs.update(real_pitch_loss=real_ac, fake_pitch_loss=fake_ac,
+                        real_pitch_accuracy=tf.reduce_mean(tf.cast(tf.equal(
+                            tf.argmax(real_logits, -1, output_type=tf.int32), labels), tf.float32)))
+        return logs
 
     @staticmethod
     def _apply(optimizer, grads, variables):
@@ -282,8 +284,7 @@ class GANTrainer:
             desc=self.config.name, keep_last=("n_blocks", "alpha"),
             after_save=self._after_save, after_step=after_step,
             postfix=lambda last: {"blocks": f"{last['n_blocks']:.0f}",
-                                  "d": f"{last['d_loss']:.3g}", "g": f"{last['g_loss']:.3g}",
-                                  "pitch": f"{last['real_pitch_accuracy']:.2f}"})
+                                  "d": f"{last['d_loss']:.3g}", "g": f"{last['g_loss']:.3g}"})
 
     def model(self) -> GANSynth:
         """The moving-average generator, at the current growth stage, as a :class:`GANSynth`."""
