@@ -7,7 +7,8 @@ networks with Adam (``config.learning_rate``, beta1 0, beta2 0.99):
   ``weight * mean((|grad D(mix)| / target - 1) ** 2)`` on random mixes of real
   and fake + drift ``weight * mean(D(real) ** 2)`` + pitch cross-entropy on
   the reals;
-* generator: ``-mean(D(fake))`` + pitch cross-entropy on its own notes;
+* generator: ``-mean(D(fake))`` + pitch cross-entropy on its own notes
+  (+ the mode-seeking loss when ``config.mode_seeking_weight`` is set);
 * the moving average of the generator weights (decay ``config.ema_decay``)
   is what generates.
 
@@ -154,7 +155,8 @@ class GANTrainer:
         step = self.step if step is None else step
         return stage_of_images(self.config, step * self.config.batch_size)
 
-    def _train_graph(self, reals, labels, fake_labels, z, mix, alpha, *, n_blocks, fading):
+    def _train_graph(self, reals, labels, fake_labels, z, z_pairs, mix, alpha, *,
+                     n_blocks, fading):
         c = self.config
         alpha = alpha if fading else None
         reals = resize_reals(reals, n_blocks=n_blocks, alpha=alpha, n_resolutions=c.n_resolutions)
@@ -191,12 +193,20 @@ class GANTrainer:
                                               pitch_one_hot=fake_one_hot)
             fake_ac = _cross_entropy(fake_logits, fake_labels)
             g_loss = -tf.reduce_mean(fake_score) + c.generator_ac_loss_weight * fake_ac
+            if c.mode_seeking_weight > 0:
+                n_pairs = z_pairs.shape[0]
+                others = g.grow(z_pairs, fake_one_hot[:n_pairs], n_blocks=n_blocks, alpha=alpha)
+                spread = (tf.reduce_mean(tf.abs(fakes[:n_pairs] - others))
+                          / tf.reduce_mean(tf.abs(z[:n_pairs] - z_pairs)))
+                g_loss += c.mode_seeking_weight / (spread + 1e-5)
         self._apply(self.g_optimizer, g_tape.gradient(g_loss, g.trainable_variables),
                     g.trainable_variables)
         for w_ema, w in zip(self.generator_ema.weights, g.weights):
             w_ema.assign(c.ema_decay * w_ema + (1.0 - c.ema_decay) * w)
         logs = {"d_loss": d_loss, "g_loss": g_loss, "wasserstein": -wasserstein,
                 "gradient_penalty": penalty, "drift": drift}
+        if c.mode_seeking_weight > 0:
+            logs["latent_spread"] = spread
         if c.discriminator_ac_loss_weight > 0:  # otherwise the classifier is untrained noise
             logs.update(real_pitch_loss=real_ac, fake_pitch_loss=fake_ac,
                         real_pitch_accuracy=tf.reduce_mean(tf.cast(tf.equal(
@@ -230,10 +240,14 @@ class GANTrainer:
         fake_labels = self.fake_labels(rng, self.labels[index])
         z = rng.standard_normal((c.batch_size, c.latent_size)).astype(np.float32)
         mix = rng.random(c.batch_size).astype(np.float32)
+        # Second latents for the mode-seeking loss, drawn only when it is on so
+        # that runs without it keep their random stream.
+        n_pairs = c.batch_size // 2 if c.mode_seeking_weight > 0 else 0
+        z_pairs = rng.standard_normal((n_pairs, c.latent_size)).astype(np.float32)
         metrics = self._step_fn(n_blocks, alpha is not None)(
             tf.constant(self.specgrams[index]), tf.constant(self.labels[index]),
-            tf.constant(fake_labels.astype(np.int32)), tf.constant(z), tf.constant(mix),
-            tf.constant(alpha or 1.0, tf.float32))
+            tf.constant(fake_labels.astype(np.int32)), tf.constant(z), tf.constant(z_pairs),
+            tf.constant(mix), tf.constant(alpha or 1.0, tf.float32))
         out = {k: float(v) for k, v in metrics.items()}
         out.update(n_blocks=n_blocks, alpha=1.0 if alpha is None else alpha)
         return out

@@ -237,6 +237,22 @@ def test_pitch_conditioned_training_pairs_each_fake_with_a_real_notes_pitch(tmp_
     assert all(np.isfinite(v) for v in metrics.values())
 
 
+def test_mode_seeking_adds_the_inverse_latent_spread_to_the_generator_loss(tmp_path):
+    pitches = np.arange(58, 63)
+    images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
+    losses = {}
+    for weight in (0.0, 2.0):
+        config = dataclasses.replace(TWO_BLOCKS, mode_seeking_weight=weight)
+        trainer = GANTrainer(config, tmp_path / str(weight), specgrams=images, pitches=pitches,
+                             progress=False)
+        losses[weight] = trainer.train_step(np.random.default_rng(0))
+    # Same weights and batch (the pair latents are drawn last): only the term differs.
+    spread = losses[2.0]["latent_spread"]
+    assert "latent_spread" not in losses[0.0] and spread > 0
+    assert losses[2.0]["g_loss"] - losses[0.0]["g_loss"] == pytest.approx(
+        2.0 / (spread + 1e-5), rel=1e-4)
+
+
 def test_run_folder_of_another_config_is_refused(tmp_path):
     pitches = np.array([58, 60])
     images = np.zeros((2, *TWO_BLOCKS.image_shape), np.float32)
