@@ -103,12 +103,22 @@ def test_gansynth_onsets_line_up_with_note_starts():
 
 @needs_shipped_gansynth
 def test_gansynth_chroma_follows_the_soundfont_render():
+    """The render's mean chroma matches the score's transposition, not another.
+
+    Mean chroma depends on timbre as well as pitch: the soundfont itself,
+    playing this score with other programs (flute + cello, guitar + bass,
+    trumpet + trombone, organ, vibraphone + guitar), correlates 0.64-0.76
+    with its piano + bass render, so the bar is not a fixed high figure but
+    that the score's own key fits best: the reference shifted by any other
+    number of semitones must correlate less (a semitone up gives -0.22).
+    """
     import librosa
 
     seq = two_track_score()
     ours, rate, _ = render_sequence_audio(seq, checkpoint=DEFAULT_CHECKPOINT)
     reference, _, _ = render_sequence_audio(seq, synth="soundfont", sample_rate=rate)
     n = min(len(ours), len(reference))
-    chroma = [librosa.feature.chroma_stft(y=w[:n], sr=rate).mean(axis=1)
-              for w in (ours, reference)]
-    assert np.corrcoef(*chroma)[0, 1] >= 0.8
+    ours, reference = (librosa.feature.chroma_stft(y=w[:n], sr=rate).mean(axis=1)
+                       for w in (ours, reference))
+    by_shift = [np.corrcoef(ours, np.roll(reference, k))[0, 1] for k in range(12)]
+    assert by_shift[0] >= 0.4 and by_shift[0] == max(by_shift), np.round(by_shift, 2)
