@@ -6,6 +6,9 @@
 * spectral distance: mean absolute difference, in normalised units, between
   the average log-magnitude spectrogram of real and of generated notes at the
   same pitch, averaged over pitches (0 = same average spectra);
+* timbre spread: how much notes of one pitch differ from latent to latent
+  (real notes: from instrument to instrument), 0 when the generator plays one
+  timbre whatever its latent;
 * with an instrument classifier (:class:`gensuite.models.audio_cnn.AudioClassifier`):
   instrument consistency, the share of generated notes classified as the
   instrument their latent plays most often (a generated instrument should
@@ -50,6 +53,17 @@ def spectral_distance(real_images: np.ndarray, fake_images: np.ndarray,
         fake = fake_images[sel, ..., 0].mean(axis=0)
         distances.append(float(np.mean(np.abs(real - fake))))
     return float(np.mean(distances))
+
+
+def timbre_spread(images: np.ndarray) -> float:
+    """Standard deviation over notes of their time-averaged log-magnitude, mean over frequency.
+
+    Parameters
+    ----------
+    images : np.ndarray, shape (n, time, frequency, 2)
+        Normalised spectrograms of notes at one pitch.
+    """
+    return float(np.std(images[..., 0].mean(axis=1), axis=0).mean())
 
 
 def instrument_consistency(top_classes: np.ndarray, instruments: np.ndarray) -> float:
@@ -128,15 +142,27 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
     Returns
     -------
     dict
-        ``pitch_accuracy``, ``n_notes`` and, with real notes,
-        ``real_pitch_accuracy`` and ``spectral_distance``.
+        ``pitch_accuracy``, ``n_notes``, ``timbre_spread`` and, with real
+        notes, ``real_pitch_accuracy``, ``spectral_distance`` and
+        ``real_timbre_spread`` (when two or more real notes have the middle pitch).
     """
     from gensuite.pitch import pitch_accuracy  # noqa: PLC0415
     from gensuite.spectral import waves_to_specgrams  # noqa: PLC0415
 
     c = model.config
     figures: dict[str, float] = {}
+    # One pitch in the middle of the range, every latent (and every real note) at it.
+    middle = (c.min_pitch + c.max_pitch) // 2
+
+    def to_images(waves):
+        return waves_to_specgrams(waves, config=c.spectral).numpy()
+
+    figures["timbre_spread"] = timbre_spread(to_images(model.generate(
+        np.full(n_instruments, middle), model.make_latents(n_instruments, seed=seed))))
     if real_waves is not None:
+        at_middle = np.asarray(real_pitches) == middle
+        if at_middle.sum() > 1:
+            figures["real_timbre_spread"] = timbre_spread(to_images(real_waves[at_middle]))
         index = choose_eval_notes(real_pitches, n_notes=n_notes, seed=seed)
         real_waves, note_pitches = real_waves[index], np.asarray(real_pitches)[index]
     else:
@@ -150,9 +176,8 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
     if real_waves is not None:
         figures["real_pitch_accuracy"] = pitch_accuracy(
             real_waves, note_pitches, sample_rate=c.sample_rate)
-        real_images = waves_to_specgrams(real_waves, config=c.spectral).numpy()
-        fake_images = waves_to_specgrams(fake_waves, config=c.spectral).numpy()
-        figures["spectral_distance"] = spectral_distance(real_images, fake_images, note_pitches)
+        figures["spectral_distance"] = spectral_distance(
+            to_images(real_waves), to_images(fake_waves), note_pitches)
     if classifier is not None:
         figures.update(classifier_figures(classifier, fake_waves=fake_waves,
                                           instruments=instruments, real_waves=real_waves,

@@ -350,6 +350,18 @@ def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     assert figures["n_notes"] == 5
     assert figures["real_pitch_accuracy"] == 1.0  # pure sines: the ceiling
     assert 0.0 <= figures["pitch_accuracy"] <= 1.0 and figures["spectral_distance"] >= 0.0
+    assert figures["timbre_spread"] >= 0.0
+    assert "real_timbre_spread" not in figures  # one real note at the middle pitch, 60
+
+
+def test_timbre_spread_is_zero_for_one_timbre_and_the_spectral_std_otherwise():
+    from gensuite.training.gan_evaluation import timbre_spread
+
+    note = np.random.default_rng(0).random((6, 5, 2)).astype(np.float32)
+    assert timbre_spread(np.stack([note] * 4)) == 0.0  # any latent, the same note
+    louder = note.copy()
+    louder[..., 0] += 0.5  # 0.5 higher log-magnitude in every bin: std 0.25 over two notes
+    assert timbre_spread(np.stack([note, louder])) == pytest.approx(0.25)
 
 
 def test_instrument_consistency_counts_each_latents_majority_class():
