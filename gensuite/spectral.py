@@ -659,3 +659,25 @@ def specgrams_to_waves(specgrams, *, config: SpectralConfig) -> tf.Tensor:
     if config.n_mels is not None:
         specgrams = melspecgrams_to_specgrams(specgrams, config=config)
     return invert_stft(specgrams_to_stfts(specgrams), config=config)
+
+
+def low_pass(waves, *, max_hz: float, sample_rate: int) -> tf.Tensor:
+    """Remove every frequency above ``max_hz`` (a brick wall on the whole signal's FFT).
+
+    Parameters
+    ----------
+    waves : array-like, shape (..., n_samples), float
+    max_hz : float
+        Highest frequency kept, in Hz.
+    sample_rate : int
+
+    Returns
+    -------
+    tf.Tensor, float32, same shape as ``waves``
+    """
+    waves = _as_float(waves)
+    n_samples = tf.shape(waves)[-1]
+    spectrum = tf.signal.rfft(waves)
+    hz = tf.linspace(0.0, sample_rate / 2.0, tf.shape(spectrum)[-1])
+    keep = tf.cast(hz <= max_hz, spectrum.dtype)
+    return tf.signal.irfft(spectrum * keep, fft_length=[n_samples])

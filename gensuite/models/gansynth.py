@@ -27,7 +27,7 @@ from gensuite.configs.gansynth import GANSynthConfig, get_config
 from gensuite.errors import ParameterError
 from gensuite.layers.progressive import (ScaledConv2D, ScaledDense, append_minibatch_stddev,
                                          downscale, pixel_norm, upscale)
-from gensuite.spectral import specgrams_to_waves
+from gensuite.spectral import low_pass, specgrams_to_waves
 
 KIND = "gansynth"
 LEAKY_SLOPE = 0.2
@@ -347,7 +347,10 @@ class GANSynth:
         one_hot = tf.one_hot(pitches - c.min_pitch, c.n_pitches)
         images = self.generator.grow(z, one_hot, n_blocks=self.n_blocks, alpha=self.alpha)
         images = upscale(images, 2 ** (c.n_resolutions - self.n_blocks))
-        return specgrams_to_waves(images, config=c.spectral)
+        waves = specgrams_to_waves(images, config=c.spectral)
+        if c.max_output_hz is None:
+            return waves
+        return low_pass(waves, max_hz=c.max_output_hz, sample_rate=c.sample_rate)
 
     @property
     def sample_rate(self) -> int:

@@ -354,6 +354,18 @@ def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     assert "real_timbre_spread" not in figures  # one real note at the middle pitch, 60
 
 
+def test_max_output_hz_low_passes_the_generated_notes():
+    def top_band_energy(config):
+        waves = GANSynth(config).generate([60, 61], seed=0)
+        spectrum = np.abs(np.fft.rfft(waves, axis=-1)) ** 2
+        hz = np.fft.rfftfreq(config.n_samples, 1 / config.sample_rate)
+        return spectrum[:, hz > 7000].sum() / spectrum.sum()
+
+    # An untrained generator: noise up to Nyquist.
+    assert top_band_energy(dataclasses.replace(TINY, max_output_hz=None)) > 1e-3
+    assert top_band_energy(dataclasses.replace(TINY, max_output_hz=7000.0)) < 1e-9
+
+
 def test_timbre_spread_is_zero_for_one_timbre_and_the_spectral_std_otherwise():
     from gensuite.training.gan_evaluation import timbre_spread
 

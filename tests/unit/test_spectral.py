@@ -187,3 +187,14 @@ def test_traces_with_an_open_batch_dimension():
 
     specgrams = spectral.waves_to_specgrams(np.zeros((1, 64000)), config=MEL)
     assert to_waves(specgrams).shape == (1, 64000)
+
+
+def test_low_pass_keeps_what_lies_below_the_cutoff_and_removes_the_rest():
+    from gensuite.spectral import low_pass
+
+    t = np.arange(16000) / 16000
+    low, whistle = np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 7800 * t)
+    out = low_pass(np.stack([low + whistle, whistle]), max_hz=7400, sample_rate=16000).numpy()
+    assert out.shape == (2, 16000) and out.dtype == np.float32
+    np.testing.assert_allclose(out[0], low, atol=1e-4)
+    assert np.abs(out[1]).max() < 1e-4
