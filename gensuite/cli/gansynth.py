@@ -147,9 +147,9 @@ def run_train(args: argparse.Namespace) -> int:
             return
         rate = (step - first) / max(time.monotonic() - t0, 1e-9)
         first, t0 = step, time.monotonic()
-        # The classifier head learns only with a pitch loss; untrained, its accuracy is noise.
+        # The trainer reports the classifier head only when a pitch loss trains it.
         pitch = (f"  real pitch acc {metrics['real_pitch_accuracy']:.2f}"
-                 if config.discriminator_ac_loss_weight else "")
+                 if "real_pitch_accuracy" in metrics else "")
         print(f"step {step}/{num_steps}  blocks {int(metrics['n_blocks'])} "
               f"alpha {metrics['alpha']:.2f}  d {metrics['d_loss']:.3f}  "
               f"g {metrics['g_loss']:.3f}{pitch} | {rate:.2f} steps/s", flush=True)
