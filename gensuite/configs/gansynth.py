@@ -40,9 +40,9 @@ pitch, real notes 0.81):
   gansynth_fluidr3 card;
 * ``max_output_hz`` 7,400: with mode seeking the generator also found a
   difference the discriminator barely punishes, a whistle in the top mel
-  bins (7.7-8 kHz): half the notes had over 1% of their energy above
-  7.4 kHz, where the training notes have a median 3e-7 of theirs. So
-  generation low-passes there.
+  bins (7.7-8 kHz): 34% of the notes had over 1% of their energy above
+  7.4 kHz, where the training notes have a median 2e-7 of theirs
+  (``experiments/gansynth_render_checks.py``). So generation low-passes there.
 
 ``tiny-gansynth`` is for tests.
 """

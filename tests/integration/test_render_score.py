@@ -110,7 +110,8 @@ def test_gansynth_chroma_follows_the_soundfont_render():
     this score: the soundfont playing it with other programs (flute + cello,
     guitar + bass, trumpet + trombone, organ, vibraphone + guitar) 0.76-0.85
     against its piano + bass render, shifted a semitone -0.39; the shipped
-    GANSynth 0.38-0.60 over seeds 0-3 (its bass is weaker than a real one).
+    GANSynth 0.38-0.60 over seeds 0-3 (its bass is weaker than a real one);
+    ``experiments/gansynth_render_checks.py`` prints these figures.
     """
     import librosa
 
