@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import importlib.util
 import io
 import json
 import os
@@ -254,11 +255,7 @@ class EmbeddingIndex:
 
 def faiss_available() -> bool:
     """Whether faiss (``pip install faiss-cpu``) can be imported."""
-    try:
-        import faiss  # noqa: F401, PLC0415
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("faiss") is not None
 
 
 class ApproximateIndex:

@@ -54,6 +54,11 @@ def _add_train(group) -> None:
     parser.add_argument("--export", metavar="DIR",
                         help="where to write the trained model (default: RUN/export, which the "
                              "periodic checkpoints also refresh)")
+    parser.add_argument("--init-from", metavar="RUN",
+                        help="start a new run from another run's latest checkpoint (weights, "
+                             "optimizer, step), e.g. to continue it with other loss weights; "
+                             "the configs may differ only in loss weights, max_output_hz, "
+                             "total_images and ema_decay")
     parser.set_defaults(func=run_train)
 
 
@@ -116,11 +121,19 @@ def read_notes(path: str, config, *, acoustic_only: bool = False):
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth train``."""
-    from gensuite.configs.gansynth import get_config
+    from gensuite.configs.gansynth import CONTINUABLE_FIELDS, get_config
+    from gensuite.errors import InputFileError
     from gensuite.models.music_vae import count_parameters
+    from gensuite.training.checkpointing import copy_run_checkpoints, has_checkpoints
     from gensuite.training.gan_trainer import EXPORT_DIR, GANTrainer, waves_to_images
 
     config = get_config(args.config)
+    if args.init_from:
+        if not has_checkpoints(args.init_from):
+            raise InputFileError(args.init_from, "holds no training checkpoints (checkpoints/)")
+        if copy_run_checkpoints(args.init_from, args.run_dir, config,
+                                may_differ=CONTINUABLE_FIELDS):
+            print(f"starting from the checkpoints of {args.init_from}")
     notes = read_notes(args.data, config, acoustic_only=args.acoustic_only)
     started = time.monotonic()
     images = waves_to_images(notes.audio, config=config)

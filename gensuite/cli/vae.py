@@ -280,18 +280,13 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
     Returns None when nothing is to be loaded: copied, or ``run_dir`` already
     has checkpoints of its own, which win.
     """
-    import shutil
-
     from gensuite.registry import resolve_checkpoint
-    from gensuite.training.checkpointing import CHECKPOINT_DIR, check_run_config
+    from gensuite.training.checkpointing import (check_run_config, copy_run_checkpoints,
+                                                 has_checkpoints)
 
-    target = os.path.join(run_dir, CHECKPOINT_DIR)
-    if os.path.isdir(target) and os.listdir(target):
+    if has_checkpoints(run_dir):
         return None
-    checkpoints = os.path.join(source, CHECKPOINT_DIR)
-    if os.path.isdir(checkpoints) and os.listdir(checkpoints):
-        check_run_config(source, config, flag="--init-from")
-        shutil.copytree(checkpoints, target, dirs_exist_ok=True)
+    if copy_run_checkpoints(source, run_dir, config):
         print(f"starting from the checkpoints of {source}")
         return None
     try:

@@ -212,6 +212,15 @@ class GANSynthConfig(JsonConfig):
         return math.ceil(self.total_images / self.batch_size)
 
 
+# Fields that weigh the losses, post-process the output or end the schedule but
+# shape no weight and no optimizer state: a run may continue another's
+# checkpoints with them changed (`gansynth train --init-from`), as the shipped
+# model's mode-seeking phase continued the comb run.
+CONTINUABLE_FIELDS = (
+    "name", "gradient_penalty_weight", "gradient_penalty_target", "real_score_penalty_weight",
+    "generator_ac_loss_weight", "discriminator_ac_loss_weight", "mode_seeking_weight",
+    "max_output_hz", "total_images", "ema_decay")
+
 GANSYNTH_MEL_PROG_HIRES = GANSynthConfig(name="gansynth_mel_prog_hires")
 
 CPU_GANSYNTH_MEL = dataclasses.replace(

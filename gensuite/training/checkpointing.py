@@ -165,3 +165,49 @@ def record_run_config(run_dir: str | os.PathLike, config, *,
         return
     os.makedirs(os.fspath(run_dir), exist_ok=True)
     write_text_atomic(os.path.join(os.fspath(run_dir), RUN_CONFIG_FILE), config.to_json())
+
+
+def copy_run_checkpoints(source: str | os.PathLike, run_dir: str | os.PathLike, config, *,
+                         flag: str = "--init-from",
+                         may_differ: tuple[str, ...] = ()) -> bool:
+    """Start the run in ``run_dir`` from the checkpoints of run ``source``.
+
+    Weights, optimizer and step are copied, so every schedule continues where
+    the source left off. Nothing is copied when ``run_dir`` already has
+    checkpoints of its own (they win: the new run is being resumed) or
+    ``source`` has none.
+
+    Parameters
+    ----------
+    source, run_dir : str or os.PathLike
+        Run folders.
+    config : JsonConfig
+        The new run's config; ``source``'s may differ only in ``may_differ``.
+    flag : str
+        Name of the option in error messages.
+    may_differ : tuple of str
+
+    Returns
+    -------
+    bool
+        Whether checkpoints were copied.
+
+    Raises
+    ------
+    ParameterError
+        If ``source`` holds a run of another config.
+    """
+    import shutil  # noqa: PLC0415
+
+    if has_checkpoints(run_dir) or not has_checkpoints(source):
+        return False
+    check_run_config(source, config, flag=flag, may_differ=may_differ)
+    shutil.copytree(os.path.join(os.fspath(source), CHECKPOINT_DIR),
+                    os.path.join(os.fspath(run_dir), CHECKPOINT_DIR), dirs_exist_ok=True)
+    return True
+
+
+def has_checkpoints(run_dir: str | os.PathLike) -> bool:
+    """Whether ``RUN/checkpoints`` holds anything."""
+    path = os.path.join(os.fspath(run_dir), CHECKPOINT_DIR)
+    return os.path.isdir(path) and bool(os.listdir(path))

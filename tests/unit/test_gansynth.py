@@ -354,6 +354,39 @@ def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     assert "real_timbre_spread" not in figures  # one real note at the middle pitch, 60
 
 
+def _edit_run_config(run, **changes):
+    import json
+
+    path = run / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+
+def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weights(
+        tmp_path, capsys):
+    data = tmp_path / "notes"
+    write_sine_nsynth(data, TINY, [59, 60, 61])
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(old), "--num-steps", "2"]) == 0
+    # The preset has since changed its loss weight: the old run recorded another.
+    _edit_run_config(old, mode_seeking_weight=TINY.mode_seeking_weight + 1.0)
+    capsys.readouterr()
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(new), "--num-steps", "3", "--init-from", str(old)]) == 0
+    out = capsys.readouterr().out
+    assert f"starting from the checkpoints of {old}" in out
+    assert "resuming from step 2" in out and "step 3/3" in out
+
+    _edit_run_config(old, latent_size=TINY.latent_size + 1)  # a weight's shape: refused
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(tmp_path / "other"), "--init-from", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert "--init-from" in err and "latent_size" in err and len(err.strip().splitlines()) == 1
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(tmp_path / "other"), "--init-from", str(data)]) == 2
+    assert "holds no training checkpoints" in capsys.readouterr().err
+
+
 def test_max_output_hz_low_passes_the_generated_notes():
     def top_band_energy(config):
         waves = GANSynth(config).generate([60, 61], seed=0)
