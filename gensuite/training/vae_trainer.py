@@ -39,7 +39,8 @@ from gensuite.training.checkpointing import (MetricsLogger, TrainingCheckpoint,
 from gensuite.training.loop import run_training_loop
 from gensuite.training.schedules import (MagentaLearningRate, kl_beta, learning_rate,
                                          sampling_probability)
-from gensuite.training.vae_losses import (LN2, free_bits_kl_cost, kl_divergence,
+from gensuite.training.vae_losses import (LN2, accuracy_from_counts, constant_accuracy,
+                                          free_bits_kl_cost, kl_divergence,
                                           reconstruction_terms)
 
 SCHEDULE_METRICS = ("beta", "p_sample", "learning_rate")
@@ -170,6 +171,8 @@ class Evaluator:
         figures["kl"] = tf.reduce_sum(kl)
         figures["kl_cost"] = tf.reduce_sum(free_bits_kl_cost(kl, c.free_bits))
         figures["n_valid"] = terms["n_valid"]
+        valid = tf.sequence_mask(lengths, tf.shape(outputs)[1], outputs.dtype)
+        figures["class_counts"] = tf.reduce_sum(outputs * valid[..., None], axis=[0, 1])
         figures["n_examples"] = tf.cast(tf.shape(inputs)[0], tf.float32)
         return figures
 
@@ -187,7 +190,8 @@ class Evaluator:
         dict
             ``n_examples``, ``teacher_forced_accuracy``, ``sampled_accuracy``,
             ``r_loss`` and ``sampled_r_loss`` (mean per sequence, nats),
-            ``kl_bits`` (mean), ``loss`` (teacher-forced r_loss + beta * KL cost).
+            ``kl_bits`` (mean), ``loss`` (teacher-forced r_loss + beta * KL cost),
+            ``constant_accuracy`` (always the most frequent class: the floor).
         """
         c = self.config
         if isinstance(data, VAEArrays):
@@ -207,8 +211,11 @@ class Evaluator:
         beta = float(kl_beta(step, max_beta=c.max_beta, beta_rate=c.beta_rate))
         return {
             "n_examples": int(n),
-            "teacher_forced_accuracy": float(np.mean(totals["teacher_forced_correct"] / n_valid)),
-            "sampled_accuracy": float(np.mean(totals["sampled_correct"] / n_valid)),
+            "teacher_forced_accuracy": accuracy_from_counts(totals["teacher_forced_correct"],
+                                                            n_valid),
+            "sampled_accuracy": accuracy_from_counts(totals["sampled_correct"], n_valid),
+            "constant_accuracy": constant_accuracy(totals["class_counts"], n_valid,
+                                                   c.output_depths),
             "r_loss": float(totals["teacher_forced_r_loss"] / n),
             "sampled_r_loss": float(totals["sampled_r_loss"] / n),
             "kl_bits": float(totals["kl"] / n / LN2),

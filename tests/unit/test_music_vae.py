@@ -423,6 +423,7 @@ def test_examples_to_arrays_pads_and_exports(tmp_path):
     trainer = VAETrainer(TINY_MEL_2BAR, tmp_path / "run", progress=False)
     figures = trainer.evaluate(arrays)
     assert figures["n_examples"] == 2 and 0 <= figures["sampled_accuracy"] <= 1
+    assert figures["constant_accuracy"] == pytest.approx(32 / 35)  # class 4, padding excluded
     exported = trainer.export(tmp_path / "model", figures=figures)
     loaded = MusicVAE.load(tmp_path / "model")
     np.testing.assert_array_equal(loaded.sample_tensors(2, seed=1), exported.sample_tensors(2, seed=1))

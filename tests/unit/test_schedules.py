@@ -7,8 +7,9 @@ import tensorflow as tf
 from gensuite.errors import ParameterError
 from gensuite.training.schedules import (MagentaLearningRate, kl_beta, learning_rate,
                                          sampling_probability)
-from gensuite.training.vae_losses import (accuracy_from_counts, free_bits_kl_cost,
-                                          kl_divergence, reconstruction_terms)
+from gensuite.training.vae_losses import (accuracy_from_counts, constant_accuracy,
+                                          free_bits_kl_cost, kl_divergence,
+                                          reconstruction_terms)
 
 
 def test_kl_beta_anneals_from_zero_to_max_beta():
@@ -90,3 +91,9 @@ def test_accuracy_excludes_padding_and_averages_outputs():
     terms = reconstruction_terms(one_hot(pred_ids) * 10.0, one_hot(target_ids), tf.constant([3]), (2, 3))
     np.testing.assert_array_equal(terms["correct"].numpy(), [2.0, 3.0])
     assert accuracy_from_counts(terms["correct"], terms["n_valid"]) == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_constant_accuracy_takes_each_outputs_most_frequent_class():
+    # Output 0 (depth 2): class 1 on 2 of 3 steps; output 1 (depth 3): class 0 on 1,
+    # class 1 on 1, class 2 on 1.
+    assert constant_accuracy([1, 2, 1, 1, 1], 3, (2, 3)) == pytest.approx((2 / 3 + 1 / 3) / 2)
