@@ -92,9 +92,10 @@ def _add_train(group) -> None:
                         help=f"where to export the trained model (default RUN/{EXPORT_DIR})")
     parser.add_argument("--init-from", metavar="RUN",
                         help="start a new run from another run's latest checkpoint "
-                             "(weights, optimizer, step) or from a saved model of the same "
-                             "config (a shipped name such as mel_2bar, or an export "
-                             "folder: weights and step), e.g. to fine-tune on one artist; "
+                             "(weights, optimizer, step) or from a saved model (a shipped "
+                             "name such as mel_2bar, or an export folder: weights and "
+                             "step), e.g. to fine-tune on one artist; the configs may "
+                             "differ only in free bits, beta and scheduled sampling; "
                              "--num-steps counts from that step")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
@@ -280,15 +281,17 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
     shipped name or an export folder): returns the folder, whose weights the
     trainer loads, with the step it was trained to (Adam's moments restart).
     Returns None when nothing is to be loaded: copied, or ``run_dir`` already
-    has checkpoints of its own, which win.
+    has checkpoints of its own, which win. The configs may differ only in
+    ``CONTINUABLE_FIELDS`` (losses and schedules, no weights).
     """
+    from gensuite.configs.music_vae import CONTINUABLE_FIELDS
     from gensuite.registry import resolve_checkpoint
     from gensuite.training.checkpointing import (check_run_config, copy_run_checkpoints,
                                                  has_checkpoints)
 
     if has_checkpoints(run_dir):
         return None
-    if copy_run_checkpoints(source, run_dir, config):
+    if copy_run_checkpoints(source, run_dir, config, may_differ=CONTINUABLE_FIELDS):
         print(f"starting from the checkpoints of {source}")
         return None
     try:
@@ -296,7 +299,7 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
     except InputFileError:
         raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
                                      "not a saved MusicVAE") from None
-    check_run_config(info.path, config, flag="--init-from")
+    check_run_config(info.path, config, flag="--init-from", may_differ=CONTINUABLE_FIELDS)
     return info.path
 
 

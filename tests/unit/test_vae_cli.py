@@ -131,6 +131,29 @@ def test_init_from_fine_tunes_on_named_tracks(trained, capsys, tmp_path):
                                      "not a saved MusicVAE")
 
 
+def test_init_from_may_change_schedules_but_not_weights(trained, capsys, tmp_path):
+    import shutil
+
+    songs, run_dir = trained
+    source = tmp_path / "source"
+    shutil.copytree(run_dir, source)
+
+    def edit_source_config(**changes):
+        path = source / "config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+    edit_source_config(sampling_schedule="constant", sampling_rate=0.5, free_bits=4.0)
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", songs,
+                       "--run-dir", tmp_path / "continued", "--init-from", source,
+                       "--num-steps", "21", "--eval-fraction", "0")
+    assert code == 0, out
+    assert "resuming from step 20" in out
+    edit_source_config(z_size=9)  # a weight's shape
+    code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", songs,
+                       "--run-dir", tmp_path / "refused", "--init-from", source)
+    assert_one_line_error(code, err, "z_size")
+
+
 def test_sample_same_seed_same_files(trained, capsys, tmp_path):
     export = trained[1] / "export"
     outs = []
