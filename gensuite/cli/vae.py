@@ -147,9 +147,11 @@ def _add_evaluate(group) -> None:
         "evaluate", help="reconstruction accuracy and KL on a MIDI folder",
         description="Teacher-forced and sampled reconstruction accuracy (per step, padding "
                     "excluded) and mean KL of a checkpoint on a folder's examples (at most "
-                    "5 evenly spaced windows per file, as the held-out split), beside the "
-                    "accuracy of always predicting the most frequent class (constant_accuracy: "
-                    "for melodies, always 'hold').")
+                    "5 evenly spaced windows per file, as the held-out split), beside "
+                    "greedy_accuracy (z = mu, each step fed the previous argmax: what a "
+                    "reconstruction at low temperature gets) and the accuracy of always "
+                    "predicting the most frequent class (constant_accuracy: for melodies, "
+                    "always 'hold').")
     _add_checkpoint(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--midi-dir", metavar="DIR")
@@ -404,6 +406,7 @@ def _final_figures(trainer, held_out, data) -> dict:
     figures.update({
         "held_out_teacher_forced_accuracy": round(result["teacher_forced_accuracy"], 4),
         "held_out_sampled_accuracy": round(result["sampled_accuracy"], 4),
+        "held_out_greedy_accuracy": round(result["greedy_accuracy"], 4),
         "held_out_constant_accuracy": round(result["constant_accuracy"], 4),
         "held_out_kl_bits": round(result["kl_bits"], 2),
         "held_out_examples": result["n_examples"],
@@ -527,6 +530,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         "n_unreadable": sum(1 for r in results if r.unreadable is not None),
         "teacher_forced_accuracy": metrics["teacher_forced_accuracy"],
         "sampled_accuracy": metrics["sampled_accuracy"],
+        "greedy_accuracy": metrics["greedy_accuracy"],
         "constant_accuracy": metrics["constant_accuracy"],
         "kl_bits": metrics["kl_bits"],
         "r_loss": metrics["r_loss"],

@@ -160,10 +160,14 @@ class Evaluator:
             mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seeds[0]))
         noise = gumbel_noise(tf.shape(outputs), seeds[1])
         figures = {}
-        # Teacher forcing, then every step fed the decoder's own sample.
-        for name, mask in (("teacher_forced", None),
-                           ("sampled", tf.ones(tf.shape(outputs)[:2], tf.bool))):
-            logits, _ = net.decode(z, outputs, mask, noise)
+        fed_back = tf.ones(tf.shape(outputs)[:2], tf.bool)
+        # Teacher forcing; every step fed the decoder's own sample (Magenta's
+        # sampled accuracy); and what a user's reconstruction at low temperature
+        # gets: z = mu, every step fed the previous argmax.
+        for name, latent, mask, step_noise in (
+                ("teacher_forced", z, None, noise), ("sampled", z, fed_back, noise),
+                ("greedy", mu, fed_back, tf.zeros_like(noise))):
+            logits, _ = net.decode(latent, outputs, mask, step_noise)
             terms = reconstruction_terms(logits, outputs, lengths, c.output_depths)
             figures[f"{name}_correct"] = terms["correct"]
             figures[f"{name}_r_loss"] = tf.reduce_sum(terms["r_loss"])
@@ -189,6 +193,7 @@ class Evaluator:
         -------
         dict
             ``n_examples``, ``teacher_forced_accuracy``, ``sampled_accuracy``,
+            ``greedy_accuracy`` (z = mu, each step fed the previous argmax),
             ``r_loss`` and ``sampled_r_loss`` (mean per sequence, nats),
             ``kl_bits`` (mean), ``loss`` (teacher-forced r_loss + beta * KL cost),
             ``constant_accuracy`` (always the most frequent class: the floor).
@@ -214,6 +219,7 @@ class Evaluator:
             "teacher_forced_accuracy": accuracy_from_counts(totals["teacher_forced_correct"],
                                                             n_valid),
             "sampled_accuracy": accuracy_from_counts(totals["sampled_correct"], n_valid),
+            "greedy_accuracy": accuracy_from_counts(totals["greedy_correct"], n_valid),
             "constant_accuracy": constant_accuracy(totals["class_counts"], n_valid,
                                                    c.output_depths),
             "r_loss": float(totals["teacher_forced_r_loss"] / n),

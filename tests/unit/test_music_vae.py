@@ -19,7 +19,8 @@ from gensuite.layers.sampling import CategoricalLstmDecoder
 from gensuite.models.music_vae import (MusicVAE, MusicVAENetwork, count_parameters,
                                        indices_to_one_hot, slerp)
 from gensuite.training.checkpointing import read_metrics
-from gensuite.training.vae_trainer import VAEArrays, VAETrainer, examples_to_arrays, split_arrays
+from gensuite.training.vae_trainer import (Evaluator, VAEArrays, VAETrainer, examples_to_arrays,
+                                           split_arrays)
 
 SEED = tf.constant([7, 11], tf.int64)
 
@@ -424,6 +425,9 @@ def test_examples_to_arrays_pads_and_exports(tmp_path):
     figures = trainer.evaluate(arrays)
     assert figures["n_examples"] == 2 and 0 <= figures["sampled_accuracy"] <= 1
     assert figures["constant_accuracy"] == pytest.approx(32 / 35)  # class 4, padding excluded
+    # Greedy decoding from mu draws nothing: another seed gives the same figure.
+    other = Evaluator(trainer.network, seed=7).evaluate(arrays)
+    assert other["greedy_accuracy"] == figures["greedy_accuracy"]
     exported = trainer.export(tmp_path / "model", figures=figures)
     loaded = MusicVAE.load(tmp_path / "model")
     np.testing.assert_array_equal(loaded.sample_tensors(2, seed=1), exported.sample_tensors(2, seed=1))

@@ -211,7 +211,8 @@ def test_evaluate_json(trained, capsys):
     assert {"n_examples", "n_files", "teacher_forced_accuracy", "sampled_accuracy",
             "kl_bits"} <= set(report)
     assert report["n_files"] == N_SONGS and report["n_examples"] == 3 * N_SONGS
-    for key in ("teacher_forced_accuracy", "sampled_accuracy", "constant_accuracy"):
+    for key in ("teacher_forced_accuracy", "sampled_accuracy", "greedy_accuracy",
+                "constant_accuracy"):
         assert 0 <= report[key] <= 1
     assert report["kl_bits"] >= 0 and np.isfinite(report["r_loss"])
 
