@@ -135,20 +135,20 @@ def _batch_spec(config: MusicVAEConfig):
 
 
 class Evaluator:
-    """Held-out metrics of a network: teacher-forced and sampled accuracy, losses.
+    """Held-out metrics of a network: teacher-forced, sampled and greedy accuracy, losses.
 
-    Sampled accuracy is Magenta's eval-job accuracy: every decoder step reads
-    the decoder's own sample (temperature 1) of the previous step, and the
-    argmax at each step is compared with the target, padding excluded. z is a
-    posterior sample (Magenta) unless ``use_mean``. Seeds are fixed per batch,
-    so the same data gives the same figures.
+    Sampled accuracy is Magenta's eval-job accuracy: z is a posterior sample,
+    every decoder step reads the decoder's own sample (temperature 1) of the
+    previous step, and the argmax at each step is compared with the target,
+    padding excluded. Greedy accuracy decodes from the posterior mean and
+    feeds back argmaxes. Seeds are fixed per batch, so the same data gives the
+    same figures.
     """
 
-    def __init__(self, network: MusicVAENetwork, *, seed: int = 0, use_mean: bool = False):
+    def __init__(self, network: MusicVAENetwork, *, seed: int = 0):
         self.network = network
         self.config = network.config
         self.seed = int(seed)
-        self.use_mean = bool(use_mean)
         self._step = tf.function(self._eval_batch, input_signature=_batch_spec(self.config)
                                  + [tf.TensorSpec([2], tf.int64)])
 
@@ -156,8 +156,7 @@ class Evaluator:
         c, net = self.config, self.network
         seeds = split_seed(seed, 2)
         mu, sigma = net.encode(inputs, lengths)
-        z = mu if self.use_mean else (
-            mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seeds[0]))
+        z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seeds[0])
         noise = gumbel_noise(tf.shape(outputs), seeds[1])
         figures = {}
         fed_back = tf.ones(tf.shape(outputs)[:2], tf.bool)
