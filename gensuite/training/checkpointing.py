@@ -168,7 +168,6 @@ def record_run_config(run_dir: str | os.PathLike, config, *,
 
 
 def copy_run_checkpoints(source: str | os.PathLike, run_dir: str | os.PathLike, config, *,
-                         flag: str = "--init-from",
                          may_differ: tuple[str, ...] = ()) -> bool:
     """Start the run in ``run_dir`` from the checkpoints of run ``source``.
 
@@ -183,8 +182,6 @@ def copy_run_checkpoints(source: str | os.PathLike, run_dir: str | os.PathLike, 
         Run folders.
     config : JsonConfig
         The new run's config; ``source``'s may differ only in ``may_differ``.
-    flag : str
-        Name of the option in error messages.
     may_differ : tuple of str
 
     Returns
@@ -195,13 +192,14 @@ def copy_run_checkpoints(source: str | os.PathLike, run_dir: str | os.PathLike, 
     Raises
     ------
     ParameterError
-        If ``source`` holds a run of another config.
+        If ``source`` holds a run of another config (the message names
+        ``--init-from``, the option that gives ``source``).
     """
     import shutil  # noqa: PLC0415
 
     if has_checkpoints(run_dir) or not has_checkpoints(source):
         return False
-    check_run_config(source, config, flag=flag, may_differ=may_differ)
+    check_run_config(source, config, flag="--init-from", may_differ=may_differ)
     shutil.copytree(os.path.join(os.fspath(source), CHECKPOINT_DIR),
                     os.path.join(os.fspath(run_dir), CHECKPOINT_DIR), dirs_exist_ok=True)
     return True

@@ -88,7 +88,8 @@ def constant_accuracy(class_counts, n_valid, output_depths) -> float:
     """Accuracy of always predicting each output's most frequent target class.
 
     The floor a reconstruction must beat: in a 16th-note melody grid most
-    steps hold the previous note, so "always hold" alone scores 0.6-0.8.
+    steps hold the previous note, so "always hold" alone scores 0.59 on the
+    folk tunes' held-out windows and 0.76 on Essen's.
 
     Parameters
     ----------
