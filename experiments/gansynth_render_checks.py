@@ -25,7 +25,7 @@ import numpy as np
 
 # The render test's score, so that these figures describe exactly what it checks.
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from test_render_score import two_track_score  # noqa: E402
+from test_render_score import mean_chromas, two_track_score  # noqa: E402
 
 OTHER_PROGRAMS = [(73, 42), (40, 32), (56, 57), (19, 19), (11, 24)]  # melody, bass
 
@@ -41,8 +41,6 @@ def main() -> None:
     parser.add_argument("checkpoint")
     parser.add_argument("--data", help="NSynth folder of the training notes")
     args = parser.parse_args()
-
-    import librosa
 
     from gensuite.models.gansynth import GANSynth
     from gensuite.render import render_sequence_audio
@@ -79,9 +77,7 @@ def main() -> None:
     reference = soundfont()
 
     def correlation(wave):
-        n = min(len(wave), len(reference))
-        a, b = (librosa.feature.chroma_stft(y=w[:n], sr=c.sample_rate, n_fft=8192).mean(axis=1)
-                for w in (wave, reference))
+        a, b = mean_chromas(wave, reference, c.sample_rate)
         return round(float(np.corrcoef(a, b)[0, 1]), 2)
 
     figures["chroma"] = {

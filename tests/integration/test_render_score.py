@@ -53,6 +53,19 @@ def model():
     return PluckModel()
 
 
+def mean_chromas(a: np.ndarray, b: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Time-averaged chroma (12,) of two waves cut to the shorter one's length.
+
+    n_fft 8192 (2 Hz bins) resolves the semitones of the bass line (MIDI 41
+    and 40 lie 5 Hz apart); librosa's default 2048 smears them.
+    """
+    import librosa
+
+    n = min(len(a), len(b))
+    return tuple(librosa.feature.chroma_stft(y=w[:n], sr=sample_rate, n_fft=8192).mean(axis=1)
+                 for w in (a, b))
+
+
 def _onset_hit_rate(wave, rate, seq) -> tuple[float, np.ndarray, np.ndarray]:
     """Share of the score's distinct note starts with a detected onset within 50 ms."""
     import librosa
@@ -105,21 +118,15 @@ def test_gansynth_onsets_line_up_with_note_starts():
 def test_gansynth_chroma_follows_the_soundfont_render():
     """The render's mean chroma correlates with the soundfont's, and not a semitone off.
 
-    n_fft 8192 (2 Hz bins) resolves the semitones of the bass line (MIDI 41
-    and 40 lie 5 Hz apart); librosa's default 2048 smears them. Measured on
-    this score: the soundfont playing it with other programs (flute + cello,
+    Measured on this score with :func:`mean_chromas`: the soundfont playing it with other programs (flute + cello,
     guitar + bass, trumpet + trombone, organ, vibraphone + guitar) 0.76-0.85
     against its piano + bass render, shifted a semitone -0.39; the shipped
     GANSynth 0.38-0.60 over seeds 0-3 (its bass is weaker than a real one);
     ``experiments/gansynth_render_checks.py`` prints these figures.
     """
-    import librosa
-
     seq = two_track_score()
     ours, rate, _ = render_sequence_audio(seq, checkpoint=DEFAULT_CHECKPOINT)
     reference, _, _ = render_sequence_audio(seq, synth="soundfont", sample_rate=rate)
-    n = min(len(ours), len(reference))
-    ours, reference = (librosa.feature.chroma_stft(y=w[:n], sr=rate, n_fft=8192).mean(axis=1)
-                       for w in (ours, reference))
+    ours, reference = mean_chromas(ours, reference, rate)
     by_shift = [np.corrcoef(ours, np.roll(reference, k))[0, 1] for k in (0, 1, -1)]
     assert by_shift[0] >= 0.35 and by_shift[0] > max(by_shift[1:]), np.round(by_shift, 2)
