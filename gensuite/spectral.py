@@ -678,6 +678,8 @@ def low_pass(waves, *, max_hz: float, sample_rate: int) -> tf.Tensor:
     waves = _as_float(waves)
     n_samples = tf.shape(waves)[-1]
     spectrum = tf.signal.rfft(waves)
-    hz = tf.linspace(0.0, sample_rate / 2.0, tf.shape(spectrum)[-1])
+    # Bin k is k * sample_rate / n_samples Hz (for odd n_samples too).
+    hz = tf.cast(tf.range(tf.shape(spectrum)[-1]), tf.float32) * (
+        sample_rate / tf.cast(n_samples, tf.float32))
     keep = tf.cast(hz <= max_hz, spectrum.dtype)
     return tf.signal.irfft(spectrum * keep, fft_length=[n_samples])
