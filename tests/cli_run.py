@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from gensuite.cli.main import main
 
 
@@ -22,3 +24,9 @@ def assert_one_line_error(code, err, *fragments):
     assert len(lines) == 1, err
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def edit_run_config(run_dir, **changes):
+    """Change fields of ``RUN/config.json``, as a run started with another config would have."""
+    path = run_dir / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))

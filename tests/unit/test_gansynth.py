@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cli_run import edit_run_config
 from gensuite.cli.main import main
 from gensuite.configs.gansynth import PRESETS, get_config
 from gensuite.errors import ParameterError
@@ -354,13 +355,6 @@ def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     assert "real_timbre_spread" not in figures  # one real note at the middle pitch, 60
 
 
-def _edit_run_config(run, **changes):
-    import json
-
-    path = run / "config.json"
-    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
-
-
 def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weights(
         tmp_path, capsys):
     data = tmp_path / "notes"
@@ -369,7 +363,7 @@ def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weight
     assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
                  "--run-dir", str(old), "--num-steps", "2"]) == 0
     # The preset has since changed its loss weight: the old run recorded another.
-    _edit_run_config(old, mode_seeking_weight=TINY.mode_seeking_weight + 1.0)
+    edit_run_config(old, mode_seeking_weight=TINY.mode_seeking_weight + 1.0)
     capsys.readouterr()
     assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
                  "--run-dir", str(new), "--num-steps", "3", "--init-from", str(old)]) == 0
@@ -377,7 +371,7 @@ def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weight
     assert f"starting from the checkpoints of {old}" in out
     assert "resuming from step 2" in out and "step 3/3" in out
 
-    _edit_run_config(old, latent_size=TINY.latent_size + 1)  # a weight's shape: refused
+    edit_run_config(old, latent_size=TINY.latent_size + 1)  # a weight's shape: refused
     assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
                  "--run-dir", str(tmp_path / "other"), "--init-from", str(old)]) == 2
     err = capsys.readouterr().err

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from note_seq import NoteSequence
 
-from cli_run import assert_one_line_error, run
+from cli_run import assert_one_line_error, edit_run_config, run
 from gensuite.cli.main import main
 from gensuite.midi_io import read_midi, write_midi
 from gensuite.training.checkpointing import read_metrics
@@ -138,17 +138,13 @@ def test_init_from_may_change_schedules_but_not_weights(trained, capsys, tmp_pat
     source = tmp_path / "source"
     shutil.copytree(run_dir, source)
 
-    def edit_source_config(**changes):
-        path = source / "config.json"
-        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
-
-    edit_source_config(sampling_schedule="constant", sampling_rate=0.5, free_bits=4.0)
+    edit_run_config(source, sampling_schedule="constant", sampling_rate=0.5, free_bits=4.0)
     code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", songs,
                        "--run-dir", tmp_path / "continued", "--init-from", source,
                        "--num-steps", "21", "--eval-fraction", "0")
     assert code == 0, out
     assert "resuming from step 20" in out
-    edit_source_config(z_size=9)  # a weight's shape
+    edit_run_config(source, z_size=9)  # a weight's shape
     code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", songs,
                        "--run-dir", tmp_path / "refused", "--init-from", source)
     assert_one_line_error(code, err, "z_size")
