@@ -22,12 +22,11 @@ import tempfile
 import time
 
 import numpy as np
-
 from timing import best_seconds
 
 
 def train_steps_per_second(config, n_steps: int) -> dict[str, float]:
-    from gensuite.training.gan_trainer import GANTrainer
+    from gensuite.gansynth.trainer import GANTrainer
 
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (64, *config.image_shape)).astype(np.float32)
@@ -54,8 +53,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from gensuite.configs.gansynth import get_config
-    from gensuite.models.gansynth import GANSynth
+    from gensuite.gansynth.configs import get_config
+    from gensuite.gansynth.model import GANSynth
 
     config = get_config(args.config)
     train = train_steps_per_second(config, args.train_steps)

@@ -51,11 +51,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
 
-    from gensuite import midi_io
+    from gensuite.midi import io as midi_io
 
     midi_dir = args.midi_dir
     if midi_dir is None:
-        from gensuite.corpus import export_collection
+        from gensuite.midi.corpus import export_collection
 
         midi_dir = os.path.join(tempfile.gettempdir(), "gensuite-bench", "bach-chorales")
         export_collection("bach-chorales", out_dir=midi_dir)

@@ -51,8 +51,8 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=10.0)
     args = parser.parse_args()
 
-    from gensuite.midi_io import find_midi_files, read_midi
-    from gensuite.models.gansynth import GANSynth
+    from gensuite.gansynth.model import GANSynth
+    from gensuite.midi.io import find_midi_files, read_midi
 
     model = (GANSynth("cpu-gansynth_mel") if args.checkpoint == "untrained"
              else GANSynth.load(args.checkpoint))

@@ -52,9 +52,9 @@ def random_melodies(config, *, n: int, n_steps: int, seed: int):
 def bench_training(name: str, repeats: int, jit: str = "auto") -> dict:
     import numpy as np
 
-    from gensuite.configs.melody_rnn import get_config
-    from gensuite.models.melody_rnn import MelodyRNN
-    from gensuite.training import rnn_trainer
+    from gensuite.melody_rnn import trainer as rnn_trainer
+    from gensuite.melody_rnn.configs import get_config
+    from gensuite.melody_rnn.model import MelodyRNN
 
     config = get_config(name)
     model = MelodyRNN(config)
@@ -126,8 +126,8 @@ def make_python_loop_generator(model):
 
 
 def bench_generation(name: str, repeats: int) -> dict:
-    from gensuite.configs.melody_rnn import get_config
-    from gensuite.models.melody_rnn import MelodyRNN
+    from gensuite.melody_rnn.configs import get_config
+    from gensuite.melody_rnn.model import MelodyRNN
 
     model = MelodyRNN(get_config(name))
 
@@ -165,7 +165,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from gensuite.tfutil import import_tensorflow
+    from gensuite.common.tfutil import import_tensorflow
 
     tf = import_tensorflow()
     gpus = tf.config.list_physical_devices("GPU")

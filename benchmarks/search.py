@@ -12,9 +12,9 @@ instrument; uniform random vectors would be the worst case for approximate
 search). Queries are held-out draws from the same clusters. Measured in the
 same run:
 
-- exact: ``gensuite.search.cosine_top_k`` (one matrix product + partial
+- exact: ``gensuite.analysis.search.cosine_top_k`` (one matrix product + partial
   sort), one query per call and 1,000 queries per call;
-- approximate: faiss HNSW (``gensuite.search.ApproximateIndex``, M 32,
+- approximate: faiss HNSW (``gensuite.analysis.search.ApproximateIndex``, M 32,
   efSearch 64) when faiss-cpu is installed, with its build time and its
   recall@10 against the exact results.
 
@@ -31,7 +31,6 @@ import os
 import time
 
 import numpy as np
-
 from timing import best_seconds
 
 TOP_K = 10
@@ -50,7 +49,7 @@ def synthetic_track(seconds: float, sample_rate: int, rng: np.random.Generator) 
 
 
 def embedding_throughput(model, *, audio_s: float, repeats: int, rng) -> dict:
-    from gensuite.audio_features import wave_to_windows
+    from gensuite.analysis.features import wave_to_windows
 
     wave = synthetic_track(audio_s, model.sample_rate, rng)
     features = best_seconds(lambda: wave_to_windows(wave, features=model.features), repeats)
@@ -67,7 +66,7 @@ def embedding_throughput(model, *, audio_s: float, repeats: int, rng) -> dict:
 def clustered_vectors(n: int, dim: int, rng: np.random.Generator, *, n_clusters: int = 1000,
                       spread: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(n unit vectors, 1000 held-out query vectors) around shared cluster centres."""
-    from gensuite.search import normalize_rows
+    from gensuite.analysis.search import normalize_rows
 
     centres = rng.standard_normal((n_clusters, dim)).astype(np.float32)
 
@@ -79,7 +78,12 @@ def clustered_vectors(n: int, dim: int, rng: np.random.Generator, *, n_clusters:
 
 
 def search_speed(n_vectors: int, dim: int, *, repeats: int, rng) -> dict:
-    from gensuite.search import ApproximateIndex, cosine_top_k, faiss_available, recall_at_k
+    from gensuite.analysis.search import (
+        ApproximateIndex,
+        cosine_top_k,
+        faiss_available,
+        recall_at_k,
+    )
 
     vectors, queries = clustered_vectors(n_vectors, dim, rng)
     single = queries[:100]
@@ -128,7 +132,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from gensuite.models.audio_cnn import AudioClassifier
+    from gensuite.analysis.model import AudioClassifier
 
     if args.checkpoint:
         model = AudioClassifier.load(args.checkpoint)

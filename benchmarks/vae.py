@@ -26,14 +26,13 @@ import tempfile
 import time
 
 import numpy as np
-
 from timing import best_seconds
 
 TRAIN_CONFIGS = ("cpu-mel_2bar", "cpu-mel_16bar", "cpu-flat-mel_16bar")
 
 
 def random_arrays(config, n: int, rng: np.random.Generator):
-    from gensuite.training.vae_trainer import VAEArrays
+    from gensuite.music_vae.trainer import VAEArrays
 
     x = np.eye(config.input_depth, dtype=bool)[
         rng.integers(0, config.input_depth, (n, config.n_steps))]
@@ -41,8 +40,8 @@ def random_arrays(config, n: int, rng: np.random.Generator):
 
 
 def train_examples_per_second(name: str, n_steps: int, rng) -> float:
-    from gensuite.configs.music_vae import get_config
-    from gensuite.training.vae_trainer import VAETrainer
+    from gensuite.music_vae.configs import get_config
+    from gensuite.music_vae.trainer import VAETrainer
 
     config = get_config(name)
     data = random_arrays(config, config.batch_size, rng)
@@ -65,7 +64,7 @@ def main() -> None:
     parser.add_argument("--train-steps", type=int, default=10)
     args = parser.parse_args()
 
-    from gensuite.models.music_vae import MusicVAE
+    from gensuite.music_vae.model import MusicVAE
 
     rng = np.random.default_rng(0)
     result = {"benchmark": "vae", "cpu_count": os.cpu_count(), "train_examples_per_s": {}}

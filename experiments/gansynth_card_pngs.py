@@ -11,8 +11,8 @@ import sys
 
 import numpy as np
 
-from gensuite.models.gansynth import GANSynth
-from gensuite.plots import plot_spectrogram
+from gensuite.audio.plots import plot_spectrogram
+from gensuite.gansynth.model import GANSynth
 
 PITCHES = np.array([36, 43, 48, 55, 60, 67, 72, 79, 84])
 

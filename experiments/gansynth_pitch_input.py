@@ -106,14 +106,14 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from gensuite.configs.gansynth import get_config
-    from gensuite.layers.progressive import downscale, upscale
-    from gensuite.models.gansynth import GANSynth
-    from gensuite.pitch import pitch_accuracy
-    from gensuite.nsynth import read_nsynth
-    from gensuite.spectral import specgrams_to_waves
-    from gensuite.training.gan_evaluation import choose_eval_notes
-    from gensuite.training.gan_trainer import GANTrainer, waves_to_images
+    from gensuite.audio.nsynth import read_nsynth
+    from gensuite.audio.pitch import pitch_accuracy
+    from gensuite.audio.spectral import specgrams_to_waves
+    from gensuite.gansynth.configs import get_config
+    from gensuite.gansynth.evaluation import choose_eval_notes
+    from gensuite.gansynth.layers import downscale, upscale
+    from gensuite.gansynth.model import GANSynth
+    from gensuite.gansynth.trainer import GANTrainer, waves_to_images
 
     base = dataclasses.replace(get_config("cpu-gansynth_mel"), stable_stage_images=8000,
                                transition_stage_images=8000)

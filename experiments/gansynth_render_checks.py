@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--data", help="NSynth folder of the training notes")
     args = parser.parse_args()
 
-    from gensuite.models.gansynth import GANSynth
+    from gensuite.gansynth.model import GANSynth
     from gensuite.render import render_sequence_audio
 
     model = GANSynth.load(args.checkpoint)
@@ -59,7 +59,7 @@ def main() -> None:
                                 "median": float(np.median(share))},
                "near_silent": int(np.sum(np.abs(model.generate(pitches, z)).max(axis=1) < 0.05))}
     if args.data:
-        from gensuite.nsynth import read_nsynth
+        from gensuite.audio.nsynth import read_nsynth
 
         real = read_nsynth(args.data).audio
         pick = np.random.default_rng(0).choice(len(real), 200, replace=False)

@@ -20,8 +20,11 @@ import html
 import json
 import os
 
-from gensuite import corpus, midi_io, plots, registry, summary
-from gensuite.fileio import write_text_atomic
+from gensuite import checkpoints
+from gensuite.audio.plots import plot_spectrogram
+from gensuite.common.fileio import write_text_atomic
+from gensuite.midi import corpus, pianoroll, summary
+from gensuite.midi import io as midi_io
 
 # (collection, how many pieces) exported for the demo: small and fast.
 DEMO_TUNES = (("bach-chorales", 1), ("essen", 1))
@@ -63,13 +66,13 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
         stem = os.path.splitext(sequence.filename)[0].replace(os.sep, "__")
         info = summary.summarize_sequence(sequence)
         write_text_atomic(os.path.join(out_dir, f"{stem}.json"), json.dumps(info, indent=2) + "\n")
-        plots.plot_pianoroll(sequence, path=os.path.join(out_dir, f"{stem}.png"),
+        pianoroll.plot_pianoroll(sequence, path=os.path.join(out_dir, f"{stem}.png"),
                              title=sequence.filename)
         sections.append(Section(sequence.filename, f"{stem}.png", summary.format_summary(info)))
         print(f"{sequence.filename}: {len(sequence.notes)} notes, "
               f"{sequence.total_time:.1f} s -> {stem}.png")
 
-    shipped = {c.name for c in registry.list_shipped()}
+    shipped = {c.name for c in checkpoints.list_shipped()}
     stages = (("mel_2bar", sample_melodies),
               ("mel_16bar", lambda out: interpolate_songs(out, songs)),
               ("attention_rnn", continue_primer))
@@ -88,14 +91,14 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
 
 def sample_melodies(out_dir: str) -> Section:
     """Sample 2-bar melodies from the shipped ``mel_2bar`` MusicVAE."""
-    from gensuite.models.music_vae import MusicVAE
+    from gensuite.music_vae.model import MusicVAE
 
     model = MusicVAE.load("mel_2bar")
     melodies = model.sample(N_SAMPLES, temperature=TEMPERATURE, seed=SEED)
     names = [f"sample_{i:03d}.mid" for i in range(len(melodies))]
     for name, melody in zip(names, melodies):
         midi_io.write_midi(melody, os.path.join(out_dir, name))
-    plots.plot_pianoroll(melodies, path=os.path.join(out_dir, "samples.png"),
+    pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, "samples.png"),
                          titles=names, title=f"mel_2bar samples, temperature {TEMPERATURE}")
     print(f"mel_2bar: {len(melodies)} samples -> {', '.join(names)}, samples.png")
     return Section("mel_2bar: sampled melodies", "samples.png",
@@ -105,11 +108,11 @@ def sample_melodies(out_dir: str) -> Section:
 
 def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
     """Interpolate between the melodies of two songs with the shipped ``mel_16bar``."""
-    from gensuite import interpolation
-    from gensuite.models.music_vae import MusicVAE
-    from gensuite.vae_data import ConverterOptions, build_converter
+    from gensuite.music_vae import interpolation
+    from gensuite.music_vae.data import ConverterOptions, build_converter
+    from gensuite.music_vae.model import MusicVAE
 
-    info = registry.resolve_checkpoint("mel_16bar", kind="music_vae")
+    info = checkpoints.resolve_checkpoint("mel_16bar", kind="music_vae")
     model = MusicVAE.load(info.path)
     converter = build_converter(model.config.converter,
                                 ConverterOptions.from_dict(info.meta.get("converter_options")))
@@ -137,8 +140,8 @@ def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
 
 def continue_primer(out_dir: str) -> Section:
     """Continue a two-bar primer with the shipped ``attention_rnn`` MelodyRNN."""
-    from gensuite.models.melody_rnn import MelodyRNN
-    from gensuite.sequences import melody_events_to_sequence
+    from gensuite.melody_rnn.model import MelodyRNN
+    from gensuite.midi.sequences import melody_events_to_sequence
 
     model = MelodyRNN.load("attention_rnn")
     result = model.generate(PRIMER, num_steps=RNN_STEPS, temperature=1.0, beam_size=2,
@@ -147,7 +150,7 @@ def continue_primer(out_dir: str) -> Section:
     names = [f"continue_{i:03d}.mid" for i in range(len(melodies))]
     for name, melody in zip(names, melodies):
         midi_io.write_midi(melody, os.path.join(out_dir, name))
-    plots.plot_pianoroll(melodies, path=os.path.join(out_dir, "continue.png"), titles=names,
+    pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, "continue.png"), titles=names,
                          title=f"attention_rnn: {len(PRIMER)}-step primer continued "
                                f"to {RNN_STEPS} steps")
     print(f"attention_rnn: {len(melodies)} continuations -> {', '.join(names)}, continue.png")
@@ -160,15 +163,15 @@ def continue_primer(out_dir: str) -> Section:
 
 def render_sections(out_dir: str, sections: list[Section], *, use_gansynth: bool) -> list[str]:
     """Render each section's MIDI files to WAV + spectrogram; return what was unavailable."""
-    from gensuite.audio_io import write_wav
+    from gensuite.audio.io import write_wav
+    from gensuite.audio.soundfont import fluidsynth_available
     from gensuite.render import render_sequence_audio
-    from gensuite.synth import fluidsynth_available
 
     synths = (["gansynth"] if use_gansynth else []) + (
         ["soundfont"] if fluidsynth_available() else [])
     model = None
     if use_gansynth:
-        from gensuite.models.gansynth import GANSynth
+        from gensuite.gansynth.model import GANSynth
 
         model = GANSynth.load(GANSYNTH)
     for section in sections:
@@ -179,7 +182,7 @@ def render_sections(out_dir: str, sections: list[Section], *, use_gansynth: bool
                     os.path.join(out_dir, midi), synth=synth, model=model, seed=SEED)
                 wav, png = f"{stem}_{synth}.wav", f"{stem}_{synth}.png"
                 write_wav(os.path.join(out_dir, wav), wave, sample_rate=rate)
-                plots.plot_spectrogram(wave, sample_rate=rate, path=os.path.join(out_dir, png),
+                plot_spectrogram(wave, sample_rate=rate, path=os.path.join(out_dir, png),
                                        title=f"{midi} ({synth})")
                 section.audio.append((f"{os.path.basename(midi)} through {synth}", wav, png))
                 print(f"{synth}: {midi} -> {wav} ({report.duration_s:.1f} s), {png}")

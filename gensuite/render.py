@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from gensuite.errors import InputFileError, ParameterError
+from gensuite.common.errors import InputFileError, ParameterError
 
 SYNTHS = ("gansynth", "soundfont")
 DRUM_MODES = ("soundfont", "skip")
@@ -57,7 +57,7 @@ class RenderReport:
 def read_sequence(source):
     """A NoteSequence from a MIDI path or a NoteSequence (returned as is)."""
     if isinstance(source, (str, os.PathLike)):
-        from gensuite.midi_io import read_midi  # noqa: PLC0415
+        from gensuite.midi.io import read_midi  # noqa: PLC0415
 
         return read_midi(source)
     return source
@@ -132,7 +132,7 @@ class _LatentTable:
         return key
 
     def between(self, a: tuple, b: tuple, level: int) -> tuple:
-        from gensuite.models.music_vae import slerp  # noqa: PLC0415
+        from gensuite.common.slerp import slerp  # noqa: PLC0415
 
         if level == 0:
             return a
@@ -241,7 +241,7 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
                           sample_rate: int | None = None, soundfont=None,
                           progress: bool = False) -> tuple[np.ndarray, int, RenderReport]:
     """Render a MIDI file or NoteSequence; see :func:`render_midi` (this also returns the report)."""
-    from gensuite import synth as soundfont_synth  # noqa: PLC0415
+    from gensuite.audio import soundfont as soundfont_synth  # noqa: PLC0415
 
     _check_options(synth, drums, sample_rate, secs_per_instrument)
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "sequence"
@@ -264,7 +264,7 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
                                               soundfont=soundfont)
     else:
         if model is None:
-            from gensuite.models.gansynth import GANSynth  # noqa: PLC0415
+            from gensuite.gansynth.model import GANSynth  # noqa: PLC0415
 
             model = GANSynth.load(checkpoint)
         rate = model.config.sample_rate
@@ -287,7 +287,7 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
 
             mix = librosa.resample(mix, orig_sr=rate, target_sr=sample_rate)
             rate = sample_rate
-    from gensuite.audio_io import peak_normalize  # noqa: PLC0415
+    from gensuite.audio.io import peak_normalize  # noqa: PLC0415
 
     mix = peak_normalize(np.asarray(mix, dtype=np.float32))
     report.duration_s = len(mix) / rate

@@ -15,7 +15,7 @@ def pytest_configure(config):
 
 def pytest_runtest_setup(item):
     if item.get_closest_marker("fluidsynth") is not None:
-        from gensuite.synth import fluidsynth_available
+        from gensuite.audio.soundfont import fluidsynth_available
 
         if not fluidsynth_available():
             pytest.skip(FLUIDSYNTH_MISSING)
@@ -24,7 +24,7 @@ def pytest_runtest_setup(item):
 @pytest.fixture(scope="session")
 def timgm() -> str:
     """pretty_midi's 6 MB General MIDI soundfont: small, so the tests load it fast."""
-    from gensuite import synth
+    from gensuite.audio import soundfont as synth
 
     path = synth._pretty_midi_soundfont()
     if path is None or not os.path.isfile(path):
@@ -32,7 +32,7 @@ def timgm() -> str:
     return path
 
 
-# --- NoteSequence builders (gensuite.sequences / gensuite.converters tests) ---
+# --- NoteSequence builders (gensuite.midi.sequences / gensuite.music_vae.converters tests) ---
 # Notes are given on a grid of steps (4 per quarter: 16th notes), so that tests
 # can state exact step positions; at 120 qpm one step is 0.125 s.
 

@@ -2,7 +2,7 @@
 
 ``build-dataset`` renders labelled clips of corpus MIDI through the soundfont;
 ``train`` fits a mel-spectrogram CNN on them (see
-:mod:`gensuite.training.classifier_trainer`; rerun to resume); ``evaluate``
+:mod:`gensuite.analysis.trainer`; rerun to resume); ``evaluate``
 gives held-out figures; ``classify`` tells what share of a track sounds like
 each class (also live with ``--stream``); ``index`` and ``similar`` find
 similar tracks by embedding. ``--checkpoint`` takes a model folder or a
@@ -186,7 +186,7 @@ def _progress() -> bool:
 
 def run_build_dataset(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze build-dataset``."""
-    from gensuite.analysis_data import build_dataset, parse_midi_dirs
+    from gensuite.analysis.data import build_dataset, parse_midi_dirs
 
     instruments = ([n.strip() for n in args.instruments.split(",") if n.strip()]
                    if args.instruments else None)
@@ -214,7 +214,7 @@ def run_build_dataset(args: argparse.Namespace) -> int:
 
 
 def _load_split(data_dir, split, config, class_names, workers):
-    from gensuite.analysis_data import load_tracks
+    from gensuite.analysis.data import load_tracks
 
     tracks, skipped = load_tracks(data_dir, split=split, features=config.features,
                                   class_names=class_names, num_workers=workers,
@@ -228,11 +228,11 @@ def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze train``."""
     import dataclasses
 
-    from gensuite.analysis_data import read_class_names, read_manifest
-    from gensuite.configs.classifier import get_config
-    from gensuite.errors import NoExamplesError
-    from gensuite.models.music_vae import count_parameters
-    from gensuite.training.classifier_trainer import ClassifierTrainer, check_run_config
+    from gensuite.analysis.configs import get_config
+    from gensuite.analysis.data import read_class_names, read_manifest
+    from gensuite.analysis.trainer import ClassifierTrainer, check_run_config
+    from gensuite.common.errors import NoExamplesError
+    from gensuite.music_vae.model import count_parameters
 
     config = get_config(args.config)
     if args.num_steps:
@@ -296,9 +296,9 @@ def train_command(args: argparse.Namespace) -> str:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze evaluate``."""
-    from gensuite.classification import plot_confusion_matrix
-    from gensuite.models.audio_cnn import AudioClassifier
-    from gensuite.training.classifier_trainer import evaluate_tracks
+    from gensuite.analysis.classification import plot_confusion_matrix
+    from gensuite.analysis.model import AudioClassifier
+    from gensuite.analysis.trainer import evaluate_tracks
 
     model = AudioClassifier.load(args.checkpoint)
     tracks = _load_split(args.data, args.split, model.config, model.class_names, args.workers)
@@ -323,9 +323,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_classify(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze classify``."""
-    from gensuite.classification import format_composition, plot_timeline
-    from gensuite.errors import ParameterError
-    from gensuite.models.audio_cnn import AudioClassifier
+    from gensuite.analysis.classification import format_composition, plot_timeline
+    from gensuite.analysis.model import AudioClassifier
+    from gensuite.common.errors import ParameterError
 
     live = args.stream is not None or args.microphone
     source = args.file if args.stream in (None, _STREAM_THE_FILE) else args.stream
@@ -360,10 +360,14 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 def _classify_stream(args, model, source) -> int:
-    from gensuite.classification import format_composition
-    from gensuite.errors import InputFileError
-    from gensuite.streaming import (StreamingClassifier, file_chunks, microphone_chunks,
-                                    pcm_chunks)
+    from gensuite.analysis.classification import format_composition
+    from gensuite.analysis.streaming import (
+        StreamingClassifier,
+        file_chunks,
+        microphone_chunks,
+        pcm_chunks,
+    )
+    from gensuite.common.errors import InputFileError
 
     rate = model.sample_rate
     if args.microphone:
@@ -405,8 +409,8 @@ def _classify_stream(args, model, source) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze index``."""
-    from gensuite.models.audio_cnn import AudioClassifier
-    from gensuite.search import build_index, read_tags_csv
+    from gensuite.analysis.model import AudioClassifier
+    from gensuite.analysis.search import build_index, read_tags_csv
 
     tags = read_tags_csv(args.tags) if args.tags else None
     model = AudioClassifier.load(args.checkpoint)
@@ -430,8 +434,8 @@ def run_index(args: argparse.Namespace) -> int:
 
 def run_similar(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze similar``."""
-    from gensuite.models.audio_cnn import AudioClassifier
-    from gensuite.search import EmbeddingIndex
+    from gensuite.analysis.model import AudioClassifier
+    from gensuite.analysis.search import EmbeddingIndex
 
     index = EmbeddingIndex.load(args.index)
     checkpoint = args.checkpoint or index.checkpoint.get("name")

@@ -16,7 +16,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> None:
-    from gensuite.registry import list_shipped
+    from gensuite.checkpoints import list_shipped
 
     infos = list_shipped()
     if args.json:

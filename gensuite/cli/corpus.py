@@ -1,7 +1,7 @@
 """``gensuite corpus``: music21's bundled corpus as MIDI files.
 
 ``list`` prints every collection with its piece count; ``export NAME --out DIR``
-writes one MIDI file per piece (see :mod:`gensuite.corpus` for the file names
+writes one MIDI file per piece (see :mod:`gensuite.midi.corpus` for the file names
 and the General MIDI programs chosen).
 """
 
@@ -58,7 +58,7 @@ def add_parser(subparsers) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     """Handler of ``gensuite corpus list``."""
-    from gensuite.corpus import COLLECTIONS, list_collections
+    from gensuite.midi.corpus import COLLECTIONS, list_collections
 
     counts = list_collections()
     width = max((len(name) for name in counts), default=0)
@@ -69,7 +69,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Handler of ``gensuite corpus export``."""
-    from gensuite.corpus import export_collection
+    from gensuite.midi.corpus import export_collection
 
     report = export_collection(
         args.name, out_dir=args.out, limit=args.limit, num_workers=args.workers,

@@ -106,7 +106,7 @@ def midi_list(text: str) -> tuple[int, ...]:
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``gensuite data ingest``."""
-    from gensuite.midi_io import ingest_midi_dir
+    from gensuite.midi.io import ingest_midi_dir
 
     report = ingest_midi_dir(
         args.midi_dir, args.out, report_path=args.report, num_workers=args.workers,
@@ -137,13 +137,13 @@ def format_skipped(skipped: list[dict[str, str]], *, max_shown: int) -> list[str
 
 def run_inspect(args: argparse.Namespace) -> int:
     """Handler of ``gensuite data inspect``."""
-    from gensuite.midi_io import read_midi
-    from gensuite.summary import format_summary, summarize_sequence
+    from gensuite.midi.io import read_midi
+    from gensuite.midi.summary import format_summary, summarize_sequence
 
     sequence = read_midi(args.midi_file)
     summary = summarize_sequence(sequence)
     if args.png:
-        from gensuite.plots import plot_pianoroll
+        from gensuite.midi.pianoroll import plot_pianoroll
 
         plot_pianoroll(sequence, path=args.png, title=os.path.basename(args.midi_file))
     print(json.dumps(summary) if args.json else format_summary(summary))
@@ -152,7 +152,7 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 def run_nsynth(args: argparse.Namespace) -> int:
     """Handler of ``gensuite data nsynth``."""
-    from gensuite.nsynth import build_nsynth
+    from gensuite.audio.nsynth import build_nsynth
 
     # Options left out keep build_nsynth's defaults, stated once, there.
     given = {name: value for name, value in (

@@ -1,6 +1,6 @@
 """``gensuite gansynth``: train GANSynth, play pitched notes, morph timbres, evaluate.
 
-``train`` owns a run folder (see :mod:`gensuite.training.gan_trainer`);
+``train`` owns a run folder (see :mod:`gensuite.gansynth.trainer`);
 running the same command again resumes from the newest checkpoint.
 ``--checkpoint`` takes an exported folder or the name of a shipped checkpoint.
 """
@@ -113,7 +113,7 @@ SUBCOMMANDS = (_add_train, _add_generate, _add_interpolate, _add_evaluate)
 
 def read_notes(path: str, config, *, acoustic_only: bool = False):
     """The notes of an NSynth folder within the config's pitch range (corrupt shards warn)."""
-    from gensuite.nsynth import read_nsynth
+    from gensuite.audio.nsynth import read_nsynth
 
     return read_nsynth(path, pitch_range=(config.min_pitch, config.max_pitch),
                        acoustic_only=acoustic_only, n_samples=config.n_samples)
@@ -121,11 +121,11 @@ def read_notes(path: str, config, *, acoustic_only: bool = False):
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth train``."""
-    from gensuite.configs.gansynth import CONTINUABLE_FIELDS, get_config
-    from gensuite.errors import InputFileError
-    from gensuite.models.music_vae import count_parameters
+    from gensuite.common.errors import InputFileError
+    from gensuite.gansynth.configs import CONTINUABLE_FIELDS, get_config
+    from gensuite.gansynth.trainer import EXPORT_DIR, GANTrainer, waves_to_images
+    from gensuite.music_vae.model import count_parameters
     from gensuite.training.checkpointing import copy_run_checkpoints, has_checkpoints
-    from gensuite.training.gan_trainer import EXPORT_DIR, GANTrainer, waves_to_images
 
     config = get_config(args.config)
     if args.init_from:
@@ -183,7 +183,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _load(args):
-    from gensuite.models.gansynth import GANSynth
+    from gensuite.gansynth.model import GANSynth
 
     return GANSynth.load(args.checkpoint)
 
@@ -192,7 +192,7 @@ def run_generate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth generate``."""
     import numpy as np
 
-    from gensuite.audio_io import limit_peak, write_wav
+    from gensuite.audio.io import limit_peak, write_wav
 
     model = _load(args)
     c = model.config
@@ -212,8 +212,8 @@ def run_interpolate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth interpolate``."""
     import numpy as np
 
-    from gensuite.audio_io import limit_peak, peak_normalize, write_wav
-    from gensuite.models.gansynth import slerp_latents
+    from gensuite.audio.io import limit_peak, peak_normalize, write_wav
+    from gensuite.gansynth.model import slerp_latents
 
     model = _load(args)
     z = slerp_latents(model.make_latents(1, seed=args.seed_a)[0],
@@ -231,10 +231,9 @@ def run_interpolate(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth evaluate``."""
-    from gensuite.training.gan_evaluation import evaluate_gansynth
-
-    from gensuite.models.audio_cnn import AudioClassifier
-    from gensuite.registry import list_shipped
+    from gensuite.analysis.model import AudioClassifier
+    from gensuite.checkpoints import list_shipped
+    from gensuite.gansynth.evaluation import evaluate_gansynth
 
     model = _load(args)
     real = read_notes(args.data, model.config) if args.data else None

@@ -15,8 +15,8 @@ import signal
 import sys
 
 from gensuite import __version__
-from gensuite.errors import GensuiteError
-from gensuite.tfutil import import_tensorflow
+from gensuite.common.errors import GensuiteError
+from gensuite.common.tfutil import import_tensorflow
 
 COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth", "render",
                    "analyze")

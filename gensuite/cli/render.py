@@ -43,8 +43,8 @@ def add_parser(subparsers) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     """Handler of ``gensuite render``."""
-    from gensuite.audio_io import write_wav
-    from gensuite.errors import InputFileError
+    from gensuite.audio.io import write_wav
+    from gensuite.common.errors import InputFileError
     from gensuite.render import parse_timbres, render_sequence_audio
 
     out_dir = os.path.dirname(os.path.abspath(args.out))

@@ -2,9 +2,9 @@
 
 Sub-commands are listed in ``SUBCOMMANDS``. The handlers are thin: reading
 sources, melody extraction (Magenta's MelodyRNN pipeline), the run folder's
-melody cache and primers come from :mod:`gensuite.melody_data`, training and
-scoring from :mod:`gensuite.training.rnn_trainer`, generation from
-:meth:`gensuite.models.melody_rnn.MelodyRNN.generate`. What lives here is
+melody cache and primers come from :mod:`gensuite.melody_rnn.data`, training and
+scoring from :mod:`gensuite.melody_rnn.trainer`, generation from
+:meth:`gensuite.melody_rnn.model.MelodyRNN.generate`. What lives here is
 the argument parsing, which primer the options pick, and what is printed.
 """
 
@@ -17,7 +17,7 @@ import sys
 import warnings
 
 from gensuite.cli._args import fraction, positive_float, positive_int, seed
-from gensuite.errors import InputFileError, ParameterError
+from gensuite.common.errors import InputFileError, ParameterError
 
 # Magenta's melody_rnn_generate defaults.
 DEFAULT_NUM_STEPS = 128
@@ -212,10 +212,10 @@ def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn train``."""
     import keras
 
-    from gensuite import melody_data
-    from gensuite.configs.melody_rnn import get_config
-    from gensuite.models.melody_rnn import MelodyRNN
-    from gensuite.training import rnn_trainer
+    from gensuite.melody_rnn import data as melody_data
+    from gensuite.melody_rnn import trainer as rnn_trainer
+    from gensuite.melody_rnn.configs import get_config
+    from gensuite.melody_rnn.model import MelodyRNN
 
     config = get_config(args.config)
     check_output_folder(args.run_dir, flag="--run-dir")
@@ -267,10 +267,10 @@ def format_train_result(result, *, run_dir: str) -> str:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn generate``."""
-    from gensuite.melody_data import extract_primer, parse_primer_melody, primer_range_warning
-    from gensuite.midi_io import read_midi, write_midi
-    from gensuite.models.melody_rnn import MelodyRNN
-    from gensuite.sequences import melody_events_to_sequence
+    from gensuite.melody_rnn.data import extract_primer, parse_primer_melody, primer_range_warning
+    from gensuite.melody_rnn.model import MelodyRNN
+    from gensuite.midi.io import read_midi, write_midi
+    from gensuite.midi.sequences import melody_events_to_sequence
 
     # Cheap checks of the user's text first, before loading anything.
     check_output_folder(args.out, flag="--out")
@@ -322,9 +322,9 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn evaluate``."""
-    from gensuite.melody_data import read_melodies
-    from gensuite.models.melody_rnn import MelodyRNN
-    from gensuite.training.rnn_trainer import evaluate_melody_rnn
+    from gensuite.melody_rnn.data import read_melodies
+    from gensuite.melody_rnn.model import MelodyRNN
+    from gensuite.melody_rnn.trainer import evaluate_melody_rnn
 
     model = MelodyRNN.load(args.checkpoint)
     melodies, stats, skipped = read_melodies(

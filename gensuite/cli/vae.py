@@ -1,7 +1,7 @@
 """``gensuite vae``: train, sample, interpolate and evaluate MusicVAE models.
 
-``train`` owns a run folder (see :mod:`gensuite.training.vae_trainer` and
-:mod:`gensuite.vae_data`)::
+``train`` owns a run folder (see :mod:`gensuite.music_vae.trainer` and
+:mod:`gensuite.music_vae.data`)::
 
     RUN/config.json, RUN/checkpoints/, RUN/logs/, RUN/metrics.jsonl   (trainer)
     RUN/examples.npz, RUN/data.json     converted examples and their summary
@@ -21,7 +21,7 @@ import sys
 import time
 
 from gensuite.cli._args import fraction, positive_float, positive_int, seed
-from gensuite.errors import InputFileError, NoExamplesError, ParameterError
+from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 
 KIND = "music_vae"
 DEFAULT_NUM_STEPS = 20_000
@@ -187,9 +187,9 @@ def read_checkpoint(checkpoint: str):
     -------
     (CheckpointInfo, MusicVAEConfig, ConverterOptions, dict meta)
     """
-    from gensuite.configs.music_vae import MusicVAEConfig
-    from gensuite.registry import META_FILE, resolve_checkpoint
-    from gensuite.vae_data import ConverterOptions
+    from gensuite.checkpoints import META_FILE, resolve_checkpoint
+    from gensuite.music_vae.configs import MusicVAEConfig
+    from gensuite.music_vae.data import ConverterOptions
 
     info = resolve_checkpoint(checkpoint, kind=KIND)
     meta_path = os.path.join(info.path, META_FILE)
@@ -204,11 +204,11 @@ def read_checkpoint(checkpoint: str):
 
 def load_model(info, config, options):
     """The MusicVAE of a resolved checkpoint, with its converter options applied."""
-    from gensuite.tfutil import import_tensorflow
+    from gensuite.common.tfutil import import_tensorflow
 
     import_tensorflow()
-    from gensuite.models.music_vae import MusicVAE
-    from gensuite.vae_data import build_converter
+    from gensuite.music_vae.data import build_converter
+    from gensuite.music_vae.model import MusicVAE
 
     converter = build_converter(config.converter, options)
     return MusicVAE.load(info.path, converter=converter), converter
@@ -220,10 +220,16 @@ def load_model(info, config, options):
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae train``."""
-    from gensuite.configs.music_vae import get_config
+    from gensuite.music_vae.configs import get_config
+    from gensuite.music_vae.data import (
+        ConverterOptions,
+        TrainingData,
+        build_converter,
+        check_cached_data,
+        prepare_training_data,
+        source_of,
+    )
     from gensuite.training.checkpointing import check_run_config
-    from gensuite.vae_data import (ConverterOptions, TrainingData, build_converter,
-                                   check_cached_data, prepare_training_data, source_of)
 
     config = get_config(args.config)
     options = ConverterOptions(any_meter=args.any_meter, any_program=args.any_program,
@@ -286,10 +292,13 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
     has checkpoints of its own, which win. The configs may differ only in
     ``CONTINUABLE_FIELDS`` (losses and schedules, no weights).
     """
-    from gensuite.configs.music_vae import CONTINUABLE_FIELDS
-    from gensuite.registry import resolve_checkpoint
-    from gensuite.training.checkpointing import (check_run_config, copy_run_checkpoints,
-                                                 has_checkpoints)
+    from gensuite.checkpoints import resolve_checkpoint
+    from gensuite.music_vae.configs import CONTINUABLE_FIELDS
+    from gensuite.training.checkpointing import (
+        check_run_config,
+        copy_run_checkpoints,
+        has_checkpoints,
+    )
 
     if has_checkpoints(run_dir):
         return None
@@ -307,7 +316,7 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
 
 def format_data_summary(summary: dict, converter) -> list[str]:
     """Lines saying what the data gave: examples per split, files skipped and why."""
-    from gensuite.vae_data import describe_examples, format_reasons
+    from gensuite.music_vae.data import describe_examples, format_reasons
 
     what = describe_examples(converter)
     train, held = summary["train"], summary["held_out"]
@@ -321,12 +330,12 @@ def format_data_summary(summary: dict, converter) -> list[str]:
 
 
 def _train(args, config, converter, options, data, *, init_model: str | None = None) -> int:
-    from gensuite.tfutil import import_tensorflow
+    from gensuite.common.tfutil import import_tensorflow
 
     import_tensorflow()
-    from gensuite.converters import MelodyConverter
-    from gensuite.models.music_vae import count_parameters
-    from gensuite.training.vae_trainer import VAETrainer
+    from gensuite.music_vae.converters import MelodyConverter
+    from gensuite.music_vae.model import count_parameters
+    from gensuite.music_vae.trainer import VAETrainer
 
     trainer = VAETrainer(config, args.run_dir, seed=args.seed,
                          checkpoint_every_minutes=args.save_every_minutes,
@@ -417,8 +426,8 @@ def _final_figures(trainer, held_out, data) -> dict:
 
 def _add_meta(export_dir: str, **extra) -> None:
     """Add keys to an exported checkpoint's meta.json (rewritten atomically)."""
-    from gensuite.fileio import write_text_atomic
-    from gensuite.registry import META_FILE
+    from gensuite.checkpoints import META_FILE
+    from gensuite.common.fileio import write_text_atomic
 
     path = os.path.join(export_dir, META_FILE)
     with open(path, encoding="utf-8") as f:
@@ -435,7 +444,7 @@ def run_sample(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae sample``."""
     import numpy as np
 
-    from gensuite.midi_io import write_midi
+    from gensuite.midi.io import write_midi
 
     info, config, options, _ = read_checkpoint(args.checkpoint)
     model, _ = load_model(info, config, options)
@@ -456,9 +465,9 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_interpolate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae interpolate``."""
-    from gensuite import interpolation
-    from gensuite.midi_io import read_midi
-    from gensuite.vae_data import build_converter
+    from gensuite.midi.io import read_midi
+    from gensuite.music_vae import interpolation
+    from gensuite.music_vae.data import build_converter
 
     if args.num_outputs < 2:
         raise ParameterError(
@@ -502,8 +511,14 @@ def run_interpolate(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae evaluate``."""
-    from gensuite.vae_data import (ExampleSet, build_converter, convert_midi_dir,
-                                   convert_tfrecord, count_reasons, no_examples_message)
+    from gensuite.music_vae.data import (
+        ExampleSet,
+        build_converter,
+        convert_midi_dir,
+        convert_tfrecord,
+        count_reasons,
+        no_examples_message,
+    )
 
     info, config, options, _ = read_checkpoint(args.checkpoint)
     converter = build_converter(config.converter, options)
@@ -518,7 +533,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     examples = ExampleSet.from_files(results)
 
     model, _ = load_model(info, config, options)
-    from gensuite.training.vae_trainer import Evaluator
+    from gensuite.music_vae.trainer import Evaluator
 
     metrics = Evaluator(model.network).evaluate(examples.to_arrays(config.output_depths),
                                                 batch_size=config.batch_size)

@@ -5,7 +5,7 @@ weights, the optimizer slots and its step counter, written by
 ``tf.train.CheckpointManager``: data files first, then the ``checkpoint`` index
 file is replaced atomically, so a crash mid-save leaves the previous
 checkpoint as the latest. Shipped models use the small weights-only format of
-:meth:`gensuite.models.music_vae.MusicVAE.save` instead.
+:meth:`gensuite.music_vae.model.MusicVAE.save` instead.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from gensuite.configs.base import JsonConfig
+from gensuite.common.config import JsonConfig
 
 CHECKPOINT_DIR = "checkpoints"
 LOG_DIR = "logs"
@@ -134,7 +134,7 @@ def check_run_config(run_dir: str | os.PathLike, config, *, flag: str = "run_dir
     ParameterError
         If it records another config; the message lists the settings that differ.
     """
-    from gensuite.errors import InputFileError, ParameterError  # noqa: PLC0415
+    from gensuite.common.errors import InputFileError, ParameterError  # noqa: PLC0415
 
     path = os.path.join(os.fspath(run_dir), RUN_CONFIG_FILE)
     if not os.path.isfile(path):
@@ -159,7 +159,7 @@ def record_run_config(run_dir: str | os.PathLike, config, *,
 
     A recorded config that differs only in ``may_differ`` fields is rewritten.
     """
-    from gensuite.fileio import write_text_atomic  # noqa: PLC0415
+    from gensuite.common.fileio import write_text_atomic  # noqa: PLC0415
 
     if check_run_config(run_dir, config, may_differ=may_differ) == config:
         return

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Collection
 
-from gensuite.errors import ParameterError
+from gensuite.common.errors import ParameterError
 
 Metrics = dict[str, float]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gensuite.configs.music_vae import validate_sampling_schedule
+from gensuite.music_vae.configs import validate_sampling_schedule
 
 
 def _step(step) -> tf.Tensor:

@@ -1,0 +1,810 @@
+"""NSynth-format note data sets: render them from a soundfont, write them, read them.
+
+The format is the real NSynth's (https://magenta.tensorflow.org/datasets/nsynth):
+TFRecord files of ``tf.train.Example`` with the features below, plus an
+``examples.json`` index keyed by ``note_str`` holding every feature but the
+audio. Files written here train GANSynth like the real data set, and the
+reader takes the real data set's TFRecords unchanged.
+
+==========================  =========  ======================================
+feature                     type       meaning
+==========================  =========  ======================================
+note                        int64      unique id of the note
+note_str                    bytes      ``<instrument_str>-<pitch:03>-<velocity:03>``
+instrument                  int64      instrument id
+instrument_str              bytes      ``<family>_<source>_<index:03>``
+pitch, velocity             int64      MIDI 0-127
+sample_rate                 int64      16000
+audio                       float      64,000 samples in [-1, 1]
+instrument_family(_str)     int64      0-10: bass, brass, flute, guitar, ...
+instrument_source(_str)     int64      0 acoustic, 1 electronic, 2 synthetic
+qualities                   int64 x10  0/1 per quality (bright ... tempo-synced)
+qualities_str               bytes x n  names of the qualities present
+==========================  =========  ======================================
+
+Rendered notes use the GM program number as the instrument id and index
+(``keyboard_acoustic_000`` is program 0 of that soundfont), and leave every
+quality 0: NSynth's qualities were human-annotated, and we do not guess them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import glob
+import json
+import math
+import os
+import re
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
+from gensuite.common.fileio import atomic_path, write_text_atomic
+from gensuite.common.parallel import map_in_processes
+
+NSYNTH_SAMPLE_RATE = 16000
+NSYNTH_N_SAMPLES = 64000
+
+INSTRUMENT_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ",
+                       "reed", "string", "synth_lead", "vocal")
+INSTRUMENT_SOURCES = ("acoustic", "electronic", "synthetic")
+QUALITIES = ("bright", "dark", "distortion", "fast_decay", "long_release", "multiphonic",
+             "nonlinear_env", "percussive", "reverb", "tempo-synced")
+ACOUSTIC = INSTRUMENT_SOURCES.index("acoustic")
+
+# GANSynth trains on MIDI 24-84 (61 pitch classes).
+GANSYNTH_PITCH_RANGE = (24, 84)
+# NSynth's five velocities.
+NSYNTH_VELOCITIES = (25, 50, 75, 100, 127)
+
+# Acoustic General MIDI programs covering every acoustic NSynth family, two
+# or three per family so that a GAN sees timbre variety within each.
+DEFAULT_PROGRAMS: dict[int, str] = {
+    0: "keyboard",     # Acoustic Grand Piano
+    6: "keyboard",     # Harpsichord
+    11: "mallet",      # Vibraphone
+    12: "mallet",      # Marimba
+    19: "organ",       # Church Organ
+    20: "organ",       # Reed Organ
+    24: "guitar",      # Acoustic Guitar (nylon)
+    25: "guitar",      # Acoustic Guitar (steel)
+    32: "bass",        # Acoustic Bass
+    40: "string",      # Violin
+    42: "string",      # Cello
+    48: "string",      # String Ensemble 1
+    52: "vocal",       # Choir Aahs
+    53: "vocal",       # Voice Oohs
+    56: "brass",       # Trumpet
+    57: "brass",       # Trombone
+    60: "brass",       # French Horn
+    65: "reed",        # Alto Sax
+    68: "reed",        # Oboe
+    71: "reed",        # Clarinet
+    73: "flute",       # Flute
+    75: "flute",       # Pan Flute
+}
+
+# Family of every GM program: (first, last, family), by GM's groups of 8
+# with the exceptions NSynth's families call for (accordions and harmonica
+# are free reeds, timpani and kalimba are struck, sitar to koto are plucked).
+_GM_FAMILY_RANGES = (
+    (0, 7, "keyboard"), (8, 15, "mallet"), (16, 20, "organ"), (21, 23, "reed"),
+    (24, 31, "guitar"), (32, 39, "bass"), (40, 46, "string"), (47, 47, "mallet"),
+    (48, 51, "string"), (52, 54, "vocal"), (55, 63, "brass"), (64, 71, "reed"),
+    (72, 79, "flute"), (80, 103, "synth_lead"), (104, 107, "guitar"), (108, 108, "mallet"),
+    (109, 109, "reed"), (110, 110, "string"), (111, 111, "reed"), (112, 117, "mallet"),
+    (118, 127, "synth_lead"),
+)
+# Programs sampled from electric instruments (NSynth "electronic") and from
+# synthesizers ("synthetic"); every other program is an acoustic recording.
+_GM_ELECTRONIC = frozenset({2, 4, 5, 16, 17, 18, 26, 27, 28, 29, 30, 31, 33, 34, 35, 36, 37})
+_GM_SYNTHETIC = frozenset({38, 39, 50, 51, 54, 55, 62, 63, *range(80, 104), *range(118, 128)})
+
+# A note is audible when its peak reaches -60 dBFS; soundfonts that cannot
+# play a key give exact silence, so the bar only needs to clear float noise.
+DEFAULT_MIN_PEAK = 1e-3
+DEFAULT_TOLERANCE_CENTS = 50.0
+DEFAULT_EXAMPLES_PER_SHARD = 1000
+SHARD_PREFIX = "nsynth"
+INDEX_NAME = "examples.json"
+REPORT_NAME = "report.json"
+_TFRECORD_PATTERN = "*.tfrecord*"
+_READ_BATCH = 128
+_READ_BUFFER_BYTES = 1 << 22
+
+
+def gm_family_and_source(program: int) -> tuple[int, int]:
+    """NSynth (instrument_family, instrument_source) ids of a General MIDI program 0-127."""
+    if not 0 <= program <= 127:
+        raise ParameterError(f"program: must be in [0, 127], got {program!r}")
+    family = next(name for first, last, name in _GM_FAMILY_RANGES if first <= program <= last)
+    source = ("electronic" if program in _GM_ELECTRONIC
+              else "synthetic" if program in _GM_SYNTHETIC else "acoustic")
+    return INSTRUMENT_FAMILIES.index(family), INSTRUMENT_SOURCES.index(source)
+
+
+def program_family(program: int) -> int:
+    """Family id of a program: :data:`DEFAULT_PROGRAMS`' choice, else the GM group's."""
+    if program in DEFAULT_PROGRAMS:
+        return INSTRUMENT_FAMILIES.index(DEFAULT_PROGRAMS[program])
+    return gm_family_and_source(program)[0]
+
+
+def format_instrument_str(family: int, source: int, index: int) -> str:
+    """NSynth's instrument name, e.g. ``keyboard_acoustic_000``."""
+    return f"{INSTRUMENT_FAMILIES[family]}_{INSTRUMENT_SOURCES[source]}_{index:03d}"
+
+
+def format_note_str(instrument_str: str, pitch: int, velocity: int) -> str:
+    """NSynth's note name, e.g. ``keyboard_acoustic_000-060-100``."""
+    return f"{instrument_str}-{pitch:03d}-{velocity:03d}"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NSynthNote:
+    """One NSynth example: a note's audio and its labels.
+
+    ``audio`` is float32 [n_samples] (64,000 in NSynth); ``qualities`` holds
+    ten 0/1 flags in :data:`QUALITIES` order.
+    """
+
+    note: int
+    instrument: int
+    instrument_family: int
+    instrument_source: int
+    pitch: int
+    velocity: int
+    audio: np.ndarray
+    sample_rate: int = NSYNTH_SAMPLE_RATE
+    qualities: tuple[int, ...] = (0,) * len(QUALITIES)
+
+    @property
+    def instrument_str(self) -> str:
+        return format_instrument_str(self.instrument_family, self.instrument_source,
+                                     self.instrument)
+
+    @property
+    def note_str(self) -> str:
+        return format_note_str(self.instrument_str, self.pitch, self.velocity)
+
+    @property
+    def qualities_str(self) -> list[str]:
+        return [name for name, flag in zip(QUALITIES, self.qualities) if flag]
+
+    def index_entry(self) -> dict:
+        """The note's ``examples.json`` entry: every feature but the audio."""
+        return {
+            "note": self.note, "note_str": self.note_str,
+            "instrument": self.instrument, "instrument_str": self.instrument_str,
+            "pitch": self.pitch, "velocity": self.velocity, "sample_rate": self.sample_rate,
+            "qualities": list(self.qualities), "qualities_str": self.qualities_str,
+            "instrument_family": self.instrument_family,
+            "instrument_family_str": INSTRUMENT_FAMILIES[self.instrument_family],
+            "instrument_source": self.instrument_source,
+            "instrument_source_str": INSTRUMENT_SOURCES[self.instrument_source],
+        }
+
+
+def rendered_note(*, program: int, family: int, pitch: int, velocity: int,
+                  audio: np.ndarray, sample_rate: int = NSYNTH_SAMPLE_RATE) -> NSynthNote:
+    """An :class:`NSynthNote` for a soundfont rendering of GM ``program``.
+
+    The id packs (program, pitch, velocity), so it is unique within one soundfont.
+    """
+    source = gm_family_and_source(program)[1]
+    return NSynthNote(note=(program * 128 + pitch) * 128 + velocity, instrument=program,
+                      instrument_family=family, instrument_source=source, pitch=pitch,
+                      velocity=velocity, audio=audio, sample_rate=sample_rate)
+
+
+def note_to_example_bytes(note: NSynthNote) -> bytes:
+    """Serialize a note as NSynth's ``tf.train.Example``."""
+    from gensuite.common.tfutil import import_tensorflow
+
+    tf = import_tensorflow()
+
+    def ints(*values):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+    def strings(*values):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(
+            value=[v.encode("utf-8") for v in values]))
+
+    entry = note.index_entry()
+    feature = {
+        "note": ints(entry["note"]),
+        "note_str": strings(entry["note_str"]),
+        "instrument": ints(entry["instrument"]),
+        "instrument_str": strings(entry["instrument_str"]),
+        "pitch": ints(entry["pitch"]),
+        "velocity": ints(entry["velocity"]),
+        "sample_rate": ints(entry["sample_rate"]),
+        "audio": tf.train.Feature(float_list=tf.train.FloatList(
+            value=np.asarray(note.audio, np.float32).tolist())),
+        "qualities": ints(*entry["qualities"]),
+        "qualities_str": strings(*entry["qualities_str"]),
+        "instrument_family": ints(entry["instrument_family"]),
+        "instrument_family_str": strings(entry["instrument_family_str"]),
+        "instrument_source": ints(entry["instrument_source"]),
+        "instrument_source_str": strings(entry["instrument_source_str"]),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def shard_name(index: int, n_shards: int, *, prefix: str = SHARD_PREFIX) -> str:
+    """``nsynth-00000-of-00004.tfrecord``."""
+    return f"{prefix}-{index:05d}-of-{n_shards:05d}.tfrecord"
+
+
+class NSynthWriter:
+    """Write notes round-robin into ``n_shards`` TFRecord files plus ``examples.json``.
+
+    Use as a context manager. Every file appears at once when the block ends
+    without error (see :func:`gensuite.common.fileio.atomic_path`); on error none
+    does and older files are left as they were. Shards left over from an
+    earlier run with another shard count are removed.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, *, n_shards: int = 1,
+                 prefix: str = SHARD_PREFIX):
+        if n_shards < 1:
+            raise ParameterError(f"n_shards: must be >= 1, got {n_shards!r}")
+        self.out_dir = os.fspath(out_dir)
+        self.paths = tuple(os.path.join(self.out_dir, shard_name(i, n_shards, prefix=prefix))
+                           for i in range(n_shards))
+        self.index_path = os.path.join(self.out_dir, INDEX_NAME)
+        self._prefix = prefix
+        self._index: dict[str, dict] = {}
+        self._stack = contextlib.ExitStack()
+        self._writers = []
+
+    def __enter__(self) -> NSynthWriter:
+        from gensuite.common.tfutil import import_tensorflow
+
+        tf = import_tensorflow()
+        with self._stack as stack:
+            for path in self.paths:
+                tmp = stack.enter_context(atomic_path(path))
+                self._writers.append(stack.enter_context(tf.io.TFRecordWriter(tmp)))
+            self._stack = stack.pop_all()
+        return self
+
+    def write(self, note: NSynthNote) -> None:
+        """Append one note; raises ParameterError on a repeated ``note_str``."""
+        entry = note.index_entry()
+        if entry["note_str"] in self._index:
+            raise ParameterError(f"note_str: must be unique, {entry['note_str']!r} repeats")
+        self._writers[len(self._index) % len(self._writers)].write(note_to_example_bytes(note))
+        self._index[entry["note_str"]] = entry
+
+    @property
+    def n_written(self) -> int:
+        return len(self._index)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            # The index joins the shards' commit: written before they are renamed.
+            with contextlib.ExitStack() as guard:
+                guard.push(self._stack)
+                write_text_atomic(self.index_path, format_index(self._index))
+            self._remove_stale_shards()
+            return False
+        return self._stack.__exit__(exc_type, exc, tb)
+
+    def _remove_stale_shards(self) -> None:
+        pattern = re.compile(re.escape(self._prefix) + r"-\d{5}-of-\d{5}\.tfrecord")
+        keep = {os.path.basename(p) for p in self.paths}
+        for name in os.listdir(self.out_dir):
+            if pattern.fullmatch(name) and name not in keep:
+                os.remove(os.path.join(self.out_dir, name))
+
+
+def format_index(index: dict[str, dict]) -> str:
+    """``examples.json`` text: one note per line, so that it diffs and greps well."""
+    lines = [f"  {json.dumps(key)}: {json.dumps(entry)}" for key, entry in index.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def write_nsynth(notes: Iterable[NSynthNote], out_dir: str | os.PathLike, *,
+                 n_shards: int = 1, prefix: str = SHARD_PREFIX) -> tuple[str, ...]:
+    """Write notes as NSynth TFRecord shards plus ``examples.json``; returns the shard paths.
+
+    Raises
+    ------
+    NoExamplesError
+        If ``notes`` is empty (nothing is written).
+    """
+    with NSynthWriter(out_dir, n_shards=n_shards, prefix=prefix) as writer:
+        for note in notes:
+            writer.write(note)
+        if writer.n_written == 0:
+            raise NoExamplesError(f"{out_dir}: no notes to write")
+    return writer.paths
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NSynthArrays:
+    """Notes read by :func:`read_nsynth`, one row per note.
+
+    Attributes
+    ----------
+    audio : np.ndarray
+        float32 [n, n_samples].
+    pitch, velocity, instrument, instrument_family, instrument_source : np.ndarray
+        int64 [n].
+    note_str : np.ndarray
+        str [n].
+    files : tuple of str
+        Every file read in full.
+    skipped : tuple of dict
+        ``{"file", "reason"}`` for each file skipped as unreadable; none of
+        its notes are in the arrays.
+    n_filtered_out : int
+        Notes read but left out by the filters.
+    """
+
+    audio: np.ndarray
+    pitch: np.ndarray
+    velocity: np.ndarray
+    instrument: np.ndarray
+    instrument_family: np.ndarray
+    instrument_source: np.ndarray
+    note_str: np.ndarray
+    files: tuple[str, ...]
+    skipped: tuple[dict, ...]
+    n_filtered_out: int
+
+    def __len__(self) -> int:
+        return len(self.pitch)
+
+
+def find_nsynth_files(paths_or_dir) -> list[str]:
+    """Expand folders (their ``*.tfrecord*`` files, sorted) and check files exist.
+
+    Raises
+    ------
+    InputFileError
+        If a path is missing, or a folder holds no TFRecord files.
+    """
+    items = [paths_or_dir] if isinstance(paths_or_dir, (str, os.PathLike)) else list(paths_or_dir)
+    if not items:
+        raise ParameterError("paths_or_dir: must name at least one file or folder, got none")
+    files = []
+    for item in map(os.fspath, items):
+        if os.path.isdir(item):
+            found = sorted(glob.glob(os.path.join(glob.escape(item), _TFRECORD_PATTERN)))
+            if not found:
+                raise InputFileError(item, "holds no *.tfrecord files")
+            files.extend(found)
+        elif os.path.isfile(item):
+            files.append(item)
+        else:
+            raise InputFileError(item, "no such file or folder")
+    return files
+
+
+def resolve_families(instrument_families) -> frozenset[int] | None:
+    """Family ids from ids or names (``"guitar"``); None passes through."""
+    if instrument_families is None:
+        return None
+    if isinstance(instrument_families, (str, int)):
+        instrument_families = [instrument_families]
+    ids = set()
+    for family in instrument_families:
+        if isinstance(family, str) and family in INSTRUMENT_FAMILIES:
+            ids.add(INSTRUMENT_FAMILIES.index(family))
+        elif isinstance(family, (int, np.integer)) and 0 <= family < len(INSTRUMENT_FAMILIES):
+            ids.add(int(family))
+        else:
+            raise ParameterError(
+                f"instrument_families: {family!r} is not a family id 0-10 or one of "
+                f"{', '.join(INSTRUMENT_FAMILIES)}")
+    return frozenset(ids)
+
+
+def _check_pitch_range(pitch_range) -> tuple[int, int] | None:
+    if pitch_range is None:
+        return None
+    try:
+        low, high = (int(v) for v in pitch_range)
+    except (TypeError, ValueError):
+        raise ParameterError(f"pitch_range: must be (low, high) or None, got {pitch_range!r}") \
+            from None
+    if not 0 <= low <= high <= 127:
+        raise ParameterError(
+            f"pitch_range: must satisfy 0 <= low <= high <= 127, got {pitch_range!r}")
+    return low, high
+
+
+def _parse_spec(tf):
+    # Only what training needs is required; the rest has defaults so that
+    # NSynth-like files written by other tools still read.
+    return {
+        "pitch": tf.io.FixedLenFeature([1], tf.int64),
+        "audio": tf.io.VarLenFeature(tf.float32),
+        "instrument_family": tf.io.FixedLenFeature([1], tf.int64),
+        "instrument_source": tf.io.FixedLenFeature([1], tf.int64),
+        "velocity": tf.io.FixedLenFeature([1], tf.int64, default_value=[0]),
+        "instrument": tf.io.FixedLenFeature([1], tf.int64, default_value=[-1]),
+        "note_str": tf.io.FixedLenFeature([], tf.string, default_value=""),
+    }
+
+
+def _read_file(tf, path: str, *, n_samples: int, keep) -> tuple[dict, int]:
+    """Every note of one file that ``keep`` accepts, as arrays; raises TF errors."""
+    spec = _parse_spec(tf)
+    parts: dict[str, list] = {k: [] for k in
+                              ("audio", "pitch", "velocity", "instrument", "instrument_family",
+                               "instrument_source", "note_str")}
+    n_filtered_out = 0
+    def parse(records):
+        parsed = tf.io.parse_example(records, spec)
+        # Zero-pads rows shorter than the batch's longest, like NSynth's crop_or_pad.
+        return parsed | {"audio": tf.sparse.to_dense(parsed["audio"])}
+
+    dataset = tf.data.TFRecordDataset(path, buffer_size=_READ_BUFFER_BYTES).batch(
+        _READ_BATCH).map(parse)
+    for batch in dataset.as_numpy_iterator():
+        columns = {k: v[:, 0] for k, v in batch.items()
+                   if k not in ("audio", "note_str")}
+        mask = keep(columns)
+        n_filtered_out += int(np.size(mask) - np.count_nonzero(mask))
+        if not mask.any():
+            continue
+        for key, column in columns.items():
+            parts[key].append(column[mask])
+        parts["note_str"].append(batch["note_str"][mask].astype(str))
+        parts["audio"].append(_dense_audio(batch["audio"], n_samples=n_samples)[mask])
+    return parts, n_filtered_out
+
+
+def _dense_audio(audio: np.ndarray, *, n_samples: int) -> np.ndarray:
+    """[batch, any length] -> float32 [batch, n_samples], cropped or zero-padded."""
+    audio = audio[:, :n_samples].astype(np.float32, copy=False)
+    if audio.shape[1] < n_samples:
+        audio = np.pad(audio, ((0, 0), (0, n_samples - audio.shape[1])))
+    return audio
+
+
+def read_nsynth(paths_or_dir, *, pitch_range: tuple[int, int] | None = GANSYNTH_PITCH_RANGE,
+                acoustic_only: bool = False, instrument_families=None,
+                n_samples: int = NSYNTH_N_SAMPLES) -> NSynthArrays:
+    """Read NSynth TFRecords (ours or the real data set) into numpy arrays.
+
+    Parameters
+    ----------
+    paths_or_dir : str, os.PathLike or sequence of them
+        TFRecord files and/or folders (each folder's ``*.tfrecord*`` files).
+    pitch_range : (int, int) or None
+        Inclusive MIDI range kept; GANSynth's 24-84 by default, None keeps all.
+    acoustic_only : bool
+        Keep only ``instrument_source == 0`` (acoustic), as the GANSynth paper
+        trained. Magenta's code filtered on source 1 (electronic) by mistake
+        (magenta/magenta#1607); this is the paper's intent.
+    instrument_families : iterable of int or str, optional
+        Family ids or names to keep (e.g. ``["guitar", 4]``); None keeps all.
+    n_samples : int
+        Audio is cropped or zero-padded to this length.
+
+    Returns
+    -------
+    NSynthArrays
+        Notes in file order. A file that cannot be read (corrupt or truncated
+        TFRecord, records without NSynth's features) is skipped as a whole,
+        listed in ``skipped`` and warned about with ``warnings.warn``.
+
+    Raises
+    ------
+    InputFileError
+        If a path is missing or a folder holds no TFRecord files.
+    NoExamplesError
+        If no file could be read at all.
+    """
+    pitch_range = _check_pitch_range(pitch_range)
+    families = resolve_families(instrument_families)
+    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
+        raise ParameterError(f"n_samples: must be an integer >= 1, got {n_samples!r}")
+    files = find_nsynth_files(paths_or_dir)
+
+    def keep(columns: dict) -> np.ndarray:
+        mask = np.ones(len(columns["pitch"]), bool)
+        if pitch_range is not None:
+            mask &= (columns["pitch"] >= pitch_range[0]) & (columns["pitch"] <= pitch_range[1])
+        if acoustic_only:
+            mask &= columns["instrument_source"] == ACOUSTIC
+        if families is not None:
+            mask &= np.isin(columns["instrument_family"], list(families))
+        return mask
+
+    from gensuite.common.tfutil import import_tensorflow
+
+    tf = import_tensorflow()
+    read, skipped, parts_per_file, n_filtered_out = [], [], [], 0
+    for path in files:
+        try:
+            parts, n_out = _read_file(tf, path, n_samples=int(n_samples), keep=keep)
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as exc:
+            reason = _unreadable_reason(exc)
+            skipped.append({"file": path, "reason": reason})
+            warnings.warn(f"{path}: skipped, {reason}", stacklevel=2)
+            continue
+        read.append(path)
+        parts_per_file.append(parts)
+        n_filtered_out += n_out
+    if not read:
+        first = skipped[0]
+        raise NoExamplesError(f"none of the {len(files)} NSynth files could be read "
+                              f"(e.g. {first['file']}: {first['reason']})")
+    return NSynthArrays(
+        audio=_concat([p["audio"] for p in parts_per_file], np.float32, (0, int(n_samples))),
+        **{key: _concat([p[key] for p in parts_per_file], np.int64, (0,))
+           for key in ("pitch", "velocity", "instrument", "instrument_family",
+                       "instrument_source")},
+        note_str=_concat([p["note_str"] for p in parts_per_file], str, (0,)),
+        files=tuple(read), skipped=tuple(skipped), n_filtered_out=n_filtered_out)
+
+
+def _concat(per_file: list[list[np.ndarray]], dtype, empty_shape) -> np.ndarray:
+    chunks = [chunk for chunks in per_file for chunk in chunks]
+    if not chunks:
+        return np.zeros(empty_shape, dtype)
+    return np.concatenate(chunks).astype(dtype, copy=False)
+
+
+def _unreadable_reason(exc: Exception) -> str:
+    name = type(exc).__name__
+    if name == "DataLossError":
+        return "corrupt TFRecord (checksum mismatch or truncated)"
+    detail = (getattr(exc, "message", "") or str(exc)).strip().splitlines()
+    detail = detail[0] if detail else name
+    return f"records are not NSynth examples ({detail[:200]})"
+
+
+# ---------------------------------------------------------------- building
+
+
+@dataclasses.dataclass(frozen=True)
+class NoteCheck:
+    """What rendering and checking one (program, pitch, velocity) gave.
+
+    ``reason`` is empty for a kept note, else the rule it broke.
+    """
+
+    program: int
+    pitch: int
+    velocity: int
+    peak: float
+    cents: float
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class NSynthBuildReport:
+    """What :func:`build_nsynth` rendered, kept and dropped."""
+
+    out_dir: str
+    soundfont: str
+    sample_rate: int
+    shards: tuple[str, ...]
+    index: str
+    n_planned: int
+    n_kept: int
+    seconds: float
+    per_program: tuple[dict, ...]  # {program, name, family, kept, dropped}
+    dropped: tuple[dict, ...]      # {program, pitch, velocity, reason, peak, cents}
+    drop_reasons: dict             # reason kind -> count
+    max_abs_cents_kept: float
+    median_abs_cents_kept: float
+    # |cents| of kept notes rounded to pYIN's 10-cent bins -> count, e.g. {"0": 2900, "10": 300}
+    abs_cents_kept_counts: dict
+
+    @property
+    def n_dropped(self) -> int:
+        return len(self.dropped)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self) | {"n_dropped": self.n_dropped}, indent=1)
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(":", 1)[0]
+
+
+@functools.lru_cache(maxsize=1)
+def _worker_renderer(soundfont: str, sample_rate: int):
+    # One synthesizer per worker process (FluidR3 takes 0.1-0.8 s to load);
+    # cleared by build_nsynth when it runs the jobs in its own process.
+    from gensuite.audio.soundfont import SoundfontRenderer
+
+    return SoundfontRenderer(soundfont, sample_rate=sample_rate)
+
+
+@dataclasses.dataclass(frozen=True)
+class _PitchJob:
+    soundfont: str
+    sample_rate: int
+    program: int
+    pitch: int
+    velocities: tuple[int, ...]
+    min_peak: float
+    tolerance_cents: float
+
+
+def _render_and_check(job: _PitchJob) -> list[tuple[NoteCheck, np.ndarray | None]]:
+    """Worker: render one program at one pitch at every velocity, and check each note."""
+    from gensuite.audio.pitch import cents_between, estimate_note_f0_hz
+
+    renderer = _worker_renderer(job.soundfont, job.sample_rate)
+    results = []
+    for velocity in job.velocities:
+        audio = renderer.render_note(program=job.program, pitch=job.pitch, velocity=velocity)
+        peak = float(np.max(np.abs(audio)))
+        cents, reason = math.nan, ""
+        if peak < job.min_peak:
+            reason = f"silent: peak {peak:.1e} below {job.min_peak:.0e}"
+        else:
+            f0_hz = estimate_note_f0_hz(audio, sample_rate=job.sample_rate, midi_pitch=job.pitch)
+            cents = cents_between(f0_hz, job.pitch)
+            if math.isnan(cents):
+                reason = "unpitched: no voiced frame in the first second"
+            elif abs(cents) > job.tolerance_cents:
+                reason = f"off pitch: {cents:+.0f} cents, over {job.tolerance_cents:g}"
+        check = NoteCheck(job.program, job.pitch, velocity, round(peak, 5),
+                          round(cents, 1) if not math.isnan(cents) else math.nan, reason)
+        results.append((check, None if reason else audio))
+    return results
+
+
+def check_build_args(*, programs: Sequence[int], pitches: Sequence[int],
+                     velocities: Sequence[int]) -> None:
+    """Raise :class:`ParameterError` for an empty or out-of-range list."""
+    for name, values, low in (("programs", programs, 0), ("pitches", pitches, 0),
+                              ("velocities", velocities, 1)):
+        if len(values) == 0:
+            raise ParameterError(f"{name}: must not be empty")
+        bad = [v for v in values if not (isinstance(v, (int, np.integer)) and low <= v <= 127)]
+        if bad:
+            raise ParameterError(f"{name}: must be integers in [{low}, 127], got {bad[0]!r}")
+        if len(set(values)) != len(values):
+            raise ParameterError(f"{name}: must not repeat a value, got {list(values)}")
+
+
+def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | None = None,
+                 programs: Sequence[int] | None = None,
+                 pitches: Sequence[int] = range(GANSYNTH_PITCH_RANGE[0],
+                                                GANSYNTH_PITCH_RANGE[1] + 1),
+                 velocities: Sequence[int] = NSYNTH_VELOCITIES,
+                 sample_rate: int = NSYNTH_SAMPLE_RATE, min_peak: float = DEFAULT_MIN_PEAK,
+                 tolerance_cents: float = DEFAULT_TOLERANCE_CENTS,
+                 examples_per_shard: int = DEFAULT_EXAMPLES_PER_SHARD,
+                 num_workers: int | None = None, progress: bool = False) -> NSynthBuildReport:
+    """Render programs x pitches x velocities from a soundfont into an NSynth data set.
+
+    Each note is rendered the NSynth way (held 3 s, recorded 4 s, 16 kHz mono)
+    and kept only if it is audible (peak >= ``min_peak``) and within
+    ``tolerance_cents`` of its pitch (pYIN searching 11 semitones either side,
+    see :mod:`gensuite.audio.pitch`). Notes of programs the soundfont lacks, silent
+    notes and off-pitch notes are dropped and listed in the report, which is
+    also written as ``report.json`` next to the shards and ``examples.json``.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Folder for ``nsynth-NNNNN-of-NNNNN.tfrecord`` shards (about
+        ``examples_per_shard`` notes, 256 kB each, per shard).
+    soundfont : str or os.PathLike, optional
+        SF2/SF3 file; default see :func:`gensuite.audio.soundfont.find_soundfont`.
+    programs : sequence of int, optional
+        GM programs 0-127; default :data:`DEFAULT_PROGRAMS`.
+    pitches, velocities : sequence of int
+        MIDI pitches (default 24-84) and velocities (default NSynth's five).
+    num_workers : int, optional
+        Processes; default every core.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Raises
+    ------
+    ParameterError
+        If a list is empty or out of range.
+    InputFileError
+        If the soundfont is missing or not SF2/SF3.
+    SynthUnavailableError
+        If FluidSynth is not installed.
+    NoExamplesError
+        If no note passes the checks (nothing is written).
+    """
+    from gensuite.audio.soundfont import SoundfontRenderer, check_sample_rate, find_soundfont
+
+    started = time.perf_counter()
+    programs = list(DEFAULT_PROGRAMS) if programs is None else list(programs)
+    pitches, velocities = list(pitches), list(velocities)
+    check_build_args(programs=programs, pitches=pitches, velocities=velocities)
+    check_sample_rate(sample_rate)
+    if examples_per_shard < 1:
+        raise ParameterError(f"examples_per_shard: must be >= 1, got {examples_per_shard!r}")
+    soundfont = os.path.abspath(find_soundfont(soundfont))
+    n_planned = len(programs) * len(pitches) * len(velocities)
+
+    # Ask the soundfont once, here, which programs it has; closed before the
+    # workers fork so that none inherits a live synthesizer.
+    with SoundfontRenderer(soundfont, sample_rate=sample_rate) as renderer:
+        names = {p: renderer.preset_name(p) for p in programs}
+    checks: list[NoteCheck] = [
+        NoteCheck(p, pitch, v, 0.0, math.nan,
+                  "no preset: the soundfont has no bank 0 preset for this program")
+        for p in programs if names[p] is None for pitch in pitches for v in velocities]
+    jobs = [_PitchJob(soundfont, sample_rate, p, pitch, tuple(velocities), min_peak,
+                      tolerance_cents)
+            for p in programs if names[p] is not None for pitch in pitches]
+
+    n_shards = max(1, math.ceil(n_planned / examples_per_shard))
+    try:
+        with map_in_processes(_render_and_check, jobs, num_workers=num_workers,
+                              progress=progress, desc="nsynth", unit="pitch") as results, \
+                NSynthWriter(out_dir, n_shards=n_shards) as writer:
+            for job_results in results:
+                for check, audio in job_results:
+                    checks.append(check)
+                    if audio is not None:
+                        writer.write(rendered_note(
+                            program=check.program, family=program_family(check.program),
+                            pitch=check.pitch, velocity=check.velocity, audio=audio,
+                            sample_rate=sample_rate))
+            report = _build_report(
+                checks, names=names, out_dir=os.fspath(out_dir), soundfont=soundfont,
+                sample_rate=sample_rate, shards=writer.paths, index=writer.index_path,
+                n_planned=n_planned, seconds=time.perf_counter() - started)
+            if report.n_kept == 0:
+                raise NoExamplesError(
+                    f"{soundfont}: none of the {n_planned} notes passed the checks "
+                    f"(e.g. {report.dropped[0]['reason']})")
+            write_text_atomic(os.path.join(os.fspath(out_dir), REPORT_NAME),
+                              report.to_json() + "\n")
+    finally:
+        _worker_renderer.cache_clear()
+    return report
+
+
+def _build_report(checks: list[NoteCheck], *, names: dict, out_dir: str, soundfont: str,
+                  sample_rate: int, shards, index: str, n_planned: int,
+                  seconds: float) -> NSynthBuildReport:
+    import pretty_midi
+
+    kept = [c for c in checks if not c.reason]
+    dropped = sorted((c for c in checks if c.reason),
+                     key=lambda c: (c.program, c.pitch, c.velocity))
+    per_program = []
+    for program in names:
+        mine = [c for c in checks if c.program == program]
+        n_kept = sum(1 for c in mine if not c.reason)
+        per_program.append({
+            "program": program, "name": pretty_midi.program_to_instrument_name(program),
+            "preset": names[program],
+            "family": INSTRUMENT_FAMILIES[program_family(program)],
+            "kept": n_kept, "dropped": len(mine) - n_kept})
+    reasons: dict[str, int] = {}
+    for check in dropped:
+        reasons[_reason_kind(check.reason)] = reasons.get(_reason_kind(check.reason), 0) + 1
+    abs_cents = np.abs([c.cents for c in kept]) if kept else np.zeros(0)
+    return NSynthBuildReport(
+        out_dir=out_dir, soundfont=soundfont, sample_rate=sample_rate, shards=tuple(shards),
+        index=index, n_planned=n_planned, n_kept=len(kept), seconds=round(seconds, 1),
+        per_program=tuple(per_program),
+        dropped=tuple({"program": c.program, "pitch": c.pitch, "velocity": c.velocity,
+                       "reason": c.reason, "peak": c.peak,
+                       "cents": None if math.isnan(c.cents) else c.cents} for c in dropped),
+        drop_reasons=reasons,
+        abs_cents_kept_counts={str(k): int(n) for k, n in zip(*np.unique(
+            np.round(abs_cents, -1).astype(int), return_counts=True))},
+        max_abs_cents_kept=round(float(abs_cents.max()), 1) if abs_cents.size else math.nan,
+        median_abs_cents_kept=round(float(np.median(abs_cents)), 1) if abs_cents.size
+        else math.nan)

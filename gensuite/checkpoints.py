@@ -1,0 +1,175 @@
+"""Shipped checkpoints: list them and resolve a name or a path to a folder.
+
+Each shipped model is a folder under the top-level ``checkpoints/`` (installed
+as the package ``gensuite.shipped``) holding ``card.md`` (the model card) and
+``meta.json`` (``{"kind": ..., "figures": {...}}`` plus model-specific keys).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import json
+import os
+
+from gensuite.common.errors import InputFileError
+
+META_FILE = "meta.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointInfo:
+    """One checkpoint folder and what its ``meta.json`` says."""
+
+    name: str
+    path: str
+    kind: str
+    figures: dict
+    meta: dict  # the whole meta.json, model-specific keys included
+
+
+def shipped_dir() -> str:
+    """The folder holding the shipped checkpoints."""
+    return os.fspath(importlib.resources.files("gensuite.shipped"))
+
+
+def read_checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
+    """Read a checkpoint folder's ``meta.json``.
+
+    Raises
+    ------
+    InputFileError
+        If the folder or its ``meta.json`` is missing or unreadable.
+    """
+    path = os.fspath(path)
+    meta_path = os.path.join(path, META_FILE)
+    if not os.path.isdir(path):
+        raise InputFileError(path, "no such checkpoint folder")
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        raise InputFileError(path, f"not a gensuite checkpoint (no {META_FILE})") from None
+    except (OSError, ValueError) as exc:
+        raise InputFileError(meta_path, f"unreadable checkpoint metadata ({exc})") from exc
+    return CheckpointInfo(
+        name=os.path.basename(os.path.normpath(path)), path=path,
+        kind=meta.get("kind", "unknown"), figures=meta.get("figures", {}), meta=meta)
+
+
+def list_shipped() -> list[CheckpointInfo]:
+    """Every shipped checkpoint, sorted by name."""
+    root = shipped_dir()
+    return [
+        read_checkpoint_info(os.path.join(root, name))
+        for name in sorted(os.listdir(root))
+        if os.path.isfile(os.path.join(root, name, META_FILE))
+    ]
+
+
+def resolve_checkpoint(name_or_path: str | os.PathLike, *, kind: str | None = None) -> CheckpointInfo:
+    """Find a checkpoint by shipped name or by path.
+
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike
+        A folder path, or the name of a shipped checkpoint (``gensuite
+        checkpoints`` lists them).
+    kind : str, optional
+        Required model kind (e.g. ``"music_vae"``); another kind is an error.
+
+    Raises
+    ------
+    InputFileError
+        If nothing matches, or the checkpoint holds another kind of model.
+    """
+    text = os.fspath(name_or_path)
+    if os.path.isdir(text):
+        info = read_checkpoint_info(text)
+    elif os.sep not in text and os.path.isfile(os.path.join(shipped_dir(), text, META_FILE)):
+        # A path is tried first so that a run folder resolves without the package data.
+        info = read_checkpoint_info(os.path.join(shipped_dir(), text))
+    else:
+        names = ", ".join(c.name for c in list_shipped()) or "none shipped yet"
+        raise InputFileError(text, f"no such checkpoint folder or shipped name (shipped: {names})")
+    if kind is not None and info.kind != kind:
+        raise InputFileError(text, f"holds a {info.kind} model, expected {kind}")
+    return info
+
+
+WEIGHTS_FILE = "model.weights.h5"
+CONFIG_FILE = "config.json"
+
+
+def save_model_folder(path: str | os.PathLike, *, kind: str, config, network,
+                      figures: dict | None = None, meta: dict | None = None) -> None:
+    """Write a model folder: ``model.weights.h5``, ``config.json``, ``meta.json``.
+
+    Each file is written to a temporary name and renamed; ``meta.json`` (what
+    marks the folder as a checkpoint) comes last. Weights only, no optimizer.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Folder, created if needed.
+    kind : str
+        Model kind recorded in ``meta.json`` (``"music_vae"``, ``"gansynth"``, ...).
+    config : JsonConfig
+        The frozen config dataclass of the model.
+    network : keras.Model
+        Built network whose weights are saved.
+    figures : dict, optional
+        Numbers for the model card and ``gensuite checkpoints``.
+    meta : dict, optional
+        Model-specific keys added to ``meta.json``.
+    """
+    from gensuite.common.fileio import atomic_path, write_text_atomic  # noqa: PLC0415
+
+    path = os.fspath(path)
+    os.makedirs(path, exist_ok=True)
+    # Keras insists on the .weights.h5 suffix, hence the suffix of the temp name.
+    with atomic_path(os.path.join(path, WEIGHTS_FILE), suffix=".weights.h5") as tmp:
+        network.save_weights(tmp, overwrite=True)
+    write_text_atomic(os.path.join(path, CONFIG_FILE), config.to_json())
+    record = {**(meta or {}), "kind": kind, "config": config.to_dict(),
+              "figures": dict(figures or {})}
+    write_text_atomic(os.path.join(path, META_FILE), json.dumps(record, indent=2, sort_keys=True))
+
+
+def read_model_config(name_or_path: str | os.PathLike, *, kind: str, config_type):
+    """Resolve a model folder of ``kind`` and read its config.
+
+    Returns
+    -------
+    (CheckpointInfo, config)
+
+    Raises
+    ------
+    InputFileError
+        Unknown name, another model kind, or an unreadable ``config.json``.
+    """
+    info = resolve_checkpoint(name_or_path, kind=kind)
+    config_path = os.path.join(info.path, CONFIG_FILE)
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            config = config_type.from_json(f.read())
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputFileError(config_path, f"unreadable {kind} config ({exc})") from exc
+    return info, config
+
+
+def load_model_weights(network, info: CheckpointInfo) -> None:
+    """Load ``model.weights.h5`` of a model folder into a built ``network``.
+
+    Raises
+    ------
+    InputFileError
+        Missing, unreadable, or shaped for another network.
+    """
+    weights_path = os.path.join(info.path, WEIGHTS_FILE)
+    if not os.path.isfile(weights_path):
+        raise InputFileError(weights_path, "missing model weights")
+    try:
+        network.load_weights(weights_path)
+    except Exception as exc:  # h5py and keras raise many types for a bad file
+        raise InputFileError(weights_path, f"unreadable or mismatched weights ({exc})") from exc

@@ -1,0 +1,113 @@
+"""Atomic file writing shared by every command that writes output.
+
+A reader never sees a half-written file: output goes to a temporary name in
+the destination folder and is renamed over the final name only once complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+from gensuite.common.errors import InputFileError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[str]:
+    """Yield a temporary path that replaces ``path`` when the block succeeds.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final destination. Its parent folder is created if needed.
+    suffix : str
+        Ending of the temporary name, for writers that insist on one
+        (Keras weights must end in ``.weights.h5``).
+
+    Yields
+    ------
+    str
+        A path in the same folder (so the final rename is atomic). If the block
+        raises, the temporary file is removed and ``path`` is left untouched.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
+    except OSError as exc:
+        raise InputFileError(path, f"cannot write here ({exc.strerror})") from exc
+    os.close(fd)
+    try:
+        yield tmp
+        # mkstemp makes the file private (0600); output gets the usual mode.
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_array_cache(run_dir: str | os.PathLike, *, arrays_file: str, summary_file: str,
+                      arrays: dict, summary: dict) -> None:
+    """Cache arrays of a run: ``RUN/arrays_file`` (npz), then ``RUN/summary_file`` (JSON).
+
+    Both are written atomically and the JSON last, so its presence marks a
+    complete cache.
+    """
+    import json  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    with atomic_path(os.path.join(run_dir, arrays_file)) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    write_text_atomic(os.path.join(run_dir, summary_file), json.dumps(summary, indent=2) + "\n")
+
+
+def read_array_cache(run_dir: str | os.PathLike, *, arrays_file: str, summary_file: str,
+                     build, what: str):
+    """``build(summary, arrays)`` from a cache of :func:`write_array_cache`, or None without one.
+
+    Raises
+    ------
+    InputFileError
+        The cache exists but cannot be read (or ``build`` misses a key in it);
+        the message says to delete it, so that the data are made again.
+    """
+    import json  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    summary_path = os.path.join(run_dir, summary_file)
+    arrays_path = os.path.join(run_dir, arrays_file)
+    if not (os.path.isfile(summary_path) and os.path.isfile(arrays_path)):
+        return None
+    try:
+        with open(summary_path, encoding="utf-8") as f:
+            summary = json.load(f)
+        with np.load(arrays_path) as arrays:
+            return build(summary, arrays)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputFileError(arrays_path, f"unreadable {what} ({exc}); delete it to rebuild "
+                                          f"it from the source") from exc

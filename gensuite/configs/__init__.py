@@ -1,1 +1,0 @@
-"""Frozen dataclass configs and their named presets, one module per model."""

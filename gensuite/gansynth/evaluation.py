@@ -1,0 +1,185 @@
+"""How well a GANSynth plays: pitch accuracy against real notes, spectral distance.
+
+* pitch accuracy: share of notes whose librosa.pyin median f0 lies within 50
+  cents of the asked pitch (:func:`gensuite.audio.pitch.pitch_accuracy`), for
+  generated notes and, as the ceiling, for real notes of the same pitches;
+* spectral distance: mean absolute difference, in normalised units, between
+  the average log-magnitude spectrogram of real and of generated notes at the
+  same pitch, averaged over pitches (0 = same average spectra);
+* timbre spread: how much notes of one pitch differ from latent to latent
+  (real notes: from instrument to instrument), 0 when the generator plays one
+  timbre whatever its latent;
+* with an instrument classifier (:class:`gensuite.analysis.model.AudioClassifier`):
+  instrument consistency, the share of generated notes classified as the
+  instrument their latent plays most often (a generated instrument should
+  stay one instrument across pitches), and the Frechet distance between real
+  and generated notes in the classifier's embedding space.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gensuite.gansynth.model import GANSynth
+
+
+def choose_eval_notes(pitches: np.ndarray, *, n_notes: int, seed: int = 0) -> np.ndarray:
+    """Indices of up to ``n_notes`` real notes spread evenly over their pitches."""
+    rng = np.random.default_rng(seed)
+    pitches = np.asarray(pitches)
+    by_pitch = [rng.permutation(np.flatnonzero(pitches == p)) for p in np.unique(pitches)]
+    chosen = []
+    for rank in range(max(len(b) for b in by_pitch)):
+        chosen.extend(b[rank] for b in by_pitch if rank < len(b))
+        if len(chosen) >= n_notes:
+            break
+    return np.sort(np.asarray(chosen[:n_notes], dtype=np.int64))
+
+
+def spectral_distance(real_images: np.ndarray, fake_images: np.ndarray,
+                      pitches: np.ndarray) -> float:
+    """Mean over pitches of |mean real log-magnitude - mean generated log-magnitude|.
+
+    Parameters
+    ----------
+    real_images, fake_images : np.ndarray, shape (n, time, frequency, 2)
+        Normalised spectrograms of real and generated notes, paired by pitch.
+    pitches : np.ndarray, shape (n,)
+    """
+    distances = []
+    for p in np.unique(pitches):
+        sel = pitches == p
+        real = real_images[sel, ..., 0].mean(axis=0)
+        fake = fake_images[sel, ..., 0].mean(axis=0)
+        distances.append(float(np.mean(np.abs(real - fake))))
+    return float(np.mean(distances))
+
+
+def timbre_spread(images: np.ndarray) -> float:
+    """Standard deviation over notes of their time-averaged log-magnitude, mean over frequency.
+
+    Parameters
+    ----------
+    images : np.ndarray, shape (n, time, frequency, 2)
+        Normalised spectrograms of notes at one pitch.
+    """
+    return float(np.std(images[..., 0].mean(axis=1), axis=0).mean())
+
+
+def instrument_consistency(top_classes: np.ndarray, instruments: np.ndarray) -> float:
+    """Share of notes whose class is the most frequent class of their instrument latent.
+
+    Parameters
+    ----------
+    top_classes : np.ndarray, shape (n,), int
+        Predicted class per note; -1 for a note that could not be classified
+        (silent), which counts as a miss.
+    instruments : np.ndarray, shape (n,), int
+        Which latent played each note.
+    """
+    hits = 0
+    for i in np.unique(instruments):
+        classes = top_classes[(instruments == i) & (top_classes >= 0)]
+        if classes.size:
+            hits += int(np.max(np.bincount(classes)))
+    return hits / len(top_classes)
+
+
+def _classify_notes(classifier, waves: np.ndarray, sample_rate: int):
+    from gensuite.common.errors import InputFileError  # noqa: PLC0415
+
+    top, embeddings = [], []
+    for i, wave in enumerate(waves):
+        try:
+            analysis = classifier.analyze(wave=wave, sample_rate=sample_rate, name=f"note {i}")
+        except InputFileError:  # silent or too short: unclassifiable
+            top.append(-1)
+            continue
+        top.append(int(np.argmax(analysis.shares)))
+        embeddings.append(analysis.embedding)
+    return np.asarray(top), np.asarray(embeddings)
+
+
+def classifier_figures(classifier, *, fake_waves: np.ndarray, instruments: np.ndarray,
+                       real_waves: np.ndarray | None, sample_rate: int) -> dict[str, float]:
+    """Instrument consistency and embedding Frechet distance (see the module docstring)."""
+    from gensuite.analysis.classification import frechet_distance  # noqa: PLC0415
+
+    top, fake_embeddings = _classify_notes(classifier, fake_waves, sample_rate)
+    figures = {"instrument_consistency": instrument_consistency(top, instruments)}
+    if real_waves is not None:
+        _, real_embeddings = _classify_notes(classifier, real_waves, sample_rate)
+        if min(len(fake_embeddings), len(real_embeddings)) >= 2:
+            figures["embedding_frechet_distance"] = frechet_distance(
+                real=real_embeddings, generated=fake_embeddings)
+    return figures
+
+
+def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
+                      real_pitches: np.ndarray | None = None, pitches=None,
+                      n_notes: int = 98, n_instruments: int = 7, seed: int = 0,
+                      classifier=None) -> dict[str, float]:
+    """Pitch accuracy of generated notes, and against real notes when given.
+
+    Parameters
+    ----------
+    model : GANSynth
+    real_waves : np.ndarray, shape (n, n_samples), optional
+        Real notes (e.g. the training set); adds the real-note ceiling and the
+        spectral distance.
+    real_pitches : np.ndarray, shape (n,), optional
+    pitches : sequence of int, optional
+        Pitches to generate without real notes (default: the model's range).
+    n_notes : int
+        Notes generated (and real notes compared), spread over the pitches.
+    n_instruments : int
+        Instrument latents; note ``i`` is played by latent ``i % n_instruments``.
+    seed : int
+        Seeds the instrument latents and the choice of real notes.
+    classifier : AudioClassifier, optional
+        Adds ``instrument_consistency`` and ``embedding_frechet_distance``.
+
+    Returns
+    -------
+    dict
+        ``pitch_accuracy``, ``n_notes``, ``timbre_spread`` and, with real
+        notes, ``real_pitch_accuracy``, ``spectral_distance`` and
+        ``real_timbre_spread`` (when two or more real notes have the middle pitch).
+    """
+    from gensuite.audio.pitch import pitch_accuracy  # noqa: PLC0415
+    from gensuite.audio.spectral import waves_to_specgrams  # noqa: PLC0415
+
+    c = model.config
+    figures: dict[str, float] = {}
+    # One pitch in the middle of the range, every latent (and every real note) at it.
+    middle = (c.min_pitch + c.max_pitch) // 2
+
+    def to_images(waves):
+        return waves_to_specgrams(waves, config=c.spectral).numpy()
+
+    figures["timbre_spread"] = timbre_spread(to_images(model.generate(
+        np.full(n_instruments, middle), model.make_latents(n_instruments, seed=seed))))
+    if real_waves is not None:
+        at_middle = np.asarray(real_pitches) == middle
+        if at_middle.sum() > 1:
+            figures["real_timbre_spread"] = timbre_spread(to_images(real_waves[at_middle]))
+        index = choose_eval_notes(real_pitches, n_notes=n_notes, seed=seed)
+        real_waves, note_pitches = real_waves[index], np.asarray(real_pitches)[index]
+    else:
+        grid = np.arange(c.min_pitch, c.max_pitch + 1) if pitches is None else np.asarray(pitches)
+        note_pitches = np.resize(grid, n_notes)
+    instruments = np.arange(len(note_pitches)) % n_instruments
+    z = model.make_latents(n_instruments, seed=seed)[instruments]
+    fake_waves = model.generate(note_pitches, z)
+    figures["n_notes"] = int(len(note_pitches))
+    figures["pitch_accuracy"] = pitch_accuracy(fake_waves, note_pitches, sample_rate=c.sample_rate)
+    if real_waves is not None:
+        figures["real_pitch_accuracy"] = pitch_accuracy(
+            real_waves, note_pitches, sample_rate=c.sample_rate)
+        figures["spectral_distance"] = spectral_distance(
+            to_images(real_waves), to_images(fake_waves), note_pitches)
+    if classifier is not None:
+        figures.update(classifier_figures(classifier, fake_waves=fake_waves,
+                                          instruments=instruments, real_waves=real_waves,
+                                          sample_rate=c.sample_rate))
+    return figures

@@ -1,0 +1,316 @@
+"""GANSynth training: WGAN-GP with drift and auxiliary pitch loss, progressive growth.
+
+One step (Magenta's ``gansynth/lib/model.py`` with TF-GAN's losses), both
+networks with Adam (``config.learning_rate``, beta1 0, beta2 0.99):
+
+* discriminator: ``mean(D(fake)) - mean(D(real))`` + gradient penalty
+  ``weight * mean((|grad D(mix)| / target - 1) ** 2)`` on random mixes of real
+  and fake + drift ``weight * mean(D(real) ** 2)`` + pitch cross-entropy on
+  the reals;
+* generator: ``-mean(D(fake))`` + pitch cross-entropy on its own notes
+  (+ the mode-seeking loss when ``config.mode_seeking_weight`` is set);
+* the moving average of the generator weights (decay ``config.ema_decay``)
+  is what generates.
+
+Fake pitches are drawn from the data's pitch distribution (Magenta's
+``provide_one_hot_labels``). A run folder holds::
+
+    RUN/config.json                the config of the run (a resume must match)
+    RUN/checkpoints/ckpt-STEP.*    both networks, the moving average, both optimizers
+    RUN/export/                    the moving-average generator at the last
+                                   periodic checkpoint, at its growth stage:
+                                   GANSynth.load("RUN/export") works mid-run
+    RUN/logs/train, RUN/metrics.jsonl   TensorBoard scalars
+    RUN/samples/step_NNNNNN/*.wav  a few generated notes at each checkpoint
+
+Every file is written atomically; state is saved every few minutes, at the
+end and on KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gensuite.audio.spectral import waves_to_specgrams
+from gensuite.common.errors import ParameterError
+from gensuite.gansynth.configs import GANSynthConfig
+from gensuite.gansynth.model import (
+    Discriminator,
+    GANSynth,
+    Generator,
+    resize_reals,
+    stage_of_images,
+)
+from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
+from gensuite.training.loop import run_training_loop
+
+ADAM_EPSILON = 1e-8
+EXPORT_DIR = "export"
+
+
+def make_optimizer(config: GANSynthConfig) -> keras.optimizers.Optimizer:
+    return keras.optimizers.Adam(learning_rate=config.learning_rate, beta_1=config.adam_beta1,
+                                 beta_2=config.adam_beta2, epsilon=ADAM_EPSILON)
+
+
+def pitch_distribution(pitches: np.ndarray, config: GANSynthConfig) -> np.ndarray:
+    """Share of each model pitch among the training notes, shape (n_pitches,)."""
+    counts = np.bincount(np.asarray(pitches) - config.min_pitch, minlength=config.n_pitches)
+    return (counts / counts.sum()).astype(np.float64)
+
+
+def waves_to_images(waves: np.ndarray, *, config: GANSynthConfig,
+                    batch_size: int = 64) -> np.ndarray:
+    """Notes (n, n_samples) -> normalised spectrogram images (n, time, frequency, 2), float32.
+
+    Converted in batches so that the complex STFTs of a whole data set are
+    never in memory at once.
+    """
+    parts = [waves_to_specgrams(waves[i:i + batch_size], config=config.spectral).numpy()
+             for i in range(0, len(waves), batch_size)]
+    return np.concatenate(parts, axis=0).astype(np.float32)
+
+
+def _cross_entropy(logits, labels):
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+class GANTrainer:
+    """Train a GANSynth in a run folder, resuming from its newest checkpoint.
+
+    Parameters
+    ----------
+    config : GANSynthConfig
+    run_dir : str or os.PathLike
+    specgrams : np.ndarray, shape (n, time, frequency, 2), float32 in [-1, 1]
+        Training notes (:func:`gensuite.audio.spectral.waves_to_specgrams`).
+    pitches : np.ndarray, shape (n,), int
+        MIDI pitch of each note, within the config's range.
+    seed : int
+        Seeds the initial weights, batches and latents.
+    checkpoint_every_minutes : float
+    log_every : int
+        Steps between log records (losses averaged over them).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Raises
+    ------
+    ParameterError
+        If ``run_dir`` holds a run of another config, or the data do not fit it.
+    """
+
+    def __init__(self, config: GANSynthConfig, run_dir: str | os.PathLike, *,
+                 specgrams: np.ndarray, pitches: np.ndarray, seed: int = 0,
+                 checkpoint_every_minutes: float = 5.0, log_every: int = 50,
+                 progress: bool = True):
+        self.config = config
+        self.run_dir = os.fspath(run_dir)
+        self.log_every = max(1, int(log_every))
+        self.checkpoint_every_s = 60.0 * float(checkpoint_every_minutes)
+        self.progress = progress
+        if specgrams.shape[1:] != config.image_shape:
+            raise ParameterError(
+                f"specgrams: config {config.name} needs notes of shape {config.image_shape}, "
+                f"got {specgrams.shape[1:]}")
+        self.specgrams = specgrams
+        self.labels = (np.asarray(pitches) - config.min_pitch).astype(np.int32)
+        if self.labels.min() < 0 or self.labels.max() >= config.n_pitches:
+            raise ParameterError(
+                f"pitches: config {config.name} plays {config.min_pitch}-{config.max_pitch}, "
+                f"the data hold {int(np.min(pitches))}-{int(np.max(pitches))}")
+        self.pitch_probs = pitch_distribution(pitches, config)
+        os.makedirs(self.run_dir, exist_ok=True)
+        record_run_config(self.run_dir, config)
+
+        self.seed = int(seed)
+        self.generator = Generator(config, seed=self.seed)
+        self.discriminator = Discriminator(config, seed=self.seed + 1)
+        self.generator_ema = Generator(config)
+        self.generator_ema.set_weights(self.generator.get_weights())
+        self.g_optimizer = make_optimizer(config)
+        self.d_optimizer = make_optimizer(config)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        # Keras 3 models expose only some layers to tf.train.Checkpoint (lists of
+        # layers are missed), so every network's weights go in as explicit lists.
+        self.checkpoint = TrainingCheckpoint(
+            self.run_dir, model=self.generator, optimizer=self.g_optimizer,
+            d_optimizer=self.d_optimizer, generator_weights=list(self.generator.weights),
+            discriminator_weights=list(self.discriminator.weights),
+            generator_ema_weights=list(self.generator_ema.weights))
+        self.restored_step = self.checkpoint.restore_latest()
+        self.logger = MetricsLogger(self.run_dir)
+        self._steps: dict[tuple[int, bool], tf.types.experimental.GenericFunction] = {}
+
+    @property
+    def step(self) -> int:
+        return int(self.g_optimizer.iterations.numpy())
+
+    def stage(self, step: int | None = None) -> tuple[int, float | None]:
+        """(active blocks, fade-in alpha or None) at ``step`` (default: now)."""
+        step = self.step if step is None else step
+        return stage_of_images(self.config, step * self.config.batch_size)
+
+    def _train_graph(self, reals, labels, fake_labels, z, z_pairs, mix, alpha, *,
+                     n_blocks, fading):
+        c = self.config
+        alpha = alpha if fading else None
+        reals = resize_reals(reals, n_blocks=n_blocks, alpha=alpha, n_resolutions=c.n_resolutions)
+        fake_one_hot = tf.one_hot(fake_labels, c.n_pitches)
+        real_one_hot = tf.one_hot(labels, c.n_pitches)
+        g, d = self.generator, self.discriminator
+
+        with tf.GradientTape() as d_tape:
+            fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
+            real_score, real_logits = d.judge(reals, n_blocks=n_blocks, alpha=alpha,
+                                              pitch_one_hot=real_one_hot)
+            fake_score, _ = d.judge(fakes, n_blocks=n_blocks, alpha=alpha,
+                                    pitch_one_hot=fake_one_hot)
+            mixed = reals + mix[:, None, None, None] * (fakes - reals)
+            with tf.GradientTape() as gp_tape:
+                gp_tape.watch(mixed)
+                mixed_score, _ = d.judge(mixed, n_blocks=n_blocks, alpha=alpha,
+                                         pitch_one_hot=real_one_hot)
+            slopes = tf.sqrt(tf.reduce_sum(
+                tf.square(gp_tape.gradient(mixed_score, mixed)), axis=[1, 2, 3]) + 1e-10)
+            penalty = tf.reduce_mean(tf.square(slopes / c.gradient_penalty_target - 1.0))
+            wasserstein = tf.reduce_mean(fake_score) - tf.reduce_mean(real_score)
+            drift = tf.reduce_mean(tf.square(real_score))
+            real_ac = _cross_entropy(real_logits, labels)
+            d_loss = (wasserstein + c.gradient_penalty_weight * penalty
+                      + c.real_score_penalty_weight * drift
+                      + c.discriminator_ac_loss_weight * real_ac)
+        self._apply(self.d_optimizer, d_tape.gradient(d_loss, d.trainable_variables),
+                    d.trainable_variables)
+
+        with tf.GradientTape() as g_tape:
+            fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
+            fake_score, fake_logits = d.judge(fakes, n_blocks=n_blocks, alpha=alpha,
+                                              pitch_one_hot=fake_one_hot)
+            fake_ac = _cross_entropy(fake_logits, fake_labels)
+            g_loss = -tf.reduce_mean(fake_score) + c.generator_ac_loss_weight * fake_ac
+            if c.mode_seeking_weight > 0:
+                n_pairs = z_pairs.shape[0]
+                others = g.grow(z_pairs, fake_one_hot[:n_pairs], n_blocks=n_blocks, alpha=alpha)
+                spread = (tf.reduce_mean(tf.abs(fakes[:n_pairs] - others))
+                          / tf.reduce_mean(tf.abs(z[:n_pairs] - z_pairs)))
+                g_loss += c.mode_seeking_weight / (spread + 1e-5)
+        self._apply(self.g_optimizer, g_tape.gradient(g_loss, g.trainable_variables),
+                    g.trainable_variables)
+        for w_ema, w in zip(self.generator_ema.weights, g.weights):
+            w_ema.assign(c.ema_decay * w_ema + (1.0 - c.ema_decay) * w)
+        logs = {"d_loss": d_loss, "g_loss": g_loss, "wasserstein": -wasserstein,
+                "gradient_penalty": penalty, "drift": drift}
+        if c.mode_seeking_weight > 0:
+            logs["latent_spread"] = spread
+        if c.discriminator_ac_loss_weight > 0:  # otherwise the classifier is untrained noise
+            logs.update(real_pitch_loss=real_ac, fake_pitch_loss=fake_ac,
+                        real_pitch_accuracy=tf.reduce_mean(tf.cast(tf.equal(
+                            tf.argmax(real_logits, -1, output_type=tf.int32), labels), tf.float32)))
+        return logs
+
+    @staticmethod
+    def _apply(optimizer, grads, variables):
+        # Blocks not yet grown get no gradient; the optimizer skips them.
+        pairs = [(gr, v) for gr, v in zip(grads, variables) if gr is not None]
+        optimizer.apply_gradients(pairs)
+
+    def _step_fn(self, n_blocks: int, fading: bool):
+        key = (n_blocks, fading)
+        if key not in self._steps:
+            self._steps[key] = tf.function(
+                functools.partial(self._train_graph, n_blocks=n_blocks, fading=fading))
+        return self._steps[key]
+
+    def fake_labels(self, rng: np.random.Generator, real_labels: np.ndarray) -> np.ndarray:
+        """Pitch labels of a batch's fakes: drawn like the data's, or (projection) the reals'."""
+        if self.config.discriminator_sees_pitch:  # see GANSynthConfig.pitch_projection
+            return real_labels
+        return rng.choice(self.config.n_pitches, size=len(real_labels), p=self.pitch_probs)
+
+    def train_step(self, rng: np.random.Generator) -> dict[str, float]:
+        """One discriminator and one generator update on a random batch."""
+        c = self.config
+        n_blocks, alpha = self.stage()
+        index = rng.integers(0, len(self.specgrams), c.batch_size)
+        fake_labels = self.fake_labels(rng, self.labels[index])
+        z = rng.standard_normal((c.batch_size, c.latent_size)).astype(np.float32)
+        mix = rng.random(c.batch_size).astype(np.float32)
+        # Second latents for the mode-seeking loss, drawn only when it is on so
+        # that runs without it keep their random stream.
+        n_pairs = c.batch_size // 2 if c.mode_seeking_weight > 0 else 0
+        z_pairs = rng.standard_normal((n_pairs, c.latent_size)).astype(np.float32)
+        metrics = self._step_fn(n_blocks, alpha is not None)(
+            tf.constant(self.specgrams[index]), tf.constant(self.labels[index]),
+            tf.constant(fake_labels.astype(np.int32)), tf.constant(z), tf.constant(z_pairs),
+            tf.constant(mix), tf.constant(alpha or 1.0, tf.float32))
+        out = {k: float(v) for k, v in metrics.items()}
+        out.update(n_blocks=n_blocks, alpha=1.0 if alpha is None else alpha)
+        return out
+
+    def save_checkpoint(self) -> str:
+        return self.checkpoint.save()
+
+    def _after_save(self, step: int) -> None:
+        self.write_samples(step)
+        self.export(os.path.join(self.run_dir, EXPORT_DIR),
+                    figures={"steps": step, "images": step * self.config.batch_size})
+
+    def write_samples(self, step: int, *, n_notes: int = 4) -> str:
+        """Write a few notes of the moving-average generator to ``RUN/samples/step_NNNNNN/``.
+
+        WAV files rather than a TensorBoard audio summary, which needs the
+        tensorboard package; returns the folder.
+        """
+        from gensuite.audio.io import limit_peak, write_wav  # noqa: PLC0415
+
+        c = self.config
+        pitches = np.linspace(c.min_pitch, c.max_pitch, n_notes).round().astype(np.int32)
+        z = np.random.default_rng(self.seed).standard_normal((1, c.latent_size)).astype(np.float32)
+        folder = os.path.join(self.run_dir, "samples", f"step_{step:06d}")
+        for pitch, wave in zip(pitches, self.model().generate(pitches, z)):
+            write_wav(os.path.join(folder, f"pitch_{pitch:03d}.wav"), limit_peak(wave),
+                      sample_rate=c.sample_rate)
+        return folder
+
+    def fit(self, *, num_steps: int,
+            after_step: Callable[[int, dict], object] | None = None) -> dict[str, float]:
+        """Train until the step counter reaches ``num_steps`` (a total, not steps to add).
+
+        ``after_step(step, metrics)`` runs after every step (e.g. to print
+        progress where there is no progress bar).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            After saving a checkpoint.
+        """
+        # A new stream per resume, so a restarted run does not replay its batches.
+        rng = np.random.default_rng([self.seed, self.step])
+        return run_training_loop(
+            lambda: self.train_step(rng), get_step=lambda: self.step, num_steps=num_steps,
+            save=self.save_checkpoint, logger=self.logger, log_every=self.log_every,
+            checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
+            desc=self.config.name, keep_last=("n_blocks", "alpha"),
+            after_save=self._after_save, after_step=after_step,
+            postfix=lambda last: {"blocks": f"{last['n_blocks']:.0f}",
+                                  "d": f"{last['d_loss']:.3g}", "g": f"{last['g_loss']:.3g}"})
+
+    def model(self) -> GANSynth:
+        """The moving-average generator, at the current growth stage, as a :class:`GANSynth`."""
+        n_blocks, alpha = self.stage()
+        return GANSynth(self.config, generator=self.generator_ema, n_blocks=n_blocks, alpha=alpha)
+
+    def export(self, path: str | os.PathLike, *, figures: dict | None = None) -> GANSynth:
+        """Save the moving-average generator as a small weights-only model folder."""
+        model = self.model()
+        model.save(path, figures=figures)
+        return model

@@ -1,1 +1,0 @@
-"""Keras building blocks shared by the models."""

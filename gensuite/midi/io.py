@@ -1,0 +1,274 @@
+"""MIDI files <-> NoteSequence protos, and folder ingest into a TFRecord.
+
+The TFRecord holds serialized ``note_seq.NoteSequence`` protos with ``id``,
+``filename`` and ``collection_name`` set exactly as Magenta's
+``convert_dir_to_note_sequences`` set them, so files written here feed
+Magenta-era tools and vice versa.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import time
+import warnings
+from collections.abc import Iterator
+
+import note_seq
+import pretty_midi
+from note_seq import NoteSequence
+
+from gensuite.common.errors import InputFileError, InvalidMidiError, check_input_file
+from gensuite.common.fileio import atomic_path, write_text_atomic
+from gensuite.common.parallel import map_in_processes
+from gensuite.common.tfutil import import_tensorflow
+
+MIDI_SUFFIXES = (".mid", ".midi")
+# Past these a file is "absurd": it would stall training and is almost always
+# a generator bug or a corrupt delta time, not music.
+MAX_NOTES = 100_000
+MAX_DURATION_SECONDS = 6 * 3600.0
+
+
+def find_midi_files(midi_dir: str | os.PathLike) -> list[str]:
+    """List the MIDI files under a folder, recursively.
+
+    Parameters
+    ----------
+    midi_dir : str or os.PathLike
+        Folder to search. Files ending in ``.mid`` or ``.midi`` (any case)
+        count; hidden files and folders are ignored.
+
+    Returns
+    -------
+    list of str
+        Paths, sorted, so that runs are reproducible.
+
+    Raises
+    ------
+    InputFileError
+        If ``midi_dir`` does not exist or is not a folder.
+    """
+    midi_dir = os.fspath(midi_dir)
+    if not os.path.exists(midi_dir):
+        raise InputFileError(midi_dir, "no such folder")
+    if not os.path.isdir(midi_dir):
+        raise InputFileError(midi_dir, "is not a folder")
+    found = []
+    for root, dirs, files in os.walk(midi_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            os.path.join(root, f) for f in files
+            if not f.startswith(".") and f.lower().endswith(MIDI_SUFFIXES))
+    return sorted(found)
+
+
+def midi_bytes_to_sequence(
+    data: bytes,
+    *,
+    path: str = "<bytes>",
+    max_notes: int = MAX_NOTES,
+) -> NoteSequence:
+    """Parse MIDI bytes into a NoteSequence, rejecting unusable files.
+
+    Parameters
+    ----------
+    data : bytes
+        Content of a Standard MIDI File.
+    path : str
+        Name used in error messages.
+    max_notes : int
+        Files with more notes are rejected as absurd.
+
+    Raises
+    ------
+    InvalidMidiError
+        If the data is empty, not MIDI, corrupt, holds no notes, or is absurd.
+    """
+    if not data:
+        raise InvalidMidiError(path, "empty file (0 bytes)")
+    if not data.startswith(b"MThd"):
+        raise InvalidMidiError(path, "not a MIDI file (no 'MThd' header)")
+    try:
+        with warnings.catch_warnings():
+            # pretty_midi warns about meta events on non-zero tracks, which is
+            # common in real files and harmless.
+            warnings.simplefilter("ignore")
+            midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
+            sequence = note_seq.midi_to_note_sequence(midi)
+    except EOFError as exc:
+        raise InvalidMidiError(path, "truncated MIDI (data ends inside a track)") from exc
+    except Exception as exc:  # parsers raise anything from KeyError to OSError
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidMidiError(path, f"corrupt MIDI ({detail})") from exc
+    n_notes = len(sequence.notes)
+    if n_notes == 0:
+        raise InvalidMidiError(path, "contains no notes")
+    if n_notes > max_notes:
+        raise InvalidMidiError(
+            path, f"absurd: {n_notes} notes, over the limit of {max_notes}")
+    if sequence.total_time > MAX_DURATION_SECONDS:
+        raise InvalidMidiError(
+            path, f"absurd: lasts {sequence.total_time:.0f} s, over the limit "
+                  f"of {MAX_DURATION_SECONDS:.0f} s")
+    return sequence
+
+
+def read_midi(path: str | os.PathLike, *, max_notes: int = MAX_NOTES) -> NoteSequence:
+    """Read a MIDI file into a NoteSequence.
+
+    ``filename`` is set to the file's base name.
+
+    Raises
+    ------
+    InputFileError
+        If the path is missing or a folder.
+    InvalidMidiError
+        If the file is not usable MIDI (see :func:`midi_bytes_to_sequence`).
+    """
+    path = check_input_file(path, missing="no such file", expected="a MIDI file")
+    with open(path, "rb") as f:
+        data = f.read()
+    sequence = midi_bytes_to_sequence(data, path=path, max_notes=max_notes)
+    sequence.filename = os.path.basename(path)
+    return sequence
+
+
+def write_midi(sequence: NoteSequence, path: str | os.PathLike) -> None:
+    """Write a NoteSequence as a Standard MIDI File, atomically."""
+    with atomic_path(path) as tmp:
+        note_seq.sequence_proto_to_midi_file(sequence, tmp)
+
+
+def note_sequence_id(filename: str, collection_name: str, source_type: str = "midi") -> str:
+    """Magenta's sequence id: ``/id/<type>/<collection>/<sha1 of filename>``."""
+    digest = hashlib.sha1(filename.encode("utf-8")).hexdigest()
+    return f"/id/{source_type.lower()}/{collection_name}/{digest}"
+
+
+@dataclasses.dataclass
+class IngestReport:
+    """What :func:`ingest_midi_dir` read and skipped."""
+
+    midi_dir: str
+    output: str
+    n_files: int
+    n_read: int
+    n_notes: int
+    seconds: float
+    skipped: list[dict[str, str]]  # {"file": relative path, "reason": rule broken}
+
+    @property
+    def n_skipped(self) -> int:
+        return len(self.skipped)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self) | {"n_skipped": self.n_skipped}, indent=2)
+
+
+def _convert_one(args: tuple[str, str, str, int]) -> tuple[str, bytes | None, int, str]:
+    """Worker: one file -> (relative path, serialized proto or None, notes, reason)."""
+    path, root, collection, max_notes = args
+    relpath = os.path.relpath(path, root)
+    try:
+        sequence = read_midi(path, max_notes=max_notes)
+    except (InputFileError, OSError) as exc:
+        return relpath, None, 0, getattr(exc, "rule", str(exc))
+    sequence.collection_name = collection
+    sequence.filename = relpath
+    sequence.id = note_sequence_id(relpath, collection)
+    return relpath, sequence.SerializeToString(), len(sequence.notes), ""
+
+
+def ingest_midi_dir(
+    midi_dir: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    report_path: str | os.PathLike | None = None,
+    num_workers: int | None = None,
+    max_notes: int = MAX_NOTES,
+    progress: bool = False,
+) -> IngestReport:
+    """Read every MIDI file under a folder into a TFRecord of NoteSequences.
+
+    Files that cannot be used are skipped and listed in the report with the
+    rule they broke; they never stop the run. The TFRecord and the report are
+    written atomically.
+
+    Parameters
+    ----------
+    midi_dir : str or os.PathLike
+        Folder searched recursively (see :func:`find_midi_files`).
+    out_path : str or os.PathLike
+        TFRecord file to write.
+    report_path : str or os.PathLike, optional
+        Where to write the :class:`IngestReport` as JSON.
+    num_workers : int, optional
+        Parallel processes; default: every core.
+    max_notes : int
+        Files with more notes are skipped as absurd.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Raises
+    ------
+    InputFileError
+        If ``midi_dir`` is missing, not a folder, or holds no MIDI files.
+    """
+    started = time.perf_counter()
+    midi_dir = os.path.normpath(os.fspath(midi_dir))
+    paths = find_midi_files(midi_dir)
+    if not paths:
+        raise InputFileError(midi_dir, "holds no .mid or .midi files")
+    collection = os.path.basename(os.path.abspath(midi_dir))
+    jobs = [(p, midi_dir, collection, max_notes) for p in paths]
+
+    skipped, n_read, n_notes = [], 0, 0
+    with map_in_processes(_convert_one, jobs, num_workers=num_workers, progress=progress,
+                          desc="ingest") as results:
+        tf = import_tensorflow()  # after the pool has forked: see map_in_processes
+
+        with atomic_path(out_path) as tmp, tf.io.TFRecordWriter(tmp) as writer:
+            for relpath, record, notes, reason in results:
+                if record is None:
+                    skipped.append({"file": relpath, "reason": reason})
+                    continue
+                writer.write(record)
+                n_read += 1
+                n_notes += notes
+            report = IngestReport(
+                midi_dir=midi_dir, output=os.fspath(out_path), n_files=len(paths),
+                n_read=n_read, n_notes=n_notes,
+                seconds=round(time.perf_counter() - started, 3), skipped=skipped)
+            if report_path is not None:
+                write_text_atomic(report_path, report.to_json() + "\n")
+            if n_read == 0:
+                # Raised inside the atomic block: an empty TFRecord would only
+                # fail later, far from its cause, and must not replace old output.
+                first = skipped[0]
+                raise InputFileError(
+                    midi_dir, f"none of its {len(paths)} MIDI files could be read "
+                              f"(e.g. {first['file']}: {first['reason']})")
+    return report
+
+
+def read_tfrecord(path: str | os.PathLike) -> Iterator[NoteSequence]:
+    """Yield the NoteSequences stored in a TFRecord file.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing or its records are corrupt.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputFileError(path, "no such file")
+    tf = import_tensorflow()
+    try:
+        for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
+            yield NoteSequence.FromString(record)
+    except tf.errors.DataLossError as exc:
+        raise InputFileError(path, "corrupt TFRecord (checksum mismatch or truncated)") from exc

@@ -1,1 +1,0 @@
-"""User-facing model classes (MusicVAE, MelodyRNN, GANSynth, classifiers)."""

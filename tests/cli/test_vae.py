@@ -1,0 +1,300 @@
+"""``gensuite vae`` train / sample / interpolate / evaluate through main(), on a tiny model.
+
+One tiny model (``tiny-mel_2bar``) is trained once for the module on six
+hand-built 4-bar melodies; the other tests use its export.
+"""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from note_seq import NoteSequence
+
+from gensuite.cli.main import main
+from gensuite.midi.io import read_midi, write_midi
+from gensuite.training.checkpointing import read_metrics
+from tests.cli_run import assert_one_line_error, edit_run_config, run
+
+N_SONGS = 6
+
+
+def melody(pitches, *, step_len=2, program=0, is_drum=False):
+    """4/4 NoteSequence at 120 qpm, one note per ``step_len`` 16th-note steps."""
+    seq = NoteSequence(ticks_per_quarter=220)
+    seq.tempos.add(time=0.0, qpm=120.0)
+    seq.time_signatures.add(time=0.0, numerator=4, denominator=4)
+    for i, p in enumerate(pitches):
+        seq.notes.add(pitch=p, velocity=90, program=program, is_drum=is_drum,
+                      start_time=i * step_len * 0.125, end_time=(i + 1) * step_len * 0.125)
+    seq.total_time = len(pitches) * step_len * 0.125
+    return seq
+
+
+def song(k):
+    """4 bars of eighth notes, distinct per ``k``, no two bars alike."""
+    return melody([60 + k + (i * (k + 3)) % 13 for i in range(32)])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(folder of songs, run dir, train stdout) after 20 steps."""
+    root = tmp_path_factory.mktemp("vae")
+    songs = root / "songs"
+    songs.mkdir()
+    for k in range(N_SONGS):
+        write_midi(song(k), songs / f"song_{k}.mid")
+    run_dir = root / "run"
+    code = main(["vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", str(songs),
+                 "--run-dir", str(run_dir), "--num-steps", "20", "--eval-every", "10",
+                 "--eval-fraction", "0.2", "--seed", "0"])
+    assert code == 0
+    return songs, run_dir
+
+
+def test_train_writes_checkpoints_logs_cache_and_export(trained, capsys):
+    songs, run_dir = trained
+    meta = json.loads((run_dir / "export" / "meta.json").read_text())
+    figures = meta["figures"]
+    assert meta["kind"] == "music_vae" and meta["config"]["name"] == "tiny-mel_2bar"
+    assert meta["converter_options"] == {
+        "any_meter": False, "any_program": False, "track_names": []}
+    # 6 files x 3 windows (bars 1-2, 2-3, 3-4); round(6 * 0.2) = 1 file held out.
+    assert figures["steps"] == 20
+    assert (figures["train_files"], figures["train_examples"]) == (5, 15)
+    assert (figures["held_out_files"], figures["held_out_examples"]) == (1, 3)
+    for key in ("held_out_teacher_forced_accuracy", "held_out_sampled_accuracy"):
+        assert 0 <= figures[key] <= 1
+    assert figures["held_out_kl_bits"] >= 0
+    assert os.path.exists(run_dir / "checkpoints" / "ckpt-20.index")
+    assert os.path.exists(run_dir / "examples.npz")
+    data = json.loads((run_dir / "data.json").read_text())
+    assert len(data["held_out"]) and data["source"] == {"midi_dir": str(songs.resolve())}
+    assert [r["step"] for r in read_metrics(str(run_dir), "eval")] == [10, 20]
+    assert os.listdir(run_dir / "logs" / "train")
+
+
+def test_train_resumes_from_saved_step_and_cached_examples(trained, capsys, tmp_path):
+    songs, run_dir = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    # No --midi-dir: the run's cached examples are used.
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--run-dir", copy,
+                       "--num-steps", "25", "--eval-fraction", "0.2")
+    assert code == 0
+    assert "using the examples cached" in out and "resuming from step 20" in out
+    assert os.path.exists(copy / "checkpoints" / "ckpt-25.index")
+    train_steps = [r["step"] for r in read_metrics(str(copy), "train")]
+    assert train_steps[-1] == 25 and train_steps.count(20) == 1
+    assert json.loads((copy / "export" / "meta.json").read_text())["figures"]["steps"] == 25
+    # Another config in the same run folder is refused before any work.
+    code, _, err = run(capsys, "vae", "train", "--config", "cpu-mel_2bar", "--run-dir", copy,
+                       "--midi-dir", songs)
+    assert_one_line_error(code, err, "holds a run of config 'tiny-mel_2bar'")
+
+
+def test_init_from_fine_tunes_on_named_tracks(trained, capsys, tmp_path):
+    _, run_dir = trained
+    folder = tmp_path / "duets"
+    folder.mkdir()
+    for k in range(3):
+        duet = song(k)
+        for note in melody([40 + k + i % 7 for i in range(32)]).notes:  # a lower track
+            bass = duet.notes.add()
+            bass.CopyFrom(note)
+            bass.instrument = 1
+        duet.instrument_infos.add(instrument=0, name="Lead")
+        duet.instrument_infos.add(instrument=1, name="Bass")
+        write_midi(duet, folder / f"duet_{k}.mid")
+    new_run = tmp_path / "tuned"
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                       folder, "--run-dir", new_run, "--init-from", run_dir,
+                       "--track-name", "LEAD", "--num-steps", "24", "--eval-fraction", "0")
+    assert code == 0, out
+    assert "starting from the checkpoints of" in out and "resuming from step 20" in out
+    meta = json.loads((new_run / "export" / "meta.json").read_text())
+    assert meta["converter_options"]["track_names"] == ["LEAD"]
+    # 3 files x 3 windows of the lead track only (the bass would add its own).
+    assert (meta["figures"]["steps"], meta["figures"]["train_examples"]) == (24, 9)
+    # From a saved model (weights and its step; here the run's export).
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                       folder, "--run-dir", tmp_path / "from_export", "--init-from",
+                       run_dir / "export", "--num-steps", "22", "--eval-fraction", "0")
+    assert code == 0, out
+    assert f"starting from the weights of {run_dir / 'export'} at step 20" in out
+    meta = json.loads((tmp_path / "from_export" / "export" / "meta.json").read_text())
+    assert meta["figures"]["steps"] == 22
+    code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                       folder, "--run-dir", tmp_path / "other", "--init-from", tmp_path)
+    assert_one_line_error(code, err, "holds no training checkpoints (checkpoints/) and is "
+                                     "not a saved MusicVAE")
+
+
+def test_init_from_may_change_schedules_but_not_weights(trained, capsys, tmp_path):
+    import shutil
+
+    songs, run_dir = trained
+    source = tmp_path / "source"
+    shutil.copytree(run_dir, source)
+
+    edit_run_config(source, sampling_schedule="constant", sampling_rate=0.5, free_bits=4.0)
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", songs,
+                       "--run-dir", tmp_path / "continued", "--init-from", source,
+                       "--num-steps", "21", "--eval-fraction", "0")
+    assert code == 0, out
+    assert "resuming from step 20" in out
+    edit_run_config(source, z_size=9)  # a weight's shape
+    code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", songs,
+                       "--run-dir", tmp_path / "refused", "--init-from", source)
+    assert_one_line_error(code, err, "z_size")
+
+
+def test_sample_same_seed_same_files(trained, capsys, tmp_path):
+    export = trained[1] / "export"
+    outs = []
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        code, out, _ = run(capsys, "vae", "sample", "--checkpoint", export, "--num-outputs", 3,
+                           "--temperature", 1.0, "--seed", seed, "--out", tmp_path / name)
+        assert code == 0 and "seed" in out
+        outs.append([(tmp_path / name / f"sample_{i:03d}.mid").read_bytes() for i in range(3)])
+    assert sorted(os.listdir(tmp_path / "a")) == ["sample_000.mid", "sample_001.mid",
+                                                   "sample_002.mid"]
+    assert outs[0] == outs[1]
+    assert outs[0] != outs[2]
+
+
+def test_interpolate_writes_steps_concatenation_and_png(trained, capsys, tmp_path):
+    songs, run_dir = trained
+    out_dir = tmp_path / "interp"
+    code, out, _ = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                       songs / "song_0.mid", songs / "song_1.mid", "--num-outputs", 4,
+                       "--start-bar-b", 3, "--out", out_dir)
+    assert code == 0, out
+    written = sorted(f for f in os.listdir(out_dir) if f.startswith("interpolate_"))
+    assert written == [f"interpolate_{i:03d}.mid" for i in range(4)] + ["interpolate_all.mid"]
+    assert (out_dir / "interpolate.png").read_bytes()[:4] == b"\x89PNG"
+    assert "A: " in out and "bars 1-2 (0.00-4.00 s), 16 notes" in out
+    assert "bars 3-4 (4.00-8.00 s)" in out
+    assert "endpoint reconstruction accuracy: A " in out
+    # The input windows are written as the model sees them.
+    assert [n.pitch for n in read_midi(out_dir / "input_a.mid").notes] == [
+        n.pitch for n in song(0).notes[:16]]
+    # interpolate_all plays the 4 steps one after another, 4 s (2 bars) each.
+    steps = [read_midi(out_dir / f"interpolate_{i:03d}.mid") for i in range(4)]
+    combined = read_midi(out_dir / "interpolate_all.mid")
+    assert len(combined.notes) == sum(len(s.notes) for s in steps)
+    last = sorted(n.start_time for n in steps[3].notes)
+    assert sorted(n.start_time for n in combined.notes)[-len(last):] == pytest.approx(
+        [t + 12.0 for t in last])
+
+
+def test_interpolate_start_bar_without_window_lists_bars(trained, capsys, tmp_path):
+    songs, run_dir = trained
+    code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                       songs / "song_0.mid", songs / "song_1.mid", "--num-outputs", 3,
+                       "--start-bar-a", 4, "--out", tmp_path)
+    assert_one_line_error(code, err, "--start-bar-a: no window starts in bar 4; "
+                                     "windows start in bars 1, 2, 3")
+
+
+def test_evaluate_json(trained, capsys):
+    songs, run_dir = trained
+    code, out, _ = run(capsys, "vae", "evaluate", "--checkpoint", run_dir / "export",
+                       "--midi-dir", songs, "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert {"n_examples", "n_files", "teacher_forced_accuracy", "sampled_accuracy",
+            "kl_bits"} <= set(report)
+    assert report["n_files"] == N_SONGS and report["n_examples"] == 3 * N_SONGS
+    for key in ("teacher_forced_accuracy", "sampled_accuracy", "greedy_accuracy",
+                "constant_accuracy"):
+        assert 0 <= report[key] <= 1
+    assert report["kl_bits"] >= 0 and np.isfinite(report["r_loss"])
+
+
+# ----- bad input: one line on stderr, exit 2 -------------------------------------
+
+
+def test_drum_only_folder_says_why(tmp_path, capsys):
+    drums = tmp_path / "drums"
+    drums.mkdir()
+    for k in range(3):
+        write_midi(melody([36, 38, 42, 38] * 8, is_drum=True), drums / f"beat_{k}.mid")
+    code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", drums,
+                       "--run-dir", tmp_path / "run")
+    assert_one_line_error(code, err, "0 two-bar melodies found in 3 files: only drum tracks "
+                                     "(no pitched notes) (3 files)")
+
+
+def test_voice_programs_hint_at_any_program(tmp_path, capsys):
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    for k in range(2):
+        write_midi(melody([60 + k + i % 5 for i in range(32)], program=53), voices / f"{k}.mid")
+    code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                       voices, "--run-dir", tmp_path / "run")
+    assert_one_line_error(code, err, "no pitched notes in programs 0-31 (2 files)",
+                          "pass --any-program")
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    (tmp_path / "empty.mid").write_bytes(b"")
+    (tmp_path / "corrupt.mid").write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    write_midi(melody([10, 12, 14, 15] * 8), tmp_path / "low.mid")
+    other = tmp_path / "rnn"
+    other.mkdir()
+    (other / "meta.json").write_text(json.dumps({"kind": "melody_rnn"}))
+    return tmp_path
+
+
+@pytest.mark.parametrize("case, fragments", [
+    ("empty", ["empty.mid: empty file (0 bytes)"]),
+    ("corrupt", ["corrupt.mid: ", "MIDI"]),
+    ("no_melody", ["low.mid: no two-bar melody found: no pitched notes in pitch range 21-108"]),
+    ("missing_checkpoint", ["nowhere: no such checkpoint folder or shipped name"]),
+    ("other_kind", ["holds a melody_rnn model, expected music_vae"]),
+    ("temperature", ["--temperature: must be > 0, got 0"]),
+    ("negative_temperature", ["--temperature: must be > 0, got -1"]),
+    ("one_output", ["--num-outputs: must be >= 2 for interpolate"]),
+])
+def test_interpolate_bad_input(case, fragments, trained, bad_files, capsys):
+    songs, run_dir = trained
+    checkpoint, a, extra = run_dir / "export", songs / "song_0.mid", []
+    num_outputs = 3
+    if case in ("empty", "corrupt"):
+        a = bad_files / f"{case}.mid"
+    elif case == "no_melody":
+        a = bad_files / "low.mid"
+    elif case == "missing_checkpoint":
+        checkpoint = bad_files / "nowhere"
+    elif case == "other_kind":
+        checkpoint = bad_files / "rnn"
+    elif case == "temperature":
+        extra = ["--temperature", "0"]
+    elif case == "negative_temperature":
+        extra = ["--temperature=-1"]
+    elif case == "one_output":
+        num_outputs = 1
+    code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", checkpoint, a,
+                       songs / "song_1.mid", "--num-outputs", num_outputs,
+                       "--out", bad_files / "out", *extra)
+    assert_one_line_error(code, err, *fragments)
+
+
+def test_sample_and_evaluate_bad_input(trained, bad_files, capsys):
+    songs, run_dir = trained
+    code, _, err = run(capsys, "vae", "sample", "--checkpoint", bad_files / "rnn",
+                       "--num-outputs", 2, "--out", bad_files / "s")
+    assert_one_line_error(code, err, "holds a melody_rnn model, expected music_vae")
+    code, _, err = run(capsys, "vae", "sample", "--checkpoint", run_dir / "export",
+                       "--num-outputs", 2, "--temperature", "-0.5", "--out", bad_files / "s")
+    assert_one_line_error(code, err, "--temperature: must be > 0")
+    low_only = bad_files / "low_only"
+    low_only.mkdir()
+    shutil.copy(bad_files / "low.mid", low_only / "low.mid")
+    code, _, err = run(capsys, "vae", "evaluate", "--checkpoint", run_dir / "export",
+                       "--midi-dir", low_only, "--json")
+    assert_one_line_error(code, err, "0 two-bar melodies found in 1 file: "
+                                     "no pitched notes in pitch range 21-108 (1 file)")

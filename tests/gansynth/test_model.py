@@ -1,0 +1,440 @@
+"""GANSynth: presets, progressive growth, networks, training, save/load, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gensuite.cli.main import main
+from gensuite.common.errors import ParameterError
+from gensuite.gansynth.configs import PRESETS, get_config
+from gensuite.gansynth.model import (
+    Discriminator,
+    GANSynth,
+    Generator,
+    check_pitches,
+    pitch_combs,
+    resize_reals,
+    slerp_latents,
+    stage_of_images,
+)
+from gensuite.gansynth.trainer import GANTrainer, pitch_distribution, waves_to_images
+from tests.cli_run import edit_run_config
+
+TINY = get_config("tiny-gansynth")
+# Two resolutions only: trains through a fade-in within a few steps.
+TWO_BLOCKS = dataclasses.replace(TINY, name="two-blocks", n_resolutions=2, start_shape=(16, 32))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds_to_its_spectrogram_shape(name):
+    config = PRESETS[name]
+    assert config.image_shape == config.spectral.shape
+    if name == "tiny-gansynth":  # the others are built by the slow tests / training
+        assert Generator(config)(np.zeros((1, config.latent_size), np.float32),
+                                 np.zeros((1, config.n_pitches), np.float32)).shape == \
+            (1, *config.image_shape)
+
+
+def test_paper_preset_keeps_magentas_sizes():
+    c = get_config("gansynth_mel_prog_hires")
+    assert c.image_shape == (128, 1024, 2)
+    assert (c.min_pitch, c.max_pitch, c.n_pitches, c.latent_size) == (24, 84, 61, 256)
+    assert [c.n_filters(b) for b in range(8)] == [256, 256, 256, 256, 256, 128, 64, 32]
+    assert (c.batch_size, c.learning_rate, c.adam_beta1, c.adam_beta2) == (8, 8e-4, 0.0, 0.99)
+
+
+def test_config_whose_growth_misses_the_spectrogram_is_an_error():
+    with pytest.raises(ParameterError, match=r"start_shape \(2, 4\) doubled 4 times gives"):
+        dataclasses.replace(TINY, n_mels=32)
+
+
+def test_stage_schedule_alternates_stable_and_fade_in():
+    c = TINY  # 8 images stable, 8 fading, 5 blocks
+    assert stage_of_images(c, 0) == (1, None)
+    assert stage_of_images(c, 7) == (1, None)
+    n_blocks, alpha = stage_of_images(c, 12)
+    assert n_blocks == 2 and alpha == pytest.approx(0.5)
+    assert stage_of_images(c, 16) == (2, None)
+    assert stage_of_images(c, 4 * 16) == (5, None)
+    assert stage_of_images(c, 10_000) == (5, None)
+
+
+def test_networks_run_at_every_stage_with_matching_shapes():
+    g, d = Generator(TINY), Discriminator(TINY)
+    z = np.zeros((3, TINY.latent_size), np.float32)
+    pitch = np.eye(TINY.n_pitches, dtype=np.float32)[[0, 1, 2]]
+    for n_blocks in range(1, TINY.n_resolutions + 1):
+        for alpha in (None, 0.3):
+            images = g.grow(z, pitch, n_blocks=n_blocks, alpha=alpha)
+            scale = 2 ** (TINY.n_resolutions - n_blocks)
+            assert images.shape == (3, 32 // scale, 64 // scale, 2)
+            assert np.all(np.abs(images.numpy()) <= 1.0)
+            score, logits = d.judge(images, n_blocks=n_blocks, alpha=alpha, pitch_one_hot=pitch)
+            assert score.shape == (3,) and logits.shape == (3, TINY.n_pitches)
+
+
+def test_pitch_combs_peak_at_each_pitchs_fundamental():
+    linear = dataclasses.replace(TINY, n_mels=None, start_shape=(2, 8), min_pitch=57,
+                                 max_pitch=81)
+    combs = pitch_combs(linear)
+    assert combs.shape == (25, 128) and combs.max() == 1.0
+    bin_hz = linear.sample_rate / linear.n_fft  # 62.5 Hz; bin k sits at (k + 1) * bin_hz
+    a4 = combs[69 - 57]
+    assert np.argmax(a4) == round(440 / bin_hz) - 1
+    assert a4[round(880 / bin_hz) - 1] == pytest.approx(0.5, abs=0.1)  # 2nd harmonic, 1/2
+    mel = pitch_combs(get_config("cpu-gansynth_mel"))
+    assert np.all(np.diff(np.argmax(mel, axis=1)) >= 0)  # higher pitch, higher band
+
+
+def test_comb_conditioned_networks_run_at_every_stage_and_need_the_pitch():
+    config = dataclasses.replace(TINY, pitch_comb=True)
+    g, d = Generator(config, seed=0), Discriminator(config, seed=1)
+    z = np.zeros((2, config.latent_size), np.float32)
+    pitch = np.eye(config.n_pitches, dtype=np.float32)[[0, 4]]
+    for n_blocks in range(1, config.n_resolutions + 1):
+        for alpha in (None, 0.3):
+            images = g.grow(z, pitch, n_blocks=n_blocks, alpha=alpha)
+            score, _ = d.judge(images, n_blocks=n_blocks, alpha=alpha, pitch_one_hot=pitch)
+            assert score.shape == (2,)
+    # Same latent, other pitch: only the comb and the one-hot tell them apart.
+    assert not np.allclose(images[0], images[1])
+    with pytest.raises(ParameterError, match="scores notes per pitch"):
+        d.judge(images, n_blocks=config.n_resolutions)
+
+
+def test_projection_discriminator_scores_a_note_per_pitch():
+    d = Discriminator(dataclasses.replace(TINY, pitch_comb=False, pitch_projection=True), seed=0)
+    images = np.random.default_rng(0).uniform(-1, 1, (2, *TINY.image_shape)).astype(np.float32)
+    images = np.concatenate([images, images])
+    pitch = np.eye(TINY.n_pitches, dtype=np.float32)[[0, 1, 3, 4]]
+    score, logits = d.judge(images, n_blocks=TINY.n_resolutions, pitch_one_hot=pitch)
+    assert not np.allclose(score[:2], score[2:])  # same notes, other pitches
+    np.testing.assert_allclose(logits[:2], logits[2:], atol=1e-5)
+    with pytest.raises(ParameterError, match="scores notes per pitch"):
+        d.judge(images, n_blocks=TINY.n_resolutions)
+
+
+def test_fade_in_at_alpha_zero_equals_the_previous_stage_upscaled():
+    g = Generator(TINY)
+    z = np.random.default_rng(0).standard_normal((2, TINY.latent_size)).astype(np.float32)
+    pitch = np.eye(TINY.n_pitches, dtype=np.float32)[[0, 4]]
+    coarse = g.grow(z, pitch, n_blocks=2).numpy()
+    faded = g.grow(z, pitch, n_blocks=3, alpha=0.0).numpy()
+    np.testing.assert_allclose(faded, np.repeat(np.repeat(coarse, 2, 1), 2, 2), atol=1e-6)
+
+
+def test_reals_are_blended_like_the_generator_output():
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 64, 2)).astype(np.float32)
+    full = np.asarray(resize_reals(x, n_blocks=5, alpha=None, n_resolutions=5))
+    np.testing.assert_allclose(full, x)
+    half = resize_reals(x, n_blocks=4, alpha=None, n_resolutions=5).numpy()
+    assert half.shape == (1, 16, 32, 2)
+    np.testing.assert_allclose(half[0, 0, 0], x[0, :2, :2].mean(axis=(0, 1)), rtol=1e-5)
+
+
+def test_check_pitches_names_the_models_range():
+    with pytest.raises(ParameterError, match=r"plays MIDI pitches 58-62, got \[40, 90\]"):
+        check_pitches([60, 40, 90], TINY)
+    with pytest.raises(ParameterError, match="non-empty list"):
+        check_pitches([], TINY)
+    assert check_pitches([58, 62], TINY).dtype == np.int32
+
+
+def test_slerp_latents_keeps_both_ends():
+    a, b = np.ones(8, np.float32), -np.arange(8, dtype=np.float32)
+    path = slerp_latents(a, b, num_steps=5)
+    assert path.shape == (5, 8)
+    np.testing.assert_allclose(path[0], a, atol=1e-6)
+    np.testing.assert_allclose(path[-1], b, atol=1e-5)
+    with pytest.raises(ParameterError, match="num_steps: must be >= 2, got 1"):
+        slerp_latents(a, b, num_steps=1)
+
+
+def test_generate_is_batched_and_seeded():
+    model = GANSynth(TINY)
+    waves = model.generate([58, 60, 62], seed=3, batch_size=2)
+    assert waves.shape == (3, TINY.n_samples) and waves.dtype == np.float32
+    np.testing.assert_array_equal(waves, model.generate([58, 60, 62], seed=3))
+    assert not np.allclose(waves, model.generate([58, 60, 62], seed=4))
+    with pytest.raises(ParameterError, match=r"z: must have shape \(3, 8\)"):
+        model.generate([58, 60, 62], np.zeros((2, 8), np.float32))
+
+
+def test_a_partly_grown_model_plays_its_stage_upscaled_and_saves_it(tmp_path):
+    from gensuite.audio.spectral import low_pass, specgrams_to_waves
+    from gensuite.gansynth.layers import upscale
+
+    model = GANSynth(TINY, n_blocks=2)
+    z = model.make_latents(2, seed=0)
+    images = model.generator.grow(tf.constant(z), tf.one_hot([0, 2], TINY.n_pitches), n_blocks=2)
+    waves = specgrams_to_waves(upscale(images, 2 ** (TINY.n_resolutions - 2)), config=TINY.spectral)
+    expected = low_pass(waves, max_hz=TINY.max_output_hz, sample_rate=TINY.sample_rate).numpy()
+    np.testing.assert_allclose(model.generate([58, 60], z), expected, rtol=1e-4, atol=1e-3)
+    assert not np.allclose(GANSynth(TINY, generator=model.generator).generate([58, 60], z),
+                           expected, atol=1e-3)
+    model.save(tmp_path / "model")
+    loaded = GANSynth.load(tmp_path / "model")
+    assert (loaded.n_blocks, loaded.alpha) == (2, None)
+    np.testing.assert_allclose(loaded.generate([58, 60], z), expected, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ParameterError, match="n_blocks: must be 1-5 for config tiny-gansynth, got 0"):
+        GANSynth(TINY, n_blocks=0)
+
+
+def test_pitch_input_scale_multiplies_the_one_hot_where_it_joins_z():
+    plain = dataclasses.replace(TINY, pitch_input_scale=1.0, pitch_comb=False)
+    scaled = dataclasses.replace(TINY, pitch_input_scale=4.0, pitch_comb=False)
+    z = tf.random.normal([2, TINY.latent_size], seed=0)
+    one_hot = tf.one_hot([0, 3], TINY.n_pitches)
+    np.testing.assert_allclose(
+        Generator(scaled, seed=0).grow(z, one_hot, n_blocks=2),
+        Generator(plain, seed=0).grow(z, 4.0 * one_hot, n_blocks=2), atol=1e-6)
+
+
+def test_pitch_distribution_counts_model_pitches():
+    probs = pitch_distribution(np.array([58, 58, 60, 62]), TINY)
+    np.testing.assert_allclose(probs, [0.5, 0, 0.25, 0, 0.25])
+
+
+def _sine_notes(config, pitches):
+    t = np.arange(config.n_samples) / config.sample_rate
+    hz = 440.0 * 2.0 ** ((np.asarray(pitches)[:, None] - 69) / 12)
+    return (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
+    pitches = np.repeat(np.arange(58, 63), 2)
+    images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
+    assert images.shape == (10, *TWO_BLOCKS.image_shape)
+    assert images.min() >= -1 and images.max() <= 1
+    run = tmp_path / "run"
+    trainer = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False,
+                         log_every=2, checkpoint_every_minutes=0.0)  # save + samples each step
+    metrics = trainer.fit(num_steps=6)  # 24 images: stable, fade-in, stable at 2 blocks
+    assert trainer.step == 6 and metrics["n_blocks"] == 2
+    assert (trainer.model().n_blocks, trainer.model().alpha) == (2, None)
+    assert sorted(p.name for p in (run / "samples" / "step_000006").iterdir()) == [
+        "pitch_058.wav", "pitch_059.wav", "pitch_061.wav", "pitch_062.wav"]
+    mid_run = GANSynth.load(run / "export")  # refreshed at every checkpoint
+    np.testing.assert_allclose(mid_run.generate([60], seed=1), trainer.model().generate([60], seed=1),
+                               atol=1e-5)
+    assert all(np.isfinite(v) for v in metrics.values())
+    again = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False)
+    assert again.restored_step == 6
+    for a, b in zip(trainer.generator_ema.get_weights(), again.generator_ema.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    trainer.export(tmp_path / "model", figures={"steps": 6})
+    loaded = GANSynth.load(tmp_path / "model")
+    np.testing.assert_allclose(loaded.generate([60], seed=1), trainer.model().generate([60], seed=1),
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("conditioning", ["pitch_projection", "pitch_comb"])
+def test_pitch_conditioned_training_pairs_each_fake_with_a_real_notes_pitch(tmp_path,
+                                                                            conditioning):
+    config = dataclasses.replace(TWO_BLOCKS, **{conditioning: True})
+    pitches = np.arange(58, 63)
+    images = waves_to_images(_sine_notes(config, pitches), config=config)
+    trainer = GANTrainer(config, tmp_path, specgrams=images, pitches=pitches, progress=False)
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(trainer.fake_labels(rng, np.array([4, 0, 4])), [4, 0, 4])
+    metrics = trainer.fit(num_steps=2)
+    assert all(np.isfinite(v) for v in metrics.values())
+
+
+def test_mode_seeking_adds_the_inverse_latent_spread_to_the_generator_loss(tmp_path):
+    pitches = np.arange(58, 63)
+    images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
+    losses = {}
+    for weight in (0.0, 2.0):
+        config = dataclasses.replace(TWO_BLOCKS, mode_seeking_weight=weight)
+        trainer = GANTrainer(config, tmp_path / str(weight), specgrams=images, pitches=pitches,
+                             progress=False)
+        losses[weight] = trainer.train_step(np.random.default_rng(0))
+    # Same weights and batch (the pair latents are drawn last): only the term differs.
+    spread = losses[2.0]["latent_spread"]
+    assert "latent_spread" not in losses[0.0] and spread > 0
+    assert losses[2.0]["g_loss"] - losses[0.0]["g_loss"] == pytest.approx(
+        2.0 / (spread + 1e-5), rel=1e-4)
+
+
+def test_run_folder_of_another_config_is_refused(tmp_path):
+    pitches = np.array([58, 60])
+    images = np.zeros((2, *TWO_BLOCKS.image_shape), np.float32)
+    GANTrainer(TWO_BLOCKS, tmp_path, specgrams=images, pitches=pitches, progress=False)
+    other = dataclasses.replace(TWO_BLOCKS, learning_rate=1e-3)
+    with pytest.raises(ParameterError, match="holds a run of config 'two-blocks'"):
+        GANTrainer(other, tmp_path, specgrams=images, pitches=pitches, progress=False)
+
+
+def test_trainer_refuses_notes_outside_the_pitch_range(tmp_path):
+    images = np.zeros((2, *TWO_BLOCKS.image_shape), np.float32)
+    with pytest.raises(ParameterError, match="plays 58-62, the data hold 40-60"):
+        GANTrainer(TWO_BLOCKS, tmp_path, specgrams=images, pitches=np.array([40, 60]),
+                   progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gansynth") / "model"
+    GANSynth(TINY).save(path, figures={"steps": 0})
+    return str(path)
+
+
+def test_cli_generate_writes_one_wav_per_pitch(tiny_model_dir, tmp_path, capsys):
+    import soundfile
+
+    out = tmp_path / "notes"
+    assert main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "59-61",
+                 "--instrument-seed", "2", "--out", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["pitch_059.wav", "pitch_060.wav", "pitch_061.wav"]
+    wave, rate = soundfile.read(out / "pitch_060.wav")
+    assert rate == TINY.sample_rate and len(wave) == TINY.n_samples
+    assert "instrument seed 2" in capsys.readouterr().out
+
+
+def test_cli_interpolate_writes_steps_and_the_morph(tiny_model_dir, tmp_path):
+    out = tmp_path / "morph"
+    assert main(["gansynth", "interpolate", "--checkpoint", tiny_model_dir, "--pitch", "60",
+                 "--num-steps", "3", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "morph.wav", "step_00.wav", "step_01.wav", "step_02.wav"]
+
+
+def test_cli_pitches_outside_the_model_are_one_line_exit_2(tiny_model_dir, tmp_path, capsys):
+    assert main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "30-40",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "this model plays MIDI pitches 58-62, got [30, 31, " in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_malformed_pitch_range_is_one_line_exit_2(tiny_model_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "x",
+              "--out", str(tmp_path / "o")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --pitches: must be LOW-HIGH" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_unknown_checkpoint_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["gansynth", "generate", "--checkpoint", str(tmp_path / "nope"),
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no such checkpoint folder or shipped name" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+
+def write_sine_nsynth(folder, config, pitches):
+    from gensuite.audio.nsynth import rendered_note, write_nsynth
+
+    waves = _sine_notes(config, pitches)
+    write_nsynth([rendered_note(program=0, family=4, pitch=int(p), velocity=100, audio=w,
+                                sample_rate=config.sample_rate)
+                  for p, w in zip(pitches, waves)], folder)
+
+
+def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
+    import json
+
+    data = tmp_path / "notes"
+    write_sine_nsynth(data, TINY, [40, 58, 59, 60, 61, 62])  # 40: outside the model, left out
+    run = tmp_path / "run"
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(run), "--num-steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "5 notes, pitches 58-62, 1 instruments" in out
+    assert "step 3/3" in out and f"exported {run / 'export'}" in out
+    assert main(["gansynth", "evaluate", "--checkpoint", str(run / "export"), "--data",
+                 str(data), "--num-notes", "5", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["n_notes"] == 5
+    assert figures["real_pitch_accuracy"] == 1.0  # pure sines: the ceiling
+    assert 0.0 <= figures["pitch_accuracy"] <= 1.0 and figures["spectral_distance"] >= 0.0
+    assert figures["timbre_spread"] >= 0.0
+    assert "real_timbre_spread" not in figures  # one real note at the middle pitch, 60
+
+
+def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weights(
+        tmp_path, capsys):
+    data = tmp_path / "notes"
+    write_sine_nsynth(data, TINY, [59, 60, 61])
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(old), "--num-steps", "2"]) == 0
+    # The preset has since changed its loss weight: the old run recorded another.
+    edit_run_config(old, mode_seeking_weight=TINY.mode_seeking_weight + 1.0)
+    capsys.readouterr()
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(new), "--num-steps", "3", "--init-from", str(old)]) == 0
+    out = capsys.readouterr().out
+    assert f"starting from the checkpoints of {old}" in out
+    assert "resuming from step 2" in out and "step 3/3" in out
+
+    edit_run_config(old, latent_size=TINY.latent_size + 1)  # a weight's shape: refused
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(tmp_path / "other"), "--init-from", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert "--init-from" in err and "latent_size" in err and len(err.strip().splitlines()) == 1
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
+                 "--run-dir", str(tmp_path / "other"), "--init-from", str(data)]) == 2
+    assert "holds no training checkpoints" in capsys.readouterr().err
+
+
+def test_max_output_hz_low_passes_the_generated_notes():
+    def top_band_energy(config):
+        waves = GANSynth(config).generate([60, 61], seed=0)
+        spectrum = np.abs(np.fft.rfft(waves, axis=-1)) ** 2
+        hz = np.fft.rfftfreq(config.n_samples, 1 / config.sample_rate)
+        return spectrum[:, hz > 7000].sum() / spectrum.sum()
+
+    # An untrained generator: noise up to Nyquist.
+    assert top_band_energy(dataclasses.replace(TINY, max_output_hz=None)) > 1e-3
+    assert top_band_energy(dataclasses.replace(TINY, max_output_hz=7000.0)) < 1e-9
+
+
+def test_timbre_spread_is_zero_for_one_timbre_and_the_spectral_std_otherwise():
+    from gensuite.gansynth.evaluation import timbre_spread
+
+    note = np.random.default_rng(0).random((6, 5, 2)).astype(np.float32)
+    assert timbre_spread(np.stack([note] * 4)) == 0.0  # any latent, the same note
+    louder = note.copy()
+    louder[..., 0] += 0.5  # 0.5 higher log-magnitude in every bin: std 0.25 over two notes
+    assert timbre_spread(np.stack([note, louder])) == pytest.approx(0.25)
+
+
+def test_instrument_consistency_counts_each_latents_majority_class():
+    from gensuite.gansynth.evaluation import instrument_consistency
+
+    top = np.array([0, 0, 1, 2, 2, -1])
+    instruments = np.array([0, 0, 0, 1, 1, 1])
+    # latent 0: class 0 twice of 3; latent 1: class 2 twice, one silent note.
+    assert instrument_consistency(top, instruments) == pytest.approx(4 / 6)
+
+
+def test_classifier_figures_on_real_length_notes():
+    from gensuite.analysis.model import AudioClassifier
+    from gensuite.gansynth.evaluation import classifier_figures
+
+    classifier = AudioClassifier("tiny-cnn", class_names=["a", "b"])
+    rate = classifier.sample_rate
+    t = np.arange(2 * rate) / rate
+    waves = np.stack([0.3 * np.sin(2 * np.pi * f * t) for f in (220, 330, 440, 550)])
+    figures = classifier_figures(classifier, fake_waves=waves, instruments=np.array([0, 0, 1, 1]),
+                                 real_waves=waves[::-1].copy(), sample_rate=rate)
+    assert 0.5 <= figures["instrument_consistency"] <= 1.0
+    assert figures["embedding_frechet_distance"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_network_seed_fixes_the_initial_weights():
+    a, b, c = Generator(TINY, seed=1), Generator(TINY, seed=1), Generator(TINY, seed=2)
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    assert not np.allclose(a.get_weights()[0], c.get_weights()[0])
