@@ -1,8 +1,10 @@
 """gensuite: a generative music studio (MusicVAE, MelodyRNN, GANSynth, analysis).
 
 Data flows MIDI -> NoteSequence -> tensors -> model -> NoteSequence -> MIDI ->
-audio -> WAV; module names follow that flow (``midi_io``, ``sequences``,
-``converters``, ``models``, ``render``, ``audio_io``).
+audio -> WAV. ``midi/`` and ``audio/`` hold the data at each end, one folder per
+model (``music_vae/``, ``melody_rnn/``, ``gansynth/``, ``analysis/``) holds its
+presets, converters, layers, model and trainer, and ``render.py`` joins them;
+docs/layout.md explains the tree.
 """
 
 import warnings

@@ -1,8 +1,15 @@
-"""Shipped checkpoints: list them and resolve a name or a path to a folder.
+"""Model folders: save and load every model kind, list and resolve shipped checkpoints.
 
-Each shipped model is a folder under the top-level ``checkpoints/`` (installed
-as the package ``gensuite.shipped``) holding ``card.md`` (the model card) and
-``meta.json`` (``{"kind": ..., "figures": {...}}`` plus model-specific keys).
+A model folder holds ``model.weights.h5`` (weights only: no pickle, no
+optimizer), ``config.json`` (the frozen config) and ``meta.json`` (``{"kind":
+..., "config": ..., "figures": {...}}`` plus model-specific keys), written in
+that order, each atomically, so a folder with ``meta.json`` is complete.
+Shipped models are such folders under the top-level ``checkpoints/``
+(installed as the package ``gensuite.shipped``), each with a ``card.md``.
+
+Every model class derives from :class:`SavedModel`, which owns ``save`` and
+``load``; a class says only which network holds its weights and which extra
+keys it keeps in ``meta.json``.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import dataclasses
 import importlib.resources
 import json
 import os
+from typing import ClassVar
 
 from gensuite.common.errors import InputFileError
 
@@ -173,3 +181,61 @@ def load_model_weights(network, info: CheckpointInfo) -> None:
         network.load_weights(weights_path)
     except Exception as exc:  # h5py and keras raise many types for a bad file
         raise InputFileError(weights_path, f"unreadable or mismatched weights ({exc})") from exc
+
+
+class SavedModel:
+    """Base of the model classes: one way to write a model folder and read it back.
+
+    Subclasses set ``kind`` and ``config_type`` and keep their frozen config in
+    ``self.config``; they override the three hooks below only where they keep
+    more than a config and one network's weights.
+    """
+
+    kind: ClassVar[str]
+    config_type: ClassVar[type]
+
+    def saved_network(self):
+        """The Keras network whose weights the folder holds."""
+        return self.network
+
+    def saved_meta(self) -> dict:
+        """Model-specific keys for ``meta.json`` (restored by :meth:`from_saved`)."""
+        return {}
+
+    @classmethod
+    def from_saved(cls, config, info: CheckpointInfo):
+        """A model of ``config`` with what :meth:`saved_meta` wrote restored, weights not yet loaded."""
+        return cls(config)
+
+    def save(self, path: str | os.PathLike, *, figures: dict | None = None,
+             meta: dict | None = None) -> None:
+        """Write the model folder ``path`` (atomically, weights only).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Folder, created if needed.
+        figures : dict, optional
+            Numbers for the model card and ``gensuite checkpoints``.
+        meta : dict, optional
+            More keys for ``meta.json`` (the data and training that made it).
+        """
+        save_model_folder(path, kind=self.kind, config=self.config,
+                          network=self.saved_network(), figures=figures,
+                          meta={**(meta or {}), **self.saved_meta()})
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike):
+        """Load a model folder, or a shipped checkpoint by name.
+
+        Raises
+        ------
+        InputFileError
+            Missing folder, not a gensuite checkpoint, another model kind, an
+            unreadable config, or weights that do not fit the network.
+        """
+        info, config = read_model_config(name_or_path, kind=cls.kind, config_type=cls.config_type)
+        model = cls.from_saved(config, info)
+        load_model_weights(model.saved_network(), info)
+        return model
+

@@ -109,13 +109,10 @@ def sample_melodies(out_dir: str) -> Section:
 def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
     """Interpolate between the melodies of two songs with the shipped ``mel_16bar``."""
     from gensuite.music_vae import interpolation
-    from gensuite.music_vae.data import ConverterOptions, build_converter
     from gensuite.music_vae.model import MusicVAE
 
-    info = checkpoints.resolve_checkpoint("mel_16bar", kind="music_vae")
-    model = MusicVAE.load(info.path)
-    converter = build_converter(model.config.converter,
-                                ConverterOptions.from_dict(info.meta.get("converter_options")))
+    model = MusicVAE.load("mel_16bar")
+    converter = model.converter
     windows = []
     for path in songs[:2]:
         found = interpolation.find_windows(

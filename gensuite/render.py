@@ -1,7 +1,7 @@
 """Render a NoteSequence (or MIDI file) to audio through GANSynth timbres or a soundfont.
 
 GANSynth rendering (Magenta's ``gansynth_generate`` MIDI mode, with its bugs
-fixed, DESIGN.md section 5):
+fixed; docs/decisions.md lists them):
 
 * every pitched note gets an instrument latent: one per track (from ``seed``,
   or pinned per track with ``timbres``), or, with ``secs_per_instrument``,
@@ -193,7 +193,7 @@ def render_gansynth_notes(notes, *, model, seed: int = 0, secs_per_instrument=No
                           batch_size: int = 64, progress: bool = False,
                           report: RenderReport) -> np.ndarray:
     """Mix pitched notes through a GANSynth model into a float32 buffer of ``n_samples``."""
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    from gensuite.common.progress import progress_bar  # noqa: PLC0415
 
     c = model.config
     rate = c.sample_rate
@@ -214,7 +214,7 @@ def render_gansynth_notes(notes, *, model, seed: int = 0, secs_per_instrument=No
     report.n_cache_hits = len(notes) - len(keys)
     release_s = release_seconds(c)
     max_sustain = c.n_samples - int(round(release_s * rate))
-    bar = tqdm(total=len(notes), disable=not progress, desc="render", unit="note")
+    bar = progress_bar(total=len(notes), enabled=progress, desc="render", unit="note")
     for first in range(0, len(keys), batch_size):
         batch = keys[first:first + batch_size]
         waves = model.generate([k[0] for k in batch],

@@ -1,4 +1,4 @@
-"""Shared pytest fixtures and the ``fluidsynth`` marker."""
+"""Shared pytest fixtures and the ``fluidsynth`` and ``slow`` markers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ FLUIDSYNTH_MISSING = "FluidSynth missing: apt install libfluidsynth3 && pip inst
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "fluidsynth: skipped where FluidSynth cannot be loaded")
+    config.addinivalue_line(
+        "markers", "slow: trains, renders or runs a whole command (the quick loop is "
+                   "pytest -m 'not slow')")
 
 
 def pytest_runtest_setup(item):

@@ -2,9 +2,13 @@
 
 import json
 
+import pytest
+
 from gensuite.audio.soundfont import fluidsynth_available
 from gensuite.cli.main import main
 from gensuite.midi import io as midi_io
+
+pytestmark = pytest.mark.slow  # each trains or renders through a whole command
 
 
 def test_demo_writes_midi_summaries_piano_rolls_and_index(tmp_path, capsys):

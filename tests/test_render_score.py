@@ -11,6 +11,8 @@ from gensuite.audio.soundfont import fluidsynth_available
 from gensuite.gansynth.model import GANSynth
 from gensuite.render import DEFAULT_CHECKPOINT, release_seconds, render_sequence_audio
 
+pytestmark = pytest.mark.slow  # each trains or renders through a whole command
+
 QPM = 100.0
 
 

@@ -10,8 +10,8 @@ Presets:
 
 * ``cpu-cnn``: 16 kHz, 96 mel bands up to 8 kHz, 128-frame windows (2.1 s)
   every 64 frames (1.0 s), four conv blocks of 16-128 filters (0.13 M weights),
-  batch 32, 8,000 steps. Sized for a 2-core CPU: 2.2 steps/s measured with
-  three other trainings on the cores (about 1 h), roughly twice that alone.
+  batch 32, 8,000 steps. Sized so that a run fits in about an hour on a
+  2-core CPU (measured speeds: ``docs/decisions.md``).
 * ``cnn``: twice the filters and two convolutions per block, 128 mel bands;
   for a GPU.
 * ``tiny-cnn``: for tests (seconds).

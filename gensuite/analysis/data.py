@@ -614,7 +614,7 @@ def _check_build_args(*, task, pieces_per_class, clip_s, clips_per_piece, test_f
     if not (isinstance(clips_per_piece, int) and clips_per_piece >= 1):
         raise ParameterError(f"--clips-per-piece: must be an integer >= 1, got {clips_per_piece!r}")
     if not 0 <= test_fraction < 1:
-        raise ParameterError(f"--test-fraction: must be in [0, 1), got {test_fraction!r}")
+        raise ParameterError(f"--eval-fraction: must be in [0, 1), got {test_fraction!r}")
     if not min_s >= 0:
         raise ParameterError(f"--min-s: must be >= 0, got {min_s!r}")
 

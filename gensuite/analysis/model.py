@@ -37,6 +37,7 @@ from gensuite.analysis.classification import TrackAnalysis
 from gensuite.analysis.configs import ClassifierConfig, get_config
 from gensuite.analysis.features import wave_to_windows
 from gensuite.audio.io import read_audio, resample_wave
+from gensuite.checkpoints import SavedModel
 from gensuite.common.errors import ParameterError
 
 KIND = "audio_cnn"
@@ -114,7 +115,7 @@ def weights_fingerprint(config: ClassifierConfig, network: keras.Model) -> str:
     return digest.hexdigest()[:16]
 
 
-class AudioClassifier:
+class AudioClassifier(SavedModel):
     """A trained (or fresh) audio CNN with its config.
 
     Parameters
@@ -131,6 +132,9 @@ class AudioClassifier:
     checkpoint : str or None
         The name or path it was loaded from.
     """
+
+    kind = KIND
+    config_type = ClassifierConfig
 
     def __init__(self, config: ClassifierConfig | str, *, class_names=None,
                  network: keras.Model | None = None):
@@ -166,29 +170,11 @@ class AudioClassifier:
         return self._fingerprint or weights_fingerprint(self.config, self.network)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "AudioClassifier":
-        """Load a model folder, or a shipped checkpoint by name.
-
-        Raises
-        ------
-        InputFileError
-            Missing folder, another model kind, or unreadable weights.
-        """
-        from gensuite.checkpoints import load_model_weights, read_model_config  # noqa: PLC0415
-
-        info, config = read_model_config(path, kind=KIND, config_type=ClassifierConfig)
-        model = cls(config)
-        load_model_weights(model.network, info)
-        model.checkpoint = os.fspath(path)
-        model._fingerprint = weights_fingerprint(config, model.network)
+    def load(cls, name_or_path: str | os.PathLike) -> "AudioClassifier":
+        model = super().load(name_or_path)
+        model.checkpoint = os.fspath(name_or_path)
+        model._fingerprint = weights_fingerprint(model.config, model.network)
         return model
-
-    def save(self, path: str | os.PathLike, *, figures: dict | None = None) -> None:
-        """Write ``model.weights.h5``, ``config.json`` and ``meta.json`` (atomically)."""
-        from gensuite.checkpoints import save_model_folder  # noqa: PLC0415
-
-        save_model_folder(path, kind=KIND, config=self.config, network=self.network,
-                          figures=figures)
 
     def predict_windows(self, log_mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Score log-mel windows.

@@ -340,15 +340,15 @@ def build_index(model, audio_dir: str | os.PathLike, *, tags: dict[str, list[str
     InputFileError
         If the folder is missing or no file could be indexed.
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
     from gensuite.audio.io import find_audio_files  # noqa: PLC0415
 
     audio_dir = os.fspath(audio_dir)
     files = find_audio_files(audio_dir)
     tags = tags or {}
     vectors, items = [], []
-    for path in tqdm(files, disable=not progress, unit="track", desc="embedding"):
+    from gensuite.common.progress import track  # noqa: PLC0415
+
+    for path in track(files, enabled=progress, unit="track", desc="embedding"):
         relative = os.path.normpath(os.path.relpath(path, audio_dir))
         try:
             analysis = model.analyze_file(path)

@@ -203,7 +203,7 @@ class ClassifierTrainer:
     log_every : int
         Steps between training log records (averaged over them).
     progress : bool
-        Show a tqdm progress bar.
+        Report progress (a bar on a terminal, else a line every 30 s).
 
     Raises
     ------

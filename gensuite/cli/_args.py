@@ -1,12 +1,16 @@
-"""Argument types shared by the command modules.
+"""Argument types and helpers shared by the command modules.
 
-Each returns the parsed value or raises ``argparse.ArgumentTypeError`` whose
-text states the rule and the bad value; argparse prefixes the flag name.
+Each type returns the parsed value or raises ``argparse.ArgumentTypeError``
+whose text states the rule and the bad value; argparse prefixes the flag name.
+``hidden_alias`` keeps an old flag spelling working without listing it, and
+``resolve_seed`` draws (and prints) a seed where none was given.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
+import sys
 
 
 def positive_int(text: str) -> int:
@@ -63,4 +67,61 @@ def seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {value}")
+    return value
+
+
+def midi_list(text: str) -> tuple[int, ...]:
+    """MIDI numbers 0-127 written as a comma list of ``N`` and ``LOW-HIGH``, e.g. ``0,24-25``.
+
+    The one syntax of every ``--pitches``, ``--programs`` and ``--velocities``.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name at least one number, got an empty list")
+    values = []
+    for item in text.split(","):
+        try:
+            low, high = int_range(item.strip())
+        except argparse.ArgumentTypeError as exc:
+            where = f" (in the list {text!r})" if "," in text else ""
+            raise argparse.ArgumentTypeError(f"{exc}{where}") from None
+        if not (0 <= low and high <= 127):
+            raise argparse.ArgumentTypeError(f"must be within 0-127, got {item.strip()!r}")
+        values.extend(range(low, high + 1))
+    return tuple(dict.fromkeys(values))  # repeats dropped, order kept
+
+
+def format_midi_list(values) -> str:
+    """The shortest ``midi_list`` text of ``values``, e.g. ``(36, 37, 38, 48)`` -> ``36-38,48``."""
+    parts: list[str] = []
+    run: list[int] = []
+    for value in (int(v) for v in values):
+        if run and value == run[-1] + 1:
+            run.append(value)
+            continue
+        if run:
+            parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+        run = [value]
+    if run:
+        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ",".join(parts)
+
+
+def hidden_alias(parser: argparse.ArgumentParser, old: str, new: str) -> None:
+    """Accept ``old`` as an unlisted spelling of the option ``new`` (declared before).
+
+    Same destination, type and choices; left out of ``--help`` so that old
+    scripts keep working while the help shows one name.
+    """
+    action = parser._option_string_actions[new]
+    parser.add_argument(old, dest=action.dest, type=action.type, choices=action.choices,
+                        metavar=action.metavar, default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
+
+
+def resolve_seed(value: int | None) -> int:
+    """``value``, or a random seed printed to stderr so that the run can be repeated."""
+    if value is not None:
+        return value
+    value = secrets.randbelow(2**31)
+    print(f"seed: {value} (chosen at random; pass --seed {value} to repeat)", file=sys.stderr)
     return value

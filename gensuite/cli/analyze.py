@@ -18,7 +18,7 @@ import shlex
 import sys
 import time
 
-from gensuite.cli._args import fraction, positive_float, positive_int, seed
+from gensuite.cli._args import fraction, hidden_alias, positive_float, positive_int, seed
 
 EXPORT_DIR = "export"
 DEFAULT_CLASSIFIER = "instrument_cnn"
@@ -30,7 +30,9 @@ def add_parser(subparsers) -> None:
     """Add the ``analyze`` group and its sub-commands to the top-level parser."""
     parser = subparsers.add_parser(
         "analyze", help="audio classifiers: composition of a track, similar tracks",
-        description=__doc__.splitlines()[0])
+        description="Build labelled audio data sets from MIDI, train and evaluate audio "
+                    "classifiers (instrument, collection), tell what a track sounds like "
+                    "(also live), and find similar tracks by embedding.")
     group = parser.add_subparsers(dest="analyze_command", metavar="SUBCOMMAND", required=True)
     for add in SUBCOMMANDS:
         add(group)
@@ -39,37 +41,47 @@ def add_parser(subparsers) -> None:
 def _add_checkpoint(parser, *, default: str | None = DEFAULT_CLASSIFIER) -> None:
     parser.add_argument("--checkpoint", default=default, required=default is None, metavar="C",
                         help="classifier folder or shipped name"
-                             + (f" (default: {default})" if default else ""))
+                             + (" (default: the classifier the index was built with)"
+                                if default == "" else ""))
 
 
 def _add_build_dataset(group) -> None:
     parser = group.add_parser(
         "build-dataset", help="render corpus MIDI into labelled WAV clips + manifest.csv",
-        description="Render pieces of MIDI folders (e.g. from `gensuite corpus export`) through "
+        description="Render pieces of MIDI folders (e.g. from gensuite corpus export) through "
                     "the soundfont into labelled WAV clips. --task instrument plays each piece "
                     "with one instrument class; --task collection labels each piece by its "
                     "folder and plays every class with the same pool of timbres. Train/test "
                     "split by piece. Rerunning with the same arguments keeps finished clips.")
-    parser.add_argument("--task", choices=("instrument", "collection"), default="instrument")
+    parser.add_argument("--task", choices=("instrument", "collection"), default="instrument",
+                        help="instrument: label each clip by the instrument playing it; "
+                             "collection: by the folder its piece comes from")
     parser.add_argument("--midi-dir", action="append", required=True, metavar="[NAME=]DIR",
                         help="folder of MIDI files; repeat for more. NAME (default: the "
                              "folder's name) is the source, and the class in --task collection")
     parser.add_argument("--out", required=True, metavar="DATA", help="data folder to write")
-    parser.add_argument("--pieces-per-class", type=positive_int, default=100, metavar="N")
+    parser.add_argument("--pieces-per-class", type=positive_int, default=100, metavar="N",
+                        help="pieces rendered for each class")
     parser.add_argument("--instruments", metavar="LIST",
                         help="comma-separated instrument classes (default: piano, "
                              "acoustic_guitar, electric_guitar, synthesizer, strings, flute, "
                              "organ, brass)")
     parser.add_argument("--clip-s", type=positive_float, default=20.0, metavar="S",
-                        help="longest clip, seconds (default 20)")
+                        help="longest clip, seconds")
     parser.add_argument("--clips-per-piece", type=positive_int, default=1, metavar="N",
-                        help="non-overlapping clips from pieces long enough (default 1)")
+                        help="non-overlapping clips from pieces long enough")
     parser.add_argument("--min-s", type=positive_float, default=6.0, metavar="S",
-                        help="skip pieces shorter than this (default 6)")
-    parser.add_argument("--test-fraction", type=fraction, default=0.2, metavar="F")
-    parser.add_argument("--sample-rate", type=positive_int, default=16000, metavar="HZ")
-    parser.add_argument("--soundfont", metavar="SF2", help="default: FluidR3_GM when installed")
-    parser.add_argument("--seed", type=seed, default=0, metavar="S")
+                        help="skip pieces shorter than this many seconds")
+    parser.add_argument("--eval-fraction", type=fraction, default=0.2, metavar="F",
+                        help="fraction of the pieces held out as the test split")
+    hidden_alias(parser, "--test-fraction", "--eval-fraction")  # its name until now
+    parser.add_argument("--sample-rate", type=positive_int, default=16000, metavar="HZ",
+                        help="sample rate of the clips")
+    parser.add_argument("--soundfont", metavar="SF2",
+                        help="SoundFont 2/3 file (default: FluidR3_GM when installed, else "
+                             "pretty_midi's TimGM6mb)")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+                        help="seeds the choice of pieces, the split and the timbres")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="parallel processes (default: every core)")
     parser.add_argument("--overwrite", action="store_true", help="re-render existing clips")
@@ -86,12 +98,17 @@ def _add_train(group) -> None:
     parser.add_argument("--config", required=True, metavar="NAME",
                         help="preset: cpu-cnn, cnn (GPU), tiny-cnn")
     parser.add_argument("--data", required=True, metavar="DATA",
-                        help="folder from `gensuite analyze build-dataset`")
-    parser.add_argument("--run-dir", required=True, metavar="RUN")
+                        help="folder from gensuite analyze build-dataset")
+    parser.add_argument("--run-dir", required=True, metavar="RUN",
+                        help="run folder: checkpoints, logs, export (created; an existing run "
+                             "of the same config resumes)")
     parser.add_argument("--num-steps", type=positive_int, metavar="N",
-                        help="total steps (default: the config's); part of the run's config")
-    parser.add_argument("--seed", type=seed, default=0, metavar="S")
-    parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M")
+                        help="total training steps (default: the config's); part of the "
+                             "run's config")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+                        help="seeds the weights and the batches")
+    parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M",
+                        help="minutes between checkpoints; also at the end and on Ctrl-C")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes computing features (default: every core)")
     parser.add_argument("--export", metavar="DIR",
@@ -106,10 +123,13 @@ def _add_evaluate(group) -> None:
                     "accuracy (mean of window probabilities), per-class accuracy, confusion "
                     "matrix.")
     _add_checkpoint(parser, default=None)
-    parser.add_argument("--data", required=True, metavar="DATA")
-    parser.add_argument("--split", choices=("train", "test"), default="test")
+    parser.add_argument("--data", required=True, metavar="DATA",
+                        help="folder from gensuite analyze build-dataset")
+    parser.add_argument("--split", choices=("train", "test"), default="test",
+                        help="which split of DATA to score")
     parser.add_argument("--confusion", metavar="PNG", help="draw the confusion matrix here")
-    parser.add_argument("--workers", type=positive_int, metavar="N")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="processes computing features (default: every core)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run_evaluate)
 
@@ -133,11 +153,11 @@ def _add_classify(group) -> None:
     parser.add_argument("--microphone", action="store_true",
                         help="live mode from the default input device (needs sounddevice)")
     parser.add_argument("--speed", type=float, default=1.0, metavar="X",
-                        help="file playback speed in live mode; 0 = as fast as possible")
+                        help="file playback speed in live mode; 0: as fast as possible")
     parser.add_argument("--stream-rate", type=positive_int, metavar="HZ",
                         help="sample rate of PCM on stdin (default: the model's)")
     parser.add_argument("--channels", type=positive_int, default=1, metavar="N",
-                        help="interleaved channels of PCM on stdin (default 1)")
+                        help="interleaved channels of PCM on stdin")
     parser.set_defaults(func=run_classify)
 
 
@@ -147,9 +167,11 @@ def _add_index(group) -> None:
         description="Embed every audio file under AUDIO_DIR (mean of its window embeddings) "
                     "and save vectors, metadata and the checkpoint's identity to INDEX (.npz). "
                     "Files that cannot be used are reported and skipped.")
-    parser.add_argument("audio_dir", metavar="AUDIO_DIR")
+    parser.add_argument("audio_dir", metavar="AUDIO_DIR",
+                        help="folder of audio files, searched recursively")
     _add_checkpoint(parser)
-    parser.add_argument("--out", required=True, metavar="INDEX")
+    parser.add_argument("--out", required=True, metavar="INDEX",
+                        help="index file to write (.npz)")
     parser.add_argument("--tags", metavar="CSV",
                         help="CSV with a 'file' column (relative to AUDIO_DIR); every other "
                              "column's value is a tag (';' separates several). A data "
@@ -164,9 +186,11 @@ def _add_similar(group) -> None:
         "similar", help="the indexed tracks most similar to a query track",
         description="Embed QUERY with the index's classifier and print the top-k indexed "
                     "tracks by cosine similarity, optionally only those with given tags.")
-    parser.add_argument("query", metavar="QUERY")
-    parser.add_argument("--index", required=True, metavar="INDEX")
-    parser.add_argument("--top-k", type=positive_int, default=5, metavar="K")
+    parser.add_argument("query", metavar="QUERY", help="audio file to find similar tracks to")
+    parser.add_argument("--index", required=True, metavar="INDEX",
+                        help="index from gensuite analyze index")
+    parser.add_argument("--top-k", type=positive_int, default=5, metavar="K",
+                        help="how many tracks to print")
     parser.add_argument("--tag", action="append", default=[], metavar="TAG",
                         help="keep tracks with this tag; repeat to require several")
     _add_checkpoint(parser, default="")
@@ -180,22 +204,19 @@ SUBCOMMANDS = (_add_build_dataset, _add_train, _add_evaluate, _add_classify, _ad
                _add_similar)
 
 
-def _progress() -> bool:
-    return sys.stderr.isatty()
-
-
 def run_build_dataset(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze build-dataset``."""
     from gensuite.analysis.data import build_dataset, parse_midi_dirs
 
+    _require_fluidsynth()
     instruments = ([n.strip() for n in args.instruments.split(",") if n.strip()]
                    if args.instruments else None)
     report = build_dataset(
         task=args.task, midi_dirs=parse_midi_dirs(args.midi_dir), out_dir=args.out,
         pieces_per_class=args.pieces_per_class, instruments=instruments, clip_s=args.clip_s,
-        clips_per_piece=args.clips_per_piece, min_s=args.min_s, test_fraction=args.test_fraction,
+        clips_per_piece=args.clips_per_piece, min_s=args.min_s, test_fraction=args.eval_fraction,
         sample_rate=args.sample_rate, seed=args.seed, soundfont=args.soundfont,
-        num_workers=args.workers, overwrite=args.overwrite, progress=_progress())
+        num_workers=args.workers, overwrite=args.overwrite, progress=True)
     for failure in report.failed[:10]:
         print(f"failed {failure.get('file', '?')}: {failure['reason']}", file=sys.stderr)
     if len(report.failed) > 10:
@@ -213,12 +234,26 @@ def run_build_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_fluidsynth() -> None:
+    """Raise SynthUnavailableError with the install hint of gensuite render --synth soundfont.
+
+    Before anything is rendered: without FluidSynth every clip would fail.
+    """
+    from gensuite.audio import soundfont
+    from gensuite.common.errors import SynthUnavailableError
+
+    if soundfont.fluidsynth_available():
+        return
+    soundfont.import_fluidsynth()  # raises, with the reason and the install hint
+    raise SynthUnavailableError(f"soundfont rendering needs FluidSynth: {soundfont.INSTALL_HINT}")
+
+
 def _load_split(data_dir, split, config, class_names, workers):
     from gensuite.analysis.data import load_tracks
 
     tracks, skipped = load_tracks(data_dir, split=split, features=config.features,
                                   class_names=class_names, num_workers=workers,
-                                  progress=_progress())
+                                  progress=True)
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
     return tracks
@@ -232,7 +267,7 @@ def run_train(args: argparse.Namespace) -> int:
     from gensuite.analysis.data import read_class_names, read_manifest
     from gensuite.analysis.trainer import ClassifierTrainer, check_run_config
     from gensuite.common.errors import NoExamplesError
-    from gensuite.music_vae.model import count_parameters
+    from gensuite.common.tfutil import count_parameters
 
     config = get_config(args.config)
     if args.num_steps:
@@ -249,7 +284,7 @@ def run_train(args: argparse.Namespace) -> int:
           f" features in {time.monotonic() - started:.0f} s")
     trainer = ClassifierTrainer(config, args.run_dir, train=train, test=test if len(test) else None,
                                 seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
-                                progress=_progress())
+                                progress=True)
     print(f"model {config.name}: {count_parameters(trainer.network):,} parameters, "
           f"windows {config.features.window_s:.2f} s, batch {config.batch_size}")
     if trainer.restored_step:
@@ -422,7 +457,7 @@ def run_index(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     index = build_index(model, args.audio_dir, tags=tags, auto_tag=args.auto_tag,
-                        progress=_progress(), on_skip=skip)
+                        progress=True, on_skip=skip)
     seconds = time.monotonic() - started
     index.save(args.out)
     audio_s = sum(item["duration_s"] for item in index.items)

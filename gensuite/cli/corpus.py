@@ -20,7 +20,8 @@ def add_parser(subparsers) -> None:
     """Add the ``corpus`` group and its sub-commands to the top-level parser."""
     parser = subparsers.add_parser(
         "corpus", help="export music21's corpus (Bach chorales, Essen, ...) as MIDI",
-        description=__doc__.splitlines()[0])
+        description="List the collections of music21's bundled corpus and export one as "
+                    "MIDI files, one per piece.")
     group = parser.add_subparsers(dest="corpus_command", metavar="SUBCOMMAND", required=True)
 
     lister = group.add_parser(
@@ -50,7 +51,7 @@ def add_parser(subparsers) -> None:
     export.add_argument("--programs", choices=("gm", "piano"), default="gm",
                         help="gm: a General MIDI program per part from its name and the "
                              "collection (voices -> choir 52, fiddle tunes -> violin 40, ...); "
-                             "piano: program 0 everywhere (default: gm)")
+                             "piano: program 0 everywhere")
     export.add_argument("--overwrite", action="store_true",
                         help="convert pieces whose MIDI file already exists")
     export.set_defaults(func=run_export)
@@ -73,7 +74,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     report = export_collection(
         args.name, out_dir=args.out, limit=args.limit, num_workers=args.workers,
-        progress=sys.stderr.isatty(), policy=args.programs, overwrite=args.overwrite,
+        progress=True, policy=args.programs, overwrite=args.overwrite,
         report_path=args.report)
     for failure in report.failed[:MAX_FAILED_SHOWN]:
         print(f"failed: {failure['piece']}: {failure['reason']}", file=sys.stderr)

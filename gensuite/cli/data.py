@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from gensuite.cli._args import int_range, positive_int
+from gensuite.cli._args import midi_list, positive_int
 
 # How many skipped files to list on stderr before summarising the rest.
 MAX_SKIPPED_SHOWN = 10
@@ -22,7 +22,9 @@ def add_parser(subparsers) -> None:
     """Add the ``data`` group and its sub-commands to the top-level parser."""
     parser = subparsers.add_parser(
         "data", help="ingest MIDI folders, inspect MIDI files, render NSynth note data",
-        description=__doc__.splitlines()[0])
+        description="Build and look at data sets: MIDI folders into NoteSequence TFRecords, "
+                    "a summary and piano roll of a MIDI file, NSynth-format notes rendered "
+                    "from a soundfont.")
     group = parser.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
     for add in SUBCOMMANDS:
         add(group)
@@ -69,15 +71,18 @@ def _add_nsynth(group) -> None:
                         help="SoundFont 2/3 file (default: FluidR3_GM when installed, "
                              "else pretty_midi's TimGM6mb)")
     parser.add_argument("--programs", type=midi_list, metavar="LIST",
-                        help="General MIDI programs 0-127, e.g. 0,24-25,73 (default: 22 "
-                             "acoustic programs covering every acoustic NSynth family)")
+                        help="General MIDI programs 0-127 as a comma list of N and LOW-HIGH, "
+                             "e.g. 0,24-25,73 (default: 22 acoustic programs covering every "
+                             "acoustic NSynth family)")
     parser.add_argument("--pitches", type=midi_list, metavar="LIST",
-                        help="MIDI pitches, e.g. 24-84 (default, GANSynth's range) or 36,48,60")
+                        help="MIDI pitches as a comma list of N and LOW-HIGH, e.g. 36-84 or "
+                             "36,48-50,60 (default: 24-84, GANSynth's range)")
     parser.add_argument("--velocities", type=midi_list, metavar="LIST",
-                        help="MIDI velocities 1-127 (default: NSynth's 25,50,75,100,127)")
+                        help="MIDI velocities 1-127 as a comma list of N and LOW-HIGH "
+                             "(default: NSynth's 25,50,75,100,127)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write")
     parser.add_argument("--examples-per-shard", type=positive_int, metavar="N",
-                        help="notes per TFRecord shard (default 1000, about 256 MB)")
+                        help="notes per TFRecord shard (default: 1000, about 256 MB)")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="parallel processes (default: every core)")
     # Not preloaded: the workers fork first, which is cheapest without TF.
@@ -87,30 +92,13 @@ def _add_nsynth(group) -> None:
 SUBCOMMANDS = (_add_ingest, _add_inspect, _add_nsynth)
 
 
-def midi_list(text: str) -> tuple[int, ...]:
-    """MIDI numbers 0-127 written as a comma list of ``N`` and ``LOW-HIGH``, e.g. ``0,24-25``."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("must name at least one number, got an empty list")
-    values = []
-    for item in text.split(","):
-        try:
-            low, high = int_range(item.strip())
-        except argparse.ArgumentTypeError as exc:
-            where = f" (in the list {text!r})" if "," in text else ""
-            raise argparse.ArgumentTypeError(f"{exc}{where}") from None
-        if not (0 <= low and high <= 127):
-            raise argparse.ArgumentTypeError(f"must be within 0-127, got {item.strip()!r}")
-        values.extend(range(low, high + 1))
-    return tuple(dict.fromkeys(values))  # repeats dropped, order kept
-
-
 def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``gensuite data ingest``."""
     from gensuite.midi.io import ingest_midi_dir
 
     report = ingest_midi_dir(
         args.midi_dir, args.out, report_path=args.report, num_workers=args.workers,
-        progress=sys.stderr.isatty())
+        progress=True)
     for line in format_skipped(report.skipped, max_shown=MAX_SKIPPED_SHOWN):
         print(line, file=sys.stderr)
     print(format_ingest_line(report, report_path=args.report))
@@ -160,7 +148,7 @@ def run_nsynth(args: argparse.Namespace) -> int:
         ("velocities", args.velocities), ("examples_per_shard", args.examples_per_shard),
     ) if value is not None}
     report = build_nsynth(out_dir=args.out, soundfont=args.soundfont, num_workers=args.workers,
-                          progress=sys.stderr.isatty(), **given)
+                          progress=True, **given)
     for d in report.dropped[:MAX_SKIPPED_SHOWN]:
         print(f"dropped program {d['program']} pitch {d['pitch']} velocity {d['velocity']}: "
               f"{d['reason']}", file=sys.stderr)

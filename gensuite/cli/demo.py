@@ -5,11 +5,16 @@ from __future__ import annotations
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run the main job on shipped data and checkpoints",
-        description="Export two example tunes from the music21 corpus, ingest them "
-                    "into a NoteSequence TFRecord, and write a summary and a "
-                    "piano-roll PNG of each, then an index.html to look at them.")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+        "demo", help="a tour of every model on corpus tunes, written to one index.html",
+        description="Export two tunes from the music21 corpus (a Bach chorale and an Essen "
+                    "folk song), ingest them and draw their piano rolls; sample melodies "
+                    "from mel_2bar, interpolate between the tunes with mel_16bar, continue "
+                    "a primer with attention_rnn, render each result to WAV through "
+                    "GANSynth and the soundfont, and write an index.html that plays and "
+                    "shows it all. Stages whose checkpoint or renderer is missing are "
+                    "skipped and listed.")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (created), holding index.html")
     parser.set_defaults(func=run)
 
 

@@ -13,7 +13,14 @@ import os
 import sys
 import time
 
-from gensuite.cli._args import int_range, positive_float, positive_int, seed
+from gensuite.cli._args import (
+    format_midi_list,
+    hidden_alias,
+    midi_list,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 KIND = "gansynth"
 
@@ -22,7 +29,9 @@ def add_parser(subparsers) -> None:
     """Add the ``gansynth`` group and its sub-commands to the top-level parser."""
     parser = subparsers.add_parser(
         "gansynth", help="GANSynth: train, generate notes, interpolate timbres, evaluate",
-        description=__doc__.splitlines()[0])
+        description="Train GANSynth on NSynth-format notes, play pitched notes with one "
+                    "instrument, morph one note between two instruments, and evaluate pitch "
+                    "accuracy and timbre.")
     group = parser.add_subparsers(dest="gansynth_command", metavar="SUBCOMMAND", required=True)
     for add in SUBCOMMANDS:
         add(group)
@@ -37,20 +46,25 @@ def _add_train(group) -> None:
     parser = group.add_parser(
         "train", help="train on NSynth-format TFRecords (ours or the real NSynth)",
         description="Train a progressive GANSynth on the notes of DIR (NSynth TFRecords, "
-                    "e.g. from `gensuite data nsynth`). Notes outside the config's pitch range "
+                    "e.g. from gensuite data nsynth). Notes outside the config's pitch range "
                     "are left out. Run the same command again to resume.")
     parser.add_argument("--config", required=True, metavar="NAME",
                         help="preset: gansynth_mel_prog_hires (GPU), cpu-gansynth_mel, "
                              "tiny-gansynth")
     parser.add_argument("--data", required=True, metavar="DIR",
                         help="folder (or file) of NSynth-format TFRecords")
-    parser.add_argument("--run-dir", required=True, metavar="RUN")
+    parser.add_argument("--run-dir", required=True, metavar="RUN",
+                        help="run folder: checkpoints, logs, export (created; an existing run "
+                             "of the same config resumes)")
     parser.add_argument("--num-steps", type=positive_int, metavar="N",
-                        help="total steps of the run (default: the config's total_images / batch)")
+                        help="total training steps of the run (default: the config's "
+                             "total_images / batch)")
     parser.add_argument("--acoustic-only", action="store_true",
                         help="keep only instrument_source acoustic notes (GANSynth's filter)")
-    parser.add_argument("--seed", type=seed, default=0, metavar="S")
-    parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+                        help="seeds the weights, batches and latents")
+    parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M",
+                        help="minutes between checkpoints; also at the end and on Ctrl-C")
     parser.add_argument("--export", metavar="DIR",
                         help="where to write the trained model (default: RUN/export, which the "
                              "periodic checkpoints also refresh)")
@@ -67,28 +81,37 @@ def _add_generate(group) -> None:
         "generate", help="one 4 s WAV per pitch with one instrument",
         description="Play each pitch with one instrument latent and write pitch_NNN.wav files.")
     _add_checkpoint(parser)
-    parser.add_argument("--pitches", type=int_range, default=None, metavar="LOW-HIGH",
-                        help="MIDI pitches, both ends included (default: the model's range)")
+    parser.add_argument("--pitches", type=midi_list, default=None, metavar="LIST",
+                        help="MIDI pitches as a comma list of N and LOW-HIGH (both ends "
+                             "included), e.g. 36-84 or 36,48-50,60 (default: the model's "
+                             "whole range)")
     parser.add_argument("--instrument-seed", type=seed, metavar="S",
                         help="picks the timbre (default: --seed)")
-    parser.add_argument("--seed", type=seed, default=0, metavar="S")
-    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+                        help="picks the timbre when --instrument-seed is not given")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (created) for pitch_NNN.wav")
     parser.set_defaults(func=run_generate)
 
 
 def _add_interpolate(group) -> None:
     parser = group.add_parser(
         "interpolate", help="morph one pitch between two instruments",
-        description="Slerp between two instrument latents and play one note per step, "
-                    "both instruments included; writes step_NN.wav and morph.wav (all steps "
+        description="Slerp between two instrument latents and play one note per point, "
+                    "both instruments included; writes step_NN.wav and morph.wav (all notes "
                     "in a row).")
     _add_checkpoint(parser)
-    parser.add_argument("--pitch", type=int, required=True, metavar="P")
-    parser.add_argument("--num-steps", type=int, default=8, metavar="N",
-                        help="notes from instrument A to B, both included (>= 2)")
-    parser.add_argument("--seed-a", type=seed, default=0, metavar="S")
-    parser.add_argument("--seed-b", type=seed, default=1, metavar="S")
-    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.add_argument("--pitch", type=int, required=True, metavar="P",
+                        help="MIDI pitch of every note, within the model's range")
+    parser.add_argument("--num-outputs", type=int, default=8, metavar="N",
+                        help="notes (WAV files) from instrument A to B, both included, >= 2")
+    hidden_alias(parser, "--num-steps", "--num-outputs")  # its name until now
+    parser.add_argument("--seed-a", type=seed, default=0, metavar="S",
+                        help="instrument seed of the first note")
+    parser.add_argument("--seed-b", type=seed, default=1, metavar="S",
+                        help="instrument seed of the last note")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (created) for step_NN.wav and morph.wav")
     parser.set_defaults(func=run_interpolate)
 
 
@@ -98,12 +121,16 @@ def _add_evaluate(group) -> None:
         description="Share of generated notes within 50 cents of the asked pitch; with --data, "
                     "the same share on real notes (the ceiling) and a spectral distance.")
     _add_checkpoint(parser)
-    parser.add_argument("--data", metavar="DIR", help="real notes (NSynth TFRecords)")
-    parser.add_argument("--num-notes", type=positive_int, default=98, metavar="N")
+    parser.add_argument("--data", metavar="DIR",
+                        help="real notes (NSynth TFRecords) for the ceiling and the spectral "
+                             "distance")
+    parser.add_argument("--num-notes", type=positive_int, default=98, metavar="N",
+                        help="generated notes to score")
     parser.add_argument("--classifier", metavar="C",
                         help="instrument classifier for instrument consistency and the "
                              "embedding Frechet distance (default: instrument_cnn when shipped)")
-    parser.add_argument("--seed", type=seed, default=0, metavar="S")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+                        help="seeds the latents and the choice of notes")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run_evaluate)
 
@@ -122,9 +149,9 @@ def read_notes(path: str, config, *, acoustic_only: bool = False):
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth train``."""
     from gensuite.common.errors import InputFileError
+    from gensuite.common.tfutil import count_parameters
     from gensuite.gansynth.configs import CONTINUABLE_FIELDS, get_config
     from gensuite.gansynth.trainer import EXPORT_DIR, GANTrainer, waves_to_images
-    from gensuite.music_vae.model import count_parameters
     from gensuite.training.checkpointing import copy_run_checkpoints, has_checkpoints
 
     config = get_config(args.config)
@@ -144,7 +171,7 @@ def run_train(args: argparse.Namespace) -> int:
     del notes  # the images are all training needs
     trainer = GANTrainer(config, args.run_dir, specgrams=images, pitches=pitches,
                          seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
-                         progress=sys.stderr.isatty())
+                         progress=True)
     print(f"model {config.name}: generator {count_parameters(trainer.generator):,} / "
           f"discriminator {count_parameters(trainer.discriminator):,} parameters, "
           f"batch {config.batch_size}")
@@ -196,14 +223,13 @@ def run_generate(args: argparse.Namespace) -> int:
 
     model = _load(args)
     c = model.config
-    low, high = args.pitches or (c.min_pitch, c.max_pitch)
-    pitches = np.arange(low, high + 1)
+    pitches = np.array(args.pitches or range(c.min_pitch, c.max_pitch + 1))
     instrument_seed = args.seed if args.instrument_seed is None else args.instrument_seed
     waves = model.generate(pitches, model.make_latents(1, seed=instrument_seed))
     for pitch, wave in zip(pitches, waves):
         write_wav(os.path.join(args.out, f"pitch_{pitch:03d}.wav"), limit_peak(wave),
                   sample_rate=model.sample_rate)
-    print(f"wrote {len(pitches)} notes (pitches {low}-{high}, instrument seed "
+    print(f"wrote {len(pitches)} notes (pitches {format_midi_list(pitches)}, instrument seed "
           f"{instrument_seed}) to {args.out}")
     return 0
 
@@ -213,18 +239,22 @@ def run_interpolate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from gensuite.audio.io import limit_peak, peak_normalize, write_wav
+    from gensuite.common.errors import ParameterError
     from gensuite.gansynth.model import slerp_latents
 
+    if args.num_outputs < 2:
+        raise ParameterError(
+            f"--num-outputs: must be >= 2 for interpolate (both ends), got {args.num_outputs}")
     model = _load(args)
     z = slerp_latents(model.make_latents(1, seed=args.seed_a)[0],
-                      model.make_latents(1, seed=args.seed_b)[0], num_steps=args.num_steps)
-    waves = model.generate([args.pitch] * args.num_steps, z)
+                      model.make_latents(1, seed=args.seed_b)[0], num_steps=args.num_outputs)
+    waves = model.generate([args.pitch] * args.num_outputs, z)
     for i, wave in enumerate(waves):
         write_wav(os.path.join(args.out, f"step_{i:02d}.wav"), limit_peak(wave),
                   sample_rate=model.sample_rate)
     write_wav(os.path.join(args.out, "morph.wav"), peak_normalize(np.concatenate(waves)),
               sample_rate=model.sample_rate)
-    print(f"wrote {args.num_steps} steps at pitch {args.pitch} from instrument seed "
+    print(f"wrote {args.num_outputs} notes at pitch {args.pitch} from instrument seed "
           f"{args.seed_a} to {args.seed_b} in {args.out}")
     return 0
 

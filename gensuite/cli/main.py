@@ -1,4 +1,4 @@
-"""The ``gensuite`` command: one sub-command module per group.
+"""The gensuite command: one sub-command module per group.
 
 Each module in ``COMMAND_MODULES`` exposes ``add_parser(subparsers)`` and sets
 ``func`` on its parsers. TensorFlow is imported (quietly) before the handler
@@ -13,27 +13,81 @@ import importlib
 import os
 import signal
 import sys
+import textwrap
 
 from gensuite import __version__
 from gensuite.common.errors import GensuiteError
-from gensuite.common.tfutil import import_tensorflow
+from gensuite.common.tfutil import import_tensorflow, quiet_tensorflow_imports
 
 COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth", "render",
                    "analyze")
 
 
-class Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr with exit code 2."""
+DESCRIPTION = """\
+gensuite is a generative music studio: train MusicVAE models and sample,
+interpolate and evaluate melodies with them; continue melodies with MelodyRNN;
+synthesize pitched notes and morph timbres with GANSynth; render MIDI files to
+WAV through GANSynth or a soundfont; and analyse audio (which instrument or
+collection a track sounds like, similar tracks). Shipped checkpoints make every
+command usable without training (gensuite checkpoints lists them)."""
 
-    def error(self, message: str):  # noqa: D102 (argparse API)
+EPILOG = "Run gensuite COMMAND --help for the options of a command."
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Help that states every option's default and keeps multi-line descriptions as written.
+
+    An option whose default is set (not None, False, empty or suppressed) gets
+    "(default: X)" after its help. A description or epilog holding line breaks
+    is printed as is (argparse's RawDescriptionHelpFormatter); a one-line one is
+    wrapped to the terminal. Lines never break inside a hyphenated flag name.
+    """
+
+    def __init__(self, prog, indent_increment=2, max_help_position=30, width=None):
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False)
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (default is None or default is False or default is argparse.SUPPRESS
+                or (isinstance(default, (str, list, tuple)) and not default)
+                or "%(default)" in text
+                or not (action.option_strings or action.nargs in ("?", "*"))):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr with exit code 2.
+
+    Every sub-command's parser is one too (``add_subparsers`` makes its
+    parsers of the parent's class), so all share :class:`HelpFormatter`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="gensuite", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"gensuite {__version__}")
+    parser = Parser(prog="gensuite", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"gensuite {__version__}",
+                        help="print the version and exit")
     subparsers = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+        dest="command", metavar="COMMAND", required=True, parser_class=Parser,
+        title="commands")
     for name in COMMAND_MODULES:
         importlib.import_module(f"gensuite.cli.{name}").add_parser(subparsers)
     return parser
@@ -44,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     # 3 also hides TF's C++ ERROR lines: on CPU they are notices (no CUDA driver,
     # no AVX-512 kernel for bool ops), not failures; real failures raise in Python.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet_tensorflow_imports()
     args = build_parser().parse_args(argv)
     # A `kill` (SIGTERM) stops like Ctrl-C: trainers save a checkpoint on
     # KeyboardInterrupt. Background jobs ignore SIGINT, so this is how they stop.

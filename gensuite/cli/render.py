@@ -20,11 +20,12 @@ def add_parser(subparsers) -> None:
                     "GANSynth gives each track its own instrument latent from --seed; drum "
                     "tracks go through the soundfont. Notes outside the model's pitch range "
                     "move by octaves into range (with a warning).")
-    parser.add_argument("midi_file", metavar="FILE.mid")
-    parser.add_argument("--out", required=True, metavar="FILE.wav")
-    parser.add_argument("--synth", choices=SYNTHS, default="gansynth")
+    parser.add_argument("midi_file", metavar="FILE.mid", help="MIDI file to render")
+    parser.add_argument("--out", required=True, metavar="FILE.wav", help="WAV file to write")
+    parser.add_argument("--synth", choices=SYNTHS, default="gansynth",
+                        help="gansynth: GANSynth timbres; soundfont: FluidSynth and a soundfont")
     parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, metavar="C",
-                        help=f"GANSynth model folder or shipped name (default {DEFAULT_CHECKPOINT})")
+                        help="GANSynth model folder or shipped name")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seeds the instrument latent of each track")
     parser.add_argument("--secs-per-instrument", type=positive_float, metavar="S",
@@ -32,11 +33,12 @@ def add_parser(subparsers) -> None:
                              "slerped between its two neighbours")
     parser.add_argument("--timbre", default="", metavar="TRACK=SEED,...",
                         help="pin the timbre of some tracks (track = instrument number)")
-    parser.add_argument("--drums", choices=DRUM_MODES, default="soundfont")
+    parser.add_argument("--drums", choices=DRUM_MODES, default="soundfont",
+                        help="drum tracks: through the soundfont, or skip them")
     parser.add_argument("--sample-rate", type=positive_int, metavar="HZ",
                         help="resample the output (default: the model's 16000)")
     parser.add_argument("--soundfont", metavar="SF2",
-                        help="soundfont for --synth soundfont and drums (default FluidR3_GM "
+                        help="soundfont for --synth soundfont and drums (default: FluidR3_GM "
                              "when installed, else TimGM6mb)")
     parser.set_defaults(func=run_render)
 
@@ -57,7 +59,7 @@ def run_render(args: argparse.Namespace) -> int:
         args.midi_file, synth=args.synth, checkpoint=args.checkpoint, seed=args.seed,
         secs_per_instrument=args.secs_per_instrument, timbres=parse_timbres(args.timbre),
         drums=args.drums, sample_rate=args.sample_rate, soundfont=args.soundfont,
-        progress=sys.stderr.isatty())
+        progress=True)
     for line in report.warnings:
         print(f"warning: {line}", file=sys.stderr)
     write_wav(args.out, wave, sample_rate=rate)

@@ -16,11 +16,18 @@ import os
 import sys
 import warnings
 
-from gensuite.cli._args import fraction, positive_float, positive_int, seed
+from gensuite.cli._args import (
+    fraction,
+    hidden_alias,
+    positive_float,
+    positive_int,
+    resolve_seed,
+    seed,
+)
 from gensuite.common.errors import InputFileError, ParameterError
 
 # Magenta's melody_rnn_generate defaults.
-DEFAULT_NUM_STEPS = 128
+DEFAULT_LENGTH_STEPS = 128  # Magenta's --num_steps
 DEFAULT_PRIMER = (60,)  # note_seq.Melody([60]): one middle C
 DEFAULT_QPM = 120.0
 DEFAULT_TRAIN_STEPS = 20_000
@@ -28,18 +35,18 @@ DEFAULT_EVAL_RATIO = 0.1
 OUTPUT_PREFIX = "generate"
 MAX_SKIPPED_SHOWN = 5
 
-NUM_STEPS_HELP = (
+LENGTH_STEPS_HELP = (
     "length of each output melody in 16th-note steps (16 per 4/4 bar), the primer's "
-    "steps INCLUDED: every output is the primer followed by NUM_STEPS minus "
-    "len(primer) generated steps, so NUM_STEPS must exceed the primer's length "
-    f"(default {DEFAULT_NUM_STEPS})")
+    "steps INCLUDED: every output is the primer followed by N minus len(primer) "
+    "generated steps, so N must exceed the primer's length")
 
 
 def add_parser(subparsers) -> None:
     """Add the ``rnn`` group and its sub-commands to the top-level parser."""
     parser = subparsers.add_parser(
         "rnn", help="MelodyRNN: train, continue melodies, evaluate",
-        description=__doc__.splitlines()[0])
+        description="Train MelodyRNN models (basic, lookback, attention) on MIDI folders, "
+                    "continue primer melodies with them and score them on held-out files.")
     group = parser.add_subparsers(dest="rnn_command", metavar="SUBCOMMAND", required=True)
     for add in SUBCOMMANDS:
         add(group)
@@ -51,12 +58,13 @@ def _add_data_source(parser, *, verb: str) -> None:
                         help=f"{verb} the melodies of every .mid/.midi file under DIR "
                              "(recursively; unreadable files are skipped and counted)")
     source.add_argument("--examples", metavar="FILE.tfrecord",
-                        help="or read NoteSequences written by `gensuite data ingest`")
+                        help="or read NoteSequences written by gensuite data ingest")
 
 
 def _add_progress(parser) -> None:
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="progress bars on stderr (default: when stderr is a terminal)")
+                        help="report progress on stderr: a bar on a terminal, else a line every 30 s "
+                             "(default: on)")
 
 
 def _add_train(group) -> None:
@@ -65,14 +73,14 @@ def _add_train(group) -> None:
         description="Extract melodies as Magenta's MelodyRNN pipeline does (split on "
                     "tempo/meter changes, 16th-note grid, >= min_bars bars, >= "
                     "min_unique_pitches distinct pitches, truncated to max_steps, "
-                    "transposed to C), hold out about --eval-ratio of the files (by a "
+                    "transposed to C), hold out about --eval-fraction of the files (by a "
                     "hash of the file's path relative to the folder, so a resumed run "
                     "sees the same split), and train. RUN holds the extracted melodies "
                     "(RUN/melodies.npz), TensorBoard logs (RUN/logs), metrics.jsonl, "
                     "resumable checkpoints and the exported model (a --checkpoint for "
                     "generate/evaluate). Running the same command again resumes up to "
                     "--num-steps in total, on the cached melodies (the source is not read "
-                    "again; another source, --eval-ratio or config extraction setting is "
+                    "again; another source, --eval-fraction or config extraction setting is "
                     "an error).")
     parser.add_argument("--config", required=True, metavar="NAME",
                         help="preset: basic_rnn, lookback_rnn, attention_rnn (Magenta's), "
@@ -82,24 +90,32 @@ def _add_train(group) -> None:
                         help="run folder (created; an existing run of the same config resumes, "
                              "on the melodies it cached when it started)")
     parser.add_argument("--num-steps", type=positive_int, default=DEFAULT_TRAIN_STEPS,
-                        metavar="N", help="optimizer steps to reach in total, across resumes "
-                                          f"(default {DEFAULT_TRAIN_STEPS})")
+                        metavar="N", help="optimizer steps to reach in total, across resumes")
     parser.add_argument("--max-minutes", type=positive_float, metavar="M",
                         help="also stop once the run has trained M minutes in total "
                              "(for equal-time comparisons)")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
-                        help="seeds the initial weights and the batches (default 0)")
-    parser.add_argument("--eval-ratio", type=fraction, default=DEFAULT_EVAL_RATIO,
-                        metavar="R", help="fraction of files held out for evaluation "
-                                          f"(default {DEFAULT_EVAL_RATIO})")
+                        help="seeds the initial weights and the batches")
+    # dest eval_ratio: the name the melody cache and run_train use.
+    parser.add_argument("--eval-fraction", dest="eval_ratio", type=fraction,
+                        default=DEFAULT_EVAL_RATIO, metavar="F",
+                        help="fraction of files held out for evaluation")
+    hidden_alias(parser, "--eval-ratio", "--eval-fraction")
     parser.add_argument("--eval-every", type=positive_int, default=500, metavar="N",
-                        help="held-out evaluation every N steps and at the end (default 500)")
+                        help="held-out evaluation every N steps and at the end")
     parser.add_argument("--log-every", type=positive_int, default=10, metavar="N",
                         help="training scalars to TensorBoard (RUN/logs) and RUN/metrics.jsonl "
-                             "every N steps (default 10)")
-    parser.add_argument("--checkpoint-minutes", type=positive_float, default=5.0, metavar="M",
-                        help="save the resumable state every M minutes (default 5), at the "
-                             "end and on Ctrl-C")
+                             "every N steps")
+    parser.add_argument("--save-every-minutes", dest="checkpoint_minutes", type=positive_float,
+                        default=5.0, metavar="M",
+                        help="save the resumable state every M minutes, at the end and on "
+                             "Ctrl-C")
+    hidden_alias(parser, "--checkpoint-minutes", "--save-every-minutes")
+    parser.add_argument("--init-from", metavar="C",
+                        help="start from another run folder's checkpoints (weights, optimizer "
+                             "and step) or from a saved model's weights (a shipped name or an "
+                             "export folder; steps count from 0); its config must equal "
+                             "--config. Ignored when --run-dir already has checkpoints")
     _add_progress(parser)
     parser.set_defaults(func=run_train)
 
@@ -109,7 +125,7 @@ def _add_generate(group) -> None:
         "generate", help="continue a primer melody",
         description="Continue a primer melody with a MelodyRNN and write one MIDI file "
                     f"per output, OUT/{OUTPUT_PREFIX}_000.mid, ... Every output BEGINS "
-                    "WITH THE PRIMER, unchanged, and continues it; --num-steps counts the "
+                    "WITH THE PRIMER, unchanged, and continues it; --length-steps counts the "
                     "primer's steps too. The primer is transposed to C and into the "
                     "model's note range for the model, and the continuation is moved "
                     "back to the primer's key and register (a one-line warning names "
@@ -134,21 +150,22 @@ def _add_generate(group) -> None:
     parser.add_argument("--primer-steps", type=positive_int, metavar="N",
                         help="keep only the first N steps of the primer (e.g. 32 for the "
                              "first two bars of a --primer-midi song)")
-    parser.add_argument("--num-steps", type=positive_int, default=DEFAULT_NUM_STEPS,
-                        metavar="N", help=NUM_STEPS_HELP)
+    parser.add_argument("--length-steps", type=positive_int, default=DEFAULT_LENGTH_STEPS,
+                        metavar="N", help=LENGTH_STEPS_HELP)
+    hidden_alias(parser, "--num-steps", "--length-steps")  # its name until now
     parser.add_argument("--temperature", type=positive_float, default=1.0, metavar="T",
-                        help="softmax temperature, > 0: lower is more conservative (default 1)")
+                        help="softmax temperature, > 0: lower is more conservative")
     parser.add_argument("--beam-size", type=positive_int, default=1, metavar="B",
-                        help="beam search: keep the B likeliest partial melodies (default 1: "
-                             "plain sampling)")
+                        help="beam search: keep the B likeliest partial melodies (1: plain "
+                             "sampling)")
     parser.add_argument("--branch-factor", type=positive_int, default=1, metavar="F",
-                        help="beam search: extend each kept melody F ways (default 1)")
+                        help="beam search: extend each kept melody F ways")
     parser.add_argument("--steps-per-iteration", type=positive_int, default=1, metavar="K",
-                        help="beam search: steps generated between prunings (default 1)")
+                        help="beam search: steps generated between prunings")
     parser.add_argument("--num-outputs", type=positive_int, default=1, metavar="K",
-                        help="number of melodies (files) to write (default 1)")
+                        help="number of melodies (MIDI files) to write")
     parser.add_argument("--seed", type=seed, metavar="S",
-                        help="same seed, same melodies (default: random)")
+                        help="same seed, same melodies (default: a random one, printed)")
     parser.add_argument("--qpm", type=positive_float, metavar="QPM",
                         help=f"tempo of the output (default: the primer MIDI's, else "
                              f"{DEFAULT_QPM:g})")
@@ -166,13 +183,15 @@ def _add_evaluate(group) -> None:
                         help="checkpoint folder or shipped name")
     _add_data_source(parser, verb="score")
     parser.add_argument("--split", choices=("all", "eval", "train"), default="all",
-                        help="which files to score: all (default), or the held-out (eval) "
-                             "or training part of the split `rnn train` makes of the same "
-                             "folder with the same --eval-ratio")
-    parser.add_argument("--eval-ratio", type=fraction, default=DEFAULT_EVAL_RATIO,
-                        metavar="R", help=f"with --split (default {DEFAULT_EVAL_RATIO})")
+                        help="which files to score: all, or the held-out (eval) or training "
+                             "part of the split rnn train makes of the same folder with the "
+                             "same --eval-fraction")
+    parser.add_argument("--eval-fraction", dest="eval_ratio", type=fraction,
+                        default=DEFAULT_EVAL_RATIO, metavar="F",
+                        help="with --split: the held-out fraction the run was trained with")
+    hidden_alias(parser, "--eval-ratio", "--eval-fraction")
     parser.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
-                        help="melodies per batch (default 64)")
+                        help="melodies per batch")
     parser.add_argument("--json", action="store_true",
                         help='print one JSON object {"n_examples", "log_perplexity", '
                              '"accuracy", ...}')
@@ -201,7 +220,7 @@ def check_output_folder(path: str, *, flag: str) -> None:
 
 
 def _show_progress(args) -> bool:
-    return sys.stderr.isatty() if args.progress is None else args.progress
+    return True if args.progress is None else args.progress
 
 
 # ----------------------------------------------------------------------------
@@ -221,6 +240,7 @@ def run_train(args: argparse.Namespace) -> int:
     check_output_folder(args.run_dir, flag="--run-dir")
     # Refuse a mismatched run folder before spending minutes reading data.
     rnn_trainer.check_run_config(args.run_dir, config)
+    init_model = start_from(args.run_dir, args.init_from, config) if args.init_from else None
     progress = _show_progress(args)
     data, reused = melody_data.prepare_run_melodies(
         args.run_dir, midi_dir=args.midi_dir, examples=args.examples, config=config,
@@ -237,11 +257,16 @@ def run_train(args: argparse.Namespace) -> int:
               f"skipped) -> {len(train)} training and {len(held_out)} held-out melodies, "
               f"cached in {cache}", file=sys.stderr)
     if not held_out:
-        print("warning: no held-out melodies (too few files for --eval-ratio "
+        print("warning: no held-out melodies (too few files for --eval-fraction "
               f"{args.eval_ratio:g}); no held-out figures will be reported", file=sys.stderr)
 
     keras.utils.set_random_seed(args.seed)
     model = MelodyRNN(config)
+    if init_model is not None:
+        from gensuite.checkpoints import load_model_weights
+
+        load_model_weights(model.network, init_model)
+        print(f"starting from the weights of {init_model.path}", file=sys.stderr)
     result = rnn_trainer.train_melody_rnn(
         model, train, held_out, run_dir=args.run_dir, num_steps=args.num_steps,
         max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes,
@@ -250,6 +275,30 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed, progress=progress)
     print(format_train_result(result, run_dir=args.run_dir))
     return 0
+
+
+def start_from(run_dir: str, source: str, config):
+    """Seed a new run from another run's checkpoints or a saved model's weights.
+
+    Returns the saved model's CheckpointInfo when its weights are to be
+    loaded; None when checkpoints were copied or ``run_dir`` has its own
+    (they win: the run is being resumed).
+    """
+    from gensuite.checkpoints import resolve_checkpoint
+    from gensuite.training.checkpointing import (
+        check_run_config,
+        copy_run_checkpoints,
+        has_checkpoints,
+    )
+
+    if has_checkpoints(run_dir):
+        return None
+    if copy_run_checkpoints(source, run_dir, config):
+        print(f"starting from the checkpoints of {source}", file=sys.stderr)
+        return None
+    info = resolve_checkpoint(source, kind="melody_rnn")
+    check_run_config(info.path, config, flag="--init-from")
+    return info
 
 
 def format_train_result(result, *, run_dir: str) -> str:
@@ -292,10 +341,11 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.primer_steps is not None:
         primer = primer[:args.primer_steps]
         source += f" (first {len(primer)} steps)"
-    if args.num_steps <= len(primer):
+    if args.length_steps <= len(primer):
         raise ParameterError(
-            f"--num-steps: must be greater than the primer's length ({source} has "
-            f"{len(primer)} steps) because it counts the primer too, got {args.num_steps}")
+            f"--length-steps: must be greater than the primer's length ({source} has "
+            f"{len(primer)} steps) because it counts the primer too, got {args.length_steps}")
+    seed_value = resolve_seed(args.seed)
 
     warning = primer_range_warning(primer, config=model.config, source=source)
     if warning:
@@ -305,17 +355,17 @@ def run_generate(args: argparse.Namespace) -> int:
         warnings.filterwarnings("ignore", message="primer_events: notes outside",
                                 category=UserWarning)
         result = model.generate(
-            primer, num_steps=args.num_steps, temperature=args.temperature,
+            primer, num_steps=args.length_steps, temperature=args.temperature,
             beam_size=args.beam_size, branch_factor=args.branch_factor,
             steps_per_iteration=args.steps_per_iteration, num_outputs=args.num_outputs,
-            seed=args.seed)
+            seed=seed_value)
 
     os.makedirs(args.out, exist_ok=True)
     for index, events in enumerate(result.events):
         path = os.path.join(args.out, f"{OUTPUT_PREFIX}_{index:03d}.mid")
         write_midi(melody_events_to_sequence(events, qpm=qpm, steps_per_quarter=steps_per_quarter,
                                              start_step=start_step), path)
-        print(f"{path}: {args.num_steps} steps ({len(primer)} primer), "
+        print(f"{path}: {args.length_steps} steps ({len(primer)} primer), "
               f"log-likelihood {result.log_likelihood[index]:.2f}")
     return 0
 

@@ -15,15 +15,18 @@ shipped checkpoint.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 import time
 
-from gensuite.cli._args import fraction, positive_float, positive_int, seed
+from gensuite.cli._args import fraction, positive_float, positive_int, resolve_seed, seed
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 
 KIND = "music_vae"
+LATENT_KIND = "latent_hierarchy"
+MAX_SONG_BARS = 256
 DEFAULT_NUM_STEPS = 20_000
 DEFAULT_EVAL_FRACTION = 0.05
 DEFAULT_TEMPERATURE = 0.5  # Magenta's music_vae_generate default
@@ -34,7 +37,8 @@ def add_parser(subparsers) -> None:
     """Add the ``vae`` group and its sub-commands to the top-level parser."""
     parser = subparsers.add_parser(
         "vae", help="MusicVAE: train, sample, interpolate, evaluate",
-        description=__doc__.splitlines()[0])
+        description="Train MusicVAE models on MIDI folders, sample melodies from them, "
+                    "interpolate between two songs and evaluate reconstructions.")
     group = parser.add_subparsers(dest="vae_command", metavar="SUBCOMMAND", required=True)
     for add in SUBCOMMANDS:
         add(group)
@@ -69,27 +73,26 @@ def _add_train(group) -> None:
     source.add_argument("--midi-dir", metavar="DIR",
                         help="folder of .mid/.midi files, searched recursively")
     source.add_argument("--examples", metavar="FILE.tfrecord",
-                        help="NoteSequence TFRecord from `gensuite data ingest`")
+                        help="NoteSequence TFRecord from gensuite data ingest")
     parser.add_argument("--run-dir", required=True, metavar="RUN",
                         help="run folder: checkpoints, logs, cached examples, export")
     parser.add_argument("--num-steps", type=positive_int, default=DEFAULT_NUM_STEPS,
-                        metavar="N", help=f"total training steps of the run "
-                                          f"(default {DEFAULT_NUM_STEPS})")
+                        metavar="N", help="total training steps of the run")
     parser.add_argument("--eval-fraction", type=fraction, default=DEFAULT_EVAL_FRACTION,
                         metavar="F", help="fraction of files held out for evaluation "
-                                          f"(default {DEFAULT_EVAL_FRACTION}; 0: none)")
+                                          "(0: none)")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
-                        help="seeds the split, weights, shuffling and sampling (default 0)")
+                        help="seeds the split, weights, shuffling and sampling")
     parser.add_argument("--save-every-minutes", type=positive_float, default=5.0,
-                        metavar="M", help="checkpoint interval (default 5); also at every "
+                        metavar="M", help="minutes between checkpoints; also at every "
                                           "evaluation, at the end and on Ctrl-C")
     parser.add_argument("--eval-every", type=positive_int, default=1000, metavar="N",
-                        help="steps between held-out evaluations (default 1000)")
+                        help="steps between held-out evaluations")
     parser.add_argument("--eval-batches", type=positive_int, default=16, metavar="N",
-                        help="batches per periodic evaluation (default 16; the final "
-                             "evaluation uses every held-out example)")
+                        help="batches per periodic evaluation (the final evaluation "
+                             "uses every held-out example)")
     parser.add_argument("--export", metavar="DIR",
-                        help=f"where to export the trained model (default RUN/{EXPORT_DIR})")
+                        help=f"where to export the trained model (default: RUN/{EXPORT_DIR})")
     parser.add_argument("--init-from", metavar="RUN",
                         help="start a new run from another run's latest checkpoint "
                              "(weights, optimizer, step) or from a saved model (a shipped "
@@ -110,7 +113,8 @@ def _add_sample(group) -> None:
         description="Decode N latent vectors drawn from N(0, I) into MIDI files "
                     "sample_000.mid, ...; the same seed gives the same files.")
     _add_checkpoint(parser)
-    parser.add_argument("--num-outputs", type=positive_int, required=True, metavar="N")
+    parser.add_argument("--num-outputs", type=positive_int, default=4, metavar="N",
+                        help="number of melodies (MIDI files) to write")
     _add_temperature(parser)
     parser.add_argument("--seed", type=seed, metavar="S",
                         help="random seed (default: a random one, printed)")
@@ -121,23 +125,41 @@ def _add_sample(group) -> None:
 def _add_interpolate(group) -> None:
     parser = group.add_parser(
         "interpolate", help="morph between two songs",
-        description="Extract one window of each song's melody (the first with enough "
-                    "notes, or the one starting in --start-bar-a/-b), encode both (mu), "
-                    "slerp, and decode N steps including both ends. Writes "
-                    "interpolate_000.mid ..., interpolate_all.mid (A -> B in one file), "
-                    "input_a.mid, input_b.mid and interpolate.png.")
+        description="Two modes. song (the default): take each song's melody (its highest "
+                    "track, or --track), cut both into back-to-back windows of the model's "
+                    "length, aligned from their starts, and decode window i from the slerp "
+                    "of A's and B's i-th latents at i / (n - 1): one piece that opens with "
+                    "A's melody and ends with B's. Writes interpolate_song.mid, input_a.mid, "
+                    "input_b.mid and interpolate.png, and prints how well the opening "
+                    "reproduces A and the ending B. steps: extract one window of each "
+                    "song (the first with enough notes, or the one starting in "
+                    "--start-bar-a/-b), slerp between their latents and decode N outputs "
+                    "(--num-outputs), both ends included; writes interpolate_000.mid ..., "
+                    "interpolate_all.mid, input_a.mid, input_b.mid and interpolate.png.")
     _add_checkpoint(parser)
-    parser.add_argument("song_a", metavar="A.mid")
-    parser.add_argument("song_b", metavar="B.mid")
-    parser.add_argument("--num-outputs", type=int, required=True, metavar="N",
-                        help="steps including both ends, >= 2")
+    parser.add_argument("song_a", metavar="A.mid", help="the song to start from")
+    parser.add_argument("song_b", metavar="B.mid", help="the song to end on")
+    parser.add_argument("--mode", choices=("song", "steps"), default="song",
+                        help="song: one piece morphing A's melody into B's; steps: "
+                             "--num-outputs interpolations of one window")
+    parser.add_argument("--bars", type=positive_int, metavar="N",
+                        help=f"song mode: bars of the piece (default: as many as the shorter "
+                             f"melody has, at most {MAX_SONG_BARS})")
+    parser.add_argument("--track", metavar="NAME",
+                        help="song mode: take each melody from the track of this name "
+                             "(default: the highest line)")
+    parser.add_argument("--num-outputs", type=int, default=5, metavar="N",
+                        help="steps mode: interpolation points (MIDI files) from A to B, both "
+                             "ends included, >= 2")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object of the figures")
     _add_temperature(parser)
     parser.add_argument("--start-bar-a", type=positive_int, metavar="K",
                         help="use A's window starting in its bar K (counted from 1)")
     parser.add_argument("--start-bar-b", type=positive_int, metavar="K",
                         help="use B's window starting in its bar K (counted from 1)")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
-                        help="seed of the decoding samples (default 0)")
+                        help="seed of the decoding samples")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.set_defaults(func=run_interpolate)
 
@@ -154,8 +176,10 @@ def _add_evaluate(group) -> None:
                     "always 'hold').")
     _add_checkpoint(parser)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--midi-dir", metavar="DIR")
-    source.add_argument("--examples", metavar="FILE.tfrecord")
+    source.add_argument("--midi-dir", metavar="DIR",
+                        help="folder of .mid/.midi files to score, searched recursively")
+    source.add_argument("--examples", metavar="FILE.tfrecord",
+                        help="or a NoteSequence TFRecord from gensuite data ingest")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
@@ -169,8 +193,8 @@ def _add_checkpoint(parser) -> None:
 
 def _add_temperature(parser) -> None:
     parser.add_argument("--temperature", type=positive_float, default=DEFAULT_TEMPERATURE,
-                        metavar="T", help=f"softmax temperature > 0 "
-                                          f"(default {DEFAULT_TEMPERATURE})")
+                        metavar="T", help="softmax temperature > 0: lower is more "
+                                          "conservative")
 
 
 SUBCOMMANDS = (_add_train, _add_sample, _add_interpolate, _add_evaluate)
@@ -180,38 +204,55 @@ SUBCOMMANDS = (_add_train, _add_sample, _add_interpolate, _add_evaluate)
 # Checkpoints
 
 
+@dataclasses.dataclass(frozen=True)
+class Windows:
+    """What a melody checkpoint reads, known without TensorFlow."""
+
+    name: str
+    converter: object
+    options: object
+    n_steps: int
+    output_depths: tuple[int, ...]
+    batch_size: int
+
+
 def read_checkpoint(checkpoint: str):
-    """Resolve a checkpoint and read its config and converter options (no TensorFlow).
+    """Resolve a MusicVAE or latent-hierarchy checkpoint and what it reads (no TensorFlow).
 
     Returns
     -------
-    (CheckpointInfo, MusicVAEConfig, ConverterOptions, dict meta)
+    (CheckpointInfo, Windows)
     """
-    from gensuite.checkpoints import META_FILE, resolve_checkpoint
+    from gensuite.checkpoints import read_model_config, resolve_checkpoint
     from gensuite.music_vae.configs import MusicVAEConfig
-    from gensuite.music_vae.data import ConverterOptions
+    from gensuite.music_vae.converters import ConverterOptions, build_converter
 
-    info = resolve_checkpoint(checkpoint, kind=KIND)
-    meta_path = os.path.join(info.path, META_FILE)
-    try:
-        with open(meta_path, encoding="utf-8") as f:
-            meta = json.load(f)
-        config = MusicVAEConfig.from_dict(meta["config"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputFileError(meta_path, f"unreadable MusicVAE metadata ({exc})") from exc
-    return info, config, ConverterOptions.from_dict(meta.get("converter_options")), meta
+    info = resolve_checkpoint(checkpoint)
+    folder, steps_factor, name = info.path, 1, info.meta.get("config", {}).get("name", "")
+    if info.kind == LATENT_KIND:
+        folder = os.path.join(info.path, "bottom")
+        steps_factor = int(info.meta.get("config", {}).get("n_chunks", 8))
+    elif info.kind != KIND:
+        raise InputFileError(checkpoint, f"holds a {info.kind} model, expected {KIND} "
+                                         f"(or {LATENT_KIND})")
+    bottom, config = read_model_config(folder, kind=KIND, config_type=MusicVAEConfig)
+    options = ConverterOptions.from_dict(bottom.meta.get("converter_options"))
+    converter = build_converter(config.converter, options)
+    if steps_factor > 1:
+        converter = dataclasses.replace(converter, slice_bars=converter.slice_bars * steps_factor)
+    return info, Windows(name=name or config.name, converter=converter, options=options,
+                         n_steps=config.n_steps * steps_factor,
+                         output_depths=config.output_depths, batch_size=config.batch_size)
 
 
-def load_model(info, config, options):
-    """The MusicVAE of a resolved checkpoint, with its converter options applied."""
+def load_model(info):
+    """The model of a resolved checkpoint: a MusicVAE or a latent hierarchy."""
     from gensuite.common.tfutil import import_tensorflow
 
     import_tensorflow()
-    from gensuite.music_vae.data import build_converter
-    from gensuite.music_vae.model import MusicVAE
+    from gensuite.music_vae.latent_hierarchy import load_melody_model
 
-    converter = build_converter(config.converter, options)
-    return MusicVAE.load(info.path, converter=converter), converter
+    return load_melody_model(info.path)
 
 
 # --------------------------------------------------------------------------
@@ -220,11 +261,14 @@ def load_model(info, config, options):
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae train``."""
+    from gensuite.music_vae import latent_hierarchy
+
+    if args.config in latent_hierarchy.PRESETS:
+        return run_train_latent_hierarchy(args)
     from gensuite.music_vae.configs import get_config
+    from gensuite.music_vae.converters import ConverterOptions, build_converter
     from gensuite.music_vae.data import (
-        ConverterOptions,
         TrainingData,
-        build_converter,
         check_cached_data,
         prepare_training_data,
         source_of,
@@ -258,7 +302,7 @@ def run_train(args: argparse.Namespace) -> int:
                 midi_dir=args.midi_dir, examples=args.examples, converter=converter,
                 converter_name=config.converter, options=options, n_steps=config.n_steps,
                 output_depths=config.output_depths, eval_fraction=args.eval_fraction,
-                seed=args.seed, num_workers=args.workers, progress=sys.stderr.isatty())
+                seed=args.seed, num_workers=args.workers, progress=True)
         except NoExamplesError as exc:
             raise NoExamplesError(_with_hint(str(exc), options)) from None
         os.makedirs(run_dir, exist_ok=True)
@@ -272,6 +316,71 @@ def run_train(args: argparse.Namespace) -> int:
     return _train(args, config, converter, options, data, init_model=init_model)
 
 
+def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
+    """``vae train`` of a latent hierarchy: a top level over a trained 2-bar model."""
+    from gensuite.common.tfutil import count_parameters, import_tensorflow
+    from gensuite.music_vae import latent_hierarchy as lh
+    from gensuite.music_vae.data import TrainingData, prepare_training_data
+
+    config = lh.get_config(args.config)
+    if args.track_name or args.any_meter or args.any_program:
+        raise ParameterError("--track-name, --any-meter, --any-program: a latent hierarchy "
+                             "reads music as its 2-bar model was trained to")
+    os.makedirs(args.run_dir, exist_ok=True)
+    import_tensorflow()
+    if os.path.isfile(os.path.join(args.run_dir, lh.BOTTOM_DIR, "meta.json")):
+        bottom_source = os.path.join(args.run_dir, lh.BOTTOM_DIR)  # resuming: the run's copy
+    else:
+        bottom_source = args.init_from or config.bottom
+    from gensuite.music_vae.model import MusicVAE
+
+    model = lh.LatentHierarchyVAE(config, bottom=MusicVAE.load(bottom_source))
+    if bottom_source != os.path.join(args.run_dir, lh.BOTTOM_DIR):
+        model.bottom.save(os.path.join(args.run_dir, lh.BOTTOM_DIR))
+    data = TrainingData.load(args.run_dir)
+    if data is None:
+        started = time.monotonic()
+        data = prepare_training_data(
+            midi_dir=args.midi_dir, examples=args.examples, converter=model.converter,
+            converter_name=f"{model.bottom.config.converter} ({model.n_steps} steps)",
+            options=model.bottom.converter_options, n_steps=model.n_steps,
+            output_depths=model.output_depths, eval_fraction=args.eval_fraction,
+            seed=args.seed, num_workers=args.workers, progress=True)
+        data.save(args.run_dir)
+        print(f"converted {data.summary['n_files']} files in "
+              f"{time.monotonic() - started:.1f} s")
+    for line in format_data_summary(data.summary, model.converter):
+        print(line)
+    splits = {"train": data.train.classes}
+    if data.held_out is not None:
+        splits["eval"] = data.held_out.classes
+    started = time.monotonic()
+    latents = lh.cached_chunk_latents(model, args.run_dir, splits)
+    print(f"chunk latents of {sum(len(v) for v in splits.values())} windows from "
+          f"{bottom_source} ({time.monotonic() - started:.0f} s)")
+    print(f"model {config.name}: {count_parameters(model.top):,} top-level parameters over "
+          f"the {count_parameters(model.bottom.network):,} of the 2-bar model, "
+          f"batch {config.batch_size}", flush=True)
+    held_out = data.held_out.classes if data.held_out is not None else None
+    lh.train_latent_hierarchy(
+        model, latents["train"], run_dir=args.run_dir, num_steps=args.num_steps,
+        held_out_classes=held_out, eval_every=args.eval_every, seed=args.seed,
+        checkpoint_every_s=60.0 * args.save_every_minutes, progress=True)
+    figures = {"steps": int(args.num_steps), "train_examples": len(data.train),
+               "train_files": len(data.train.files)}
+    if held_out is not None:
+        result = lh.accuracies(model, held_out, seed=args.seed)
+        figures.update({f"held_out_{k}": round(v, 4) if isinstance(v, float) else v
+                        for k, v in result.items()})
+        figures["held_out_files"] = len(data.held_out.files)
+    export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
+    model.save(export_dir, figures=figures, meta={
+        "data": {k: v for k, v in data.summary.items() if k != "rejections"},
+        "training": {"steps": int(args.num_steps), "seed": args.seed}})
+    print(f"exported {export_dir}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    return 0
+
+
 def _with_hint(message: str, options) -> str:
     if "no pitched notes in programs" in message and not options.any_program:
         message += "; pass --any-program to use every program"
@@ -280,15 +389,15 @@ def _with_hint(message: str, options) -> str:
     return message
 
 
-def start_from_run(run_dir: str, source: str, config) -> str | None:
+def start_from_run(run_dir: str, source: str, config):
     """Seed a new run from another run's checkpoints or from a saved model.
 
     A run folder (``RUN/checkpoints``): its latest checkpoint (weights,
     optimizer and step) is copied, so every schedule (learning rate, beta,
     scheduled sampling) continues where it left off. A saved model (a
     shipped name or an export folder): returns the folder, whose weights the
-    trainer loads, with the step it was trained to (Adam's moments restart).
-    Returns None when nothing is to be loaded: copied, or ``run_dir`` already
+    trainer loads, with the step it was trained to (Adam's moments restart):
+    returns its CheckpointInfo. Returns None when nothing is to be loaded: copied, or ``run_dir`` already
     has checkpoints of its own, which win. The configs may differ only in
     ``CONTINUABLE_FIELDS`` (losses and schedules, no weights).
     """
@@ -311,7 +420,7 @@ def start_from_run(run_dir: str, source: str, config) -> str | None:
         raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
                                      "not a saved MusicVAE") from None
     check_run_config(info.path, config, flag="--init-from", may_differ=CONTINUABLE_FIELDS)
-    return info.path
+    return info
 
 
 def format_data_summary(summary: dict, converter) -> list[str]:
@@ -329,25 +438,26 @@ def format_data_summary(summary: dict, converter) -> list[str]:
     return lines
 
 
-def _train(args, config, converter, options, data, *, init_model: str | None = None) -> int:
+def _train(args, config, converter, options, data, *, init_model=None) -> int:
     from gensuite.common.tfutil import import_tensorflow
 
     import_tensorflow()
+    from gensuite.common.tfutil import count_parameters
     from gensuite.music_vae.converters import MelodyConverter
-    from gensuite.music_vae.model import count_parameters
     from gensuite.music_vae.trainer import VAETrainer
 
     trainer = VAETrainer(config, args.run_dir, seed=args.seed,
                          checkpoint_every_minutes=args.save_every_minutes,
-                         progress=sys.stderr.isatty())
+                         progress=True)
     print(f"model {config.name}: {count_parameters(trainer.network):,} parameters, "
           f"batch {config.batch_size}")
     if init_model is not None and not trainer.restored_step:
-        with open(os.path.join(init_model, "meta.json"), encoding="utf-8") as f:
-            step = json.load(f).get("training", {}).get("steps", 0)
-        trainer.network.load_weights(os.path.join(init_model, "model.weights.h5"))
+        from gensuite.checkpoints import load_model_weights
+
+        step = init_model.meta.get("training", {}).get("steps", 0)
+        load_model_weights(trainer.network, init_model)
         trainer.optimizer.iterations.assign(step)
-        print(f"starting from the weights of {init_model} at step {step}")
+        print(f"starting from the weights of {init_model.path} at step {step}")
     elif trainer.restored_step:
         print(f"resuming from step {trainer.restored_step}")
     held_out = (data.held_out.to_arrays(config.output_depths)
@@ -382,11 +492,10 @@ def _train(args, config, converter, options, data, *, init_model: str | None = N
         raise
     figures = _final_figures(trainer, held_out, data)
     export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
-    trainer.export(export_dir, figures=figures)
-    _add_meta(export_dir, converter_options=options.to_dict(),
-              data={k: v for k, v in data.summary.items() if k != "rejections"},
-              training={"steps": trainer.step, "seed": args.seed, "run_dir":
-                        os.path.abspath(args.run_dir)})
+    trainer.export(export_dir, figures=figures, converter_options=options, meta={
+        "data": {k: v for k, v in data.summary.items() if k != "rejections"},
+        "training": {"steps": trainer.step, "seed": args.seed,
+                     "run_dir": os.path.abspath(args.run_dir)}})
     print(f"exported {export_dir}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     return 0
 
@@ -424,32 +533,17 @@ def _final_figures(trainer, held_out, data) -> dict:
     return figures
 
 
-def _add_meta(export_dir: str, **extra) -> None:
-    """Add keys to an exported checkpoint's meta.json (rewritten atomically)."""
-    from gensuite.checkpoints import META_FILE
-    from gensuite.common.fileio import write_text_atomic
-
-    path = os.path.join(export_dir, META_FILE)
-    with open(path, encoding="utf-8") as f:
-        meta = json.load(f)
-    meta.update(extra)
-    write_text_atomic(path, json.dumps(meta, indent=2))
-
-
 # --------------------------------------------------------------------------
 # sample
 
 
 def run_sample(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae sample``."""
-    import numpy as np
-
     from gensuite.midi.io import write_midi
 
-    info, config, options, _ = read_checkpoint(args.checkpoint)
-    model, _ = load_model(info, config, options)
-    chosen_seed = (args.seed if args.seed is not None
-                   else int(np.random.default_rng().integers(2**31)))
+    info, _ = read_checkpoint(args.checkpoint)
+    model = load_model(info)
+    chosen_seed = resolve_seed(args.seed)
     sequences = model.sample(args.num_outputs, temperature=args.temperature, seed=chosen_seed)
     os.makedirs(args.out, exist_ok=True)
     for i, sequence in enumerate(sequences):
@@ -465,30 +559,31 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_interpolate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae interpolate``."""
+    if args.mode == "song":
+        return run_interpolate_songs(args)
     from gensuite.midi.io import read_midi
     from gensuite.music_vae import interpolation
-    from gensuite.music_vae.data import build_converter
 
     if args.num_outputs < 2:
         raise ParameterError(
             f"--num-outputs: must be >= 2 for interpolate (both ends), got {args.num_outputs}")
-    info, config, options, _ = read_checkpoint(args.checkpoint)
+    info, spec = read_checkpoint(args.checkpoint)
     songs = [read_midi(args.song_a), read_midi(args.song_b)]
-    # Windows first: bad songs fail before TensorFlow starts (and logs).
-    converter = build_converter(config.converter, options)
+    # Windows first: bad songs fail before TensorFlow starts.
+    converter = spec.converter
     min_notes = interpolation.default_min_notes(converter)
     chosen = []
     for label, path, song, start_bar in (("A", args.song_a, songs[0], args.start_bar_a),
                                          ("B", args.song_b, songs[1], args.start_bar_b)):
-        windows = interpolation.find_windows(song, converter, name=path, n_steps=config.n_steps,
-                                             output_depths=config.output_depths)
+        windows = interpolation.find_windows(song, converter, name=path, n_steps=spec.n_steps,
+                                             output_depths=spec.output_depths)
         window, why = interpolation.choose_window(
             windows, start_bar=start_bar, min_notes=min_notes,
             option=f"--start-bar-{label.lower()}")
         print(f"{label}: {path}: {window.describe(len(windows))} ({why})")
         chosen.append(window)
     a, b = chosen
-    model, _ = load_model(info, config, options)
+    model = load_model(info)
     result = interpolation.interpolate_windows(model, converter, a, b,
                                                num_steps=args.num_outputs,
                                                temperature=args.temperature, seed=args.seed)
@@ -496,12 +591,64 @@ def run_interpolate(args: argparse.Namespace) -> int:
         result, args.out,
         labels=(f"{os.path.basename(args.song_a)} {a.bars}",
                 f"{os.path.basename(args.song_b)} {b.bars}"),
-        title=f"{config.name}: {args.num_outputs} steps, temperature {args.temperature:g}")
+        title=f"{spec.name}: {args.num_outputs} steps, temperature {args.temperature:g}")
     accuracy = result.endpoint_accuracy
     print(f"endpoint reconstruction accuracy: A {accuracy[0]:.3f}, B {accuracy[1]:.3f} "
           f"(temperature {args.temperature:g})")
     print(f"wrote {names[0]} .. {names[args.num_outputs - 1]}, "
           f"{', '.join(names[args.num_outputs:])} to {args.out}")
+    return 0
+
+
+def run_interpolate_songs(args: argparse.Namespace) -> int:
+    """``vae interpolate`` of whole songs: one latent per window, A's at the start, B's at the end."""
+    from gensuite.midi.io import read_midi
+    from gensuite.music_vae import interpolation
+
+    info, spec = read_checkpoint(args.checkpoint)
+    window_bars = spec.n_steps // spec.converter.steps_per_bar
+    lines = []
+    for label, path in (("A", args.song_a), ("B", args.song_b)):
+        line = interpolation.song_line(read_midi(path), spec.converter, name=path,
+                                       n_steps=spec.n_steps, track=args.track)
+        if len(line.windows) < 2:
+            raise NoExamplesError(
+                f"{path}: its melody has {len(line.windows) * window_bars} bars in a row; a "
+                f"song morph needs at least {2 * window_bars} (two {window_bars}-bar windows)")
+        lines.append(line)
+    available = min(len(line.windows) for line in lines)
+    if args.bars is not None:
+        if args.bars > min(MAX_SONG_BARS, available * window_bars):
+            raise ParameterError(
+                f"--bars: must be at most {min(MAX_SONG_BARS, available * window_bars)} (the "
+                f"shorter melody has {available * window_bars} bars), got {args.bars}")
+        if args.bars < 2 * window_bars:
+            raise ParameterError(
+                f"--bars: must be at least {2 * window_bars} (two windows), got {args.bars}")
+    n_segments = min(available, (args.bars or MAX_SONG_BARS) // window_bars)
+    for label, path, line in (("A", args.song_a, lines[0]), ("B", args.song_b, lines[1])):
+        used = dataclasses.replace(line, windows=line.windows[:n_segments])
+        print(f"{label}: {path}: {line.track}, {used.bars} ({n_segments * window_bars} bars "
+              f"used of {len(line.windows) * window_bars})", file=sys.stderr)
+    model = load_model(info)
+    result = interpolation.interpolate_songs(
+        model, spec.converter, lines[0], lines[1], n_segments=n_segments,
+        temperature=args.temperature, seed=args.seed)
+    names = interpolation.write_song_interpolation(
+        result, args.out, labels=(os.path.basename(args.song_a), os.path.basename(args.song_b)),
+        title=f"{spec.name}: {n_segments * window_bars} bars, temperature {args.temperature:g}")
+    figures = {"bars": n_segments * window_bars, "segments": n_segments,
+               "window_bars": window_bars, "opening_accuracy": round(result.opening_accuracy, 4),
+               "ending_accuracy": round(result.ending_accuracy, 4),
+               "track_a": lines[0].track, "track_b": lines[1].track,
+               "files": [os.path.join(args.out, n) for n in names]}
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"opening reproduces A at {result.opening_accuracy:.3f}, ending reproduces B at "
+              f"{result.ending_accuracy:.3f} (per-step accuracy of the first and last "
+              f"{window_bars} bars, temperature {args.temperature:g})")
+        print(f"wrote {', '.join(names)} to {args.out}")
     return 0
 
 
@@ -513,45 +660,41 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae evaluate``."""
     from gensuite.music_vae.data import (
         ExampleSet,
-        build_converter,
         convert_midi_dir,
         convert_tfrecord,
         count_reasons,
         no_examples_message,
     )
 
-    info, config, options, _ = read_checkpoint(args.checkpoint)
-    converter = build_converter(config.converter, options)
-    kwargs = {"n_steps": config.n_steps, "output_depths": config.output_depths}
+    info, spec = read_checkpoint(args.checkpoint)
+    converter, options = spec.converter, spec.options
+    kwargs = {"n_steps": spec.n_steps, "output_depths": spec.output_depths}
     if args.midi_dir is not None:
         results = convert_midi_dir(args.midi_dir, converter, num_workers=args.workers,
-                                   progress=sys.stderr.isatty() and not args.json, **kwargs)
+                                   progress=True, **kwargs)
     else:
         results = convert_tfrecord(args.examples, converter, **kwargs)
     if not any(len(r) for r in results):
         raise NoExamplesError(_with_hint(no_examples_message(results, converter), options))
     examples = ExampleSet.from_files(results)
 
-    model, _ = load_model(info, config, options)
-    from gensuite.music_vae.trainer import Evaluator
+    model = load_model(info)
+    report = {"checkpoint": info.path, "n_files": len(results),
+              "n_files_used": len(examples.files),
+              "n_unreadable": sum(1 for r in results if r.unreadable is not None)}
+    if info.kind == LATENT_KIND:
+        from gensuite.music_vae.latent_hierarchy import accuracies
 
-    metrics = Evaluator(model.network).evaluate(examples.to_arrays(config.output_depths),
-                                                batch_size=config.batch_size)
-    report = {
-        "checkpoint": info.path,
-        "n_examples": metrics["n_examples"],
-        "n_files": len(results),
-        "n_files_used": len(examples.files),
-        "n_unreadable": sum(1 for r in results if r.unreadable is not None),
-        "teacher_forced_accuracy": metrics["teacher_forced_accuracy"],
-        "sampled_accuracy": metrics["sampled_accuracy"],
-        "greedy_accuracy": metrics["greedy_accuracy"],
-        "constant_accuracy": metrics["constant_accuracy"],
-        "kl_bits": metrics["kl_bits"],
-        "r_loss": metrics["r_loss"],
-        "sampled_r_loss": metrics["sampled_r_loss"],
-        "rejections": dict(count_reasons(results).most_common()),
-    }
+        report.update(accuracies(model, examples.classes))
+    else:
+        from gensuite.music_vae.trainer import Evaluator
+
+        metrics = Evaluator(model.network).evaluate(
+            examples.to_arrays(spec.output_depths), batch_size=spec.batch_size)
+        report.update({key: metrics[key] for key in (
+            "n_examples", "teacher_forced_accuracy", "sampled_accuracy", "greedy_accuracy",
+            "constant_accuracy", "kl_bits", "r_loss", "sampled_r_loss")})
+    report["rejections"] = dict(count_reasons(results).most_common())
     if args.json:
         print(json.dumps(report))
     else:

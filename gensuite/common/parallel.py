@@ -39,12 +39,13 @@ def map_in_processes(
     jobs : sequence
         One argument for ``fn`` each.
     progress : bool
-        Show a tqdm bar on stderr named ``desc``, counting ``unit``.
+        Report progress on stderr named ``desc``, counting ``unit``
+        (:func:`gensuite.common.progress.progress_bar`).
     """
-    from tqdm.auto import tqdm
+    from gensuite.common.progress import progress_bar
 
     num_workers = num_workers or os.cpu_count() or 1
-    with tqdm(total=len(jobs), unit=unit, desc=desc, disable=not progress) as bar:
+    with progress_bar(total=len(jobs), unit=unit, desc=desc, enabled=progress) as bar:
         def advance(results):
             for result in results:
                 bar.update(1)

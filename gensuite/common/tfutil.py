@@ -1,10 +1,35 @@
-"""Importing TensorFlow without its start-up noise on stderr."""
+"""TensorFlow helpers: a quiet import, parameter counts."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
+import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from types import ModuleType
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 points at /dev/null meanwhile (C++ writes there directly)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _initialise_quietly(tensorflow: ModuleType) -> None:
+    # Device discovery logs a CUDA error on machines without a GPU driver.
+    tensorflow.config.list_physical_devices("GPU")
 
 
 def import_tensorflow() -> ModuleType:
@@ -16,17 +41,47 @@ def import_tensorflow() -> ModuleType:
     stay one line.
     """
     if "tensorflow" not in sys.modules:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        try:
-            with open(os.devnull, "wb") as devnull:
-                os.dup2(devnull.fileno(), 2)
-                import tensorflow
+        with _stderr_silenced():
+            import tensorflow
 
-                # Device discovery logs a CUDA error on machines without a
-                # GPU driver; do it now, while stderr is silenced.
-                tensorflow.config.list_physical_devices("GPU")
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            _initialise_quietly(tensorflow)
     return sys.modules["tensorflow"]
+
+
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` like the other finders, then runs its import silenced."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)  # one import only; also keeps find_spec below from recursing
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_quietly(module: ModuleType) -> None:
+            with _stderr_silenced():
+                exec_module(module)
+                _initialise_quietly(module)
+
+        spec.loader.exec_module = exec_quietly
+        return spec
+
+
+def quiet_tensorflow_imports() -> None:
+    """Make the first import of TensorFlow, from anywhere (Keras included), silent.
+
+    The command line calls this first, so commands that never need
+    TensorFlow do not load it, and those that do never print its start-up
+    lines, whichever module imports it first.
+    """
+    if "tensorflow" in sys.modules or any(
+            isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _QuietTensorFlowFinder())
+
+
+def count_parameters(network) -> int:
+    """Number of scalar weights."""
+    return int(sum(np.prod(v.shape) for v in network.weights))

@@ -8,41 +8,27 @@ filters ``min(4096 / 2**block, 256)``, WGAN-GP with drift and an auxiliary
 pitch classifier, Adam 8e-4 (0, 0.99), batch 8, 800k images per stable and per
 transition stage, 11M images in all. It is meant for GPUs.
 
-The ``cpu-*`` presets keep the architecture and shrink the sizes so that pitched
-notes are learnt here within hours (DESIGN.md section 6): 256 mel bins
-(128 x 256 x 2), pitches 36-84, 64 filters at most, 8 at the finest block,
-batch 16, 16,000 images per stage (fully grown after 12,000 steps, 4,000 more
-at full size). Departures from Magenta, each because a CPU run with Magenta's
-rule did not learn pitch (``experiments/gansynth_pitch_input.py``, 3,400
-steps to 16 x 32 images; ``semitone``: share of generated notes whose
-spectral profile is nearest a real profile within one semitone of the asked
-pitch, real notes 0.81):
+``cpu-gansynth_mel`` keeps the architecture at sizes that learn pitched notes
+on two CPU cores within hours: 256 mel bins (128 x 256 x 2), pitches 36-84,
+at most 64 filters (8 at the finest block), batch 16, 16,000 images per stage
+(fully grown after 12,000 steps, 4,000 more at full size). It departs from
+Magenta where a CPU run with Magenta's rule did not learn pitch or timbre:
 
-* ``pitch_input_scale`` 16 (``sqrt(latent_size)``): the one-hot enters the
-  generator with z's weight (semitone 0.08 -> 0.14);
-* yet with Magenta's auxiliary classifier losses (weight 10) the generator
-  learns to paint what the classifier keys on instead of notes: a run of
-  this schedule stopped at step 10,200 played no pitch at 64 x 128
-  (``gansynth evaluate``: pitch accuracy 0.0 at step 9,865) with a
-  classifier loss of 0.05 on its fakes against 0.4 on real notes, and its
-  images stayed blobs where an unconditional run of 3,400 steps already
-  draws harmonics, sustain and release. So both auxiliary weights are 0 and
-  the pitch reaches both networks as a harmonic comb channel at every block
-  (``pitch_comb``): semitone 0.48 (pyin 0.14 against a ceiling of 0.43 for
-  real notes at that size). Adding the projection discriminator gave 0.36;
-* ``ema_decay`` 0.99: at 0.999 the moving average still holds 37% of a new
-  block's random weights after the 1,000 steps of a stage;
-* ``mode_seeking_weight`` 1: a run without it played the asked pitches
-  (``gansynth evaluate``: pitch accuracy 0.96 at step 12,486) but drew one
-  timbre for every latent (``timbre_spread`` 0.006, real instruments
-  0.196). The term (MSGAN's, weight 1 as there), switched on for that run's
-  last steps, raised it to 0.094 with pitch accuracy 0.99; see the
-  gansynth_fluidr3 card;
-* ``max_output_hz`` 7,400: with mode seeking the generator also found a
-  difference the discriminator barely punishes, a whistle in the top mel
-  bins (7.7-8 kHz): 34% of the notes had over 1% of their energy above
-  7.4 kHz, where the training notes have a median 2e-7 of theirs
-  (``experiments/gansynth_render_checks.py``). So generation low-passes there.
+* ``pitch_input_scale`` 16 (``sqrt(latent_size)``): the pitch one-hot enters
+  the generator with z's weight instead of a sixteenth of it;
+* both auxiliary classifier weights 0, and the pitch reaches both networks as
+  a harmonic comb channel at every block (``pitch_comb``): with the
+  classifier losses the generator learnt to paint what the classifier keys
+  on instead of notes;
+* ``ema_decay`` 0.99: a stage lasts 1,000 steps, after which a 0.999 average
+  would still hold 37% of a new block's random initial weights;
+* ``mode_seeking_weight`` 1 (MSGAN): without it every latent played one timbre;
+* ``max_output_hz`` 7,400: generated notes are low-passed below the top mel
+  bins, where mode seeking taught the generator a whistle and the training
+  notes have almost no energy.
+
+The measurements behind each departure are in ``docs/decisions.md``; the
+runs of the shipped model are in ``checkpoints/gansynth_fluidr3/card.md``.
 
 ``tiny-gansynth`` is for tests.
 """
@@ -118,10 +104,10 @@ class GANSynthConfig(JsonConfig):
         generator: ``1 / (mean|G(z1, p) - G(z2, p)| / mean|z1 - z2| + 1e-5)`` over
         half a batch of second latents at the same pitches. Magenta has none
         (0); without it the pitch-conditioned CPU run drew one timbre for every
-        latent (see the preset's notes).
+        latent (``docs/decisions.md``).
     max_output_hz : float or None
         Generated notes are low-passed here (None: not at all). Magenta has no
-        such filter; see the preset's notes for why ours has one.
+        such filter; ``docs/decisions.md`` says why ours has one.
     stable_stage_images, transition_stage_images : int
         Images shown per stable stage and per fade-in stage.
     total_images : int

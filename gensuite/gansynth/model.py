@@ -17,13 +17,12 @@ Two layers of API:
 
 from __future__ import annotations
 
-import os
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from gensuite.audio.spectral import low_pass, specgrams_to_waves
+from gensuite.checkpoints import SavedModel
 from gensuite.common.errors import ParameterError
 from gensuite.gansynth.configs import GANSynthConfig, get_config
 from gensuite.gansynth.layers import (
@@ -310,7 +309,7 @@ def slerp_latents(z_a: np.ndarray, z_b: np.ndarray, *, num_steps: int) -> np.nda
         np.float32)
 
 
-class GANSynth:
+class GANSynth(SavedModel):
     """A trained GANSynth generator, ready to play notes.
 
     Parameters
@@ -328,10 +327,13 @@ class GANSynth:
 
     Examples
     --------
-    >>> synth = GANSynth.load("gansynth_cpu")                      # doctest: +SKIP
+    >>> synth = GANSynth.load("gansynth_fluidr3")                      # doctest: +SKIP
     >>> z = synth.make_latents(1, seed=3)                          # doctest: +SKIP
     >>> waves = synth.generate([60, 64, 67], np.repeat(z, 3, 0))   # doctest: +SKIP
     """
+
+    kind = KIND
+    config_type = GANSynthConfig
 
     def __init__(self, config: GANSynthConfig | str, *, generator: Generator | None = None,
                  n_blocks: int | None = None, alpha: float | None = None):
@@ -362,31 +364,18 @@ class GANSynth:
     def sample_rate(self) -> int:
         return self.config.sample_rate
 
+    def saved_network(self):
+        return self.generator
+
+    def saved_meta(self) -> dict:
+        if self.n_blocks == self.config.n_resolutions and self.alpha is None:
+            return {}
+        return {"growth": {"n_blocks": self.n_blocks, "alpha": self.alpha}}
+
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "GANSynth":
-        """Load a saved model folder, or a shipped checkpoint by name.
-
-        Raises
-        ------
-        InputFileError
-            Missing folder, another model kind, or unreadable weights.
-        """
-        from gensuite.checkpoints import load_model_weights, read_model_config  # noqa: PLC0415
-
-        info, config = read_model_config(path, kind=KIND, config_type=GANSynthConfig)
+    def from_saved(cls, config, info) -> "GANSynth":
         growth = info.meta.get("growth", {})
-        model = cls(config, n_blocks=growth.get("n_blocks"), alpha=growth.get("alpha"))
-        load_model_weights(model.generator, info)
-        return model
-
-    def save(self, path: str | os.PathLike, *, figures: dict | None = None) -> None:
-        """Write the generator's weights, ``config.json`` and ``meta.json`` (atomically)."""
-        from gensuite.checkpoints import save_model_folder  # noqa: PLC0415
-
-        growth = {} if self.n_blocks == self.config.n_resolutions and self.alpha is None else {
-            "growth": {"n_blocks": self.n_blocks, "alpha": self.alpha}}
-        save_model_folder(path, kind=KIND, config=self.config, network=self.generator,
-                          figures=figures, meta=growth)
+        return cls(config, n_blocks=growth.get("n_blocks"), alpha=growth.get("alpha"))
 
     def make_latents(self, n: int, *, seed: int | None = None) -> np.ndarray:
         """``n`` instrument latents, shape (n, latent_size), from N(0, 1)."""

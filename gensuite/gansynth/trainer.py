@@ -99,7 +99,7 @@ class GANTrainer:
     log_every : int
         Steps between log records (losses averaged over them).
     progress : bool
-        Show a tqdm progress bar.
+        Report progress (a bar on a terminal, else a line every 30 s).
 
     Raises
     ------

@@ -13,8 +13,10 @@ preset             encoding      input   class  LSTM        attn  clip
 
 All three: notes ``[48, 84)``, melodies transposed to C, dropout keep 0.5 on
 every layer's output, Adam lr 1e-3, batch 128. The ``cpu-*`` presets keep
-the model and change only the batch (64) and train on windows of at most 128
-steps (DESIGN.md section 6); ``tiny-*`` presets are for tests and smoke runs.
+the networks and change only the batch (64) and train on random bar-aligned
+windows of at most 128 steps instead of whole melodies of up to 512, so that a
+step is short on two CPU cores; evaluation still reads whole melodies.
+``tiny-*`` presets are for tests and smoke runs.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ LOOKBACK_RNN = MelodyRNNConfig(name="lookback_rnn", encoding="lookback_rnn", cli
 ATTENTION_RNN = MelodyRNNConfig(
     name="attention_rnn", encoding="attention_rnn", attn_length=40, clip_norm=3.0)
 
-# CPU presets: same networks, batch and window of DESIGN.md section 6.
+# CPU presets: same networks, a smaller batch and shorter training windows.
 _CPU = dict(batch_size=64, train_window_steps=128)
 CPU_BASIC_RNN = dataclasses.replace(BASIC_RNN, name="cpu-basic_rnn", **_CPU)
 CPU_LOOKBACK_RNN = dataclasses.replace(LOOKBACK_RNN, name="cpu-lookback_rnn", **_CPU)

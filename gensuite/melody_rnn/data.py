@@ -34,7 +34,6 @@ import dataclasses
 import hashlib
 import os
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -83,14 +82,13 @@ def iter_folder_sequences(midi_dir: str, *, skipped: list,
     InputFileError
         Missing folder, or one without MIDI files (on the first ``next``).
     """
-    from tqdm.auto import tqdm
-
+    from gensuite.common.progress import track
     from gensuite.midi.io import find_midi_files, read_midi
 
     paths = find_midi_files(midi_dir)
     if not paths:
         raise InputFileError(midi_dir, "holds no .mid or .midi files")
-    for path in tqdm(paths, unit="file", desc="read", disable=not progress, file=sys.stderr):
+    for path in track(paths, unit="file", desc="read", enabled=progress):
         try:
             sequence = read_midi(path)
         except (InputFileError, OSError) as exc:
@@ -498,7 +496,7 @@ def extract_training_melodies(*, midi_dir: str | None = None, examples: str | No
         if stats.get("melodies"):
             raise NoExamplesError(
                 f"{name}: all {stats['melodies']} melodies fell in the held-out split "
-                f"(--eval-ratio {eval_ratio:g}); add files or lower --eval-ratio")
+                f"(--eval-fraction {eval_ratio:g}); add files or lower --eval-fraction")
         raise NoExamplesError(explain_no_melodies(stats, config, source=name, skipped=skipped))
     summary = {
         "source": source_identity(midi_dir=midi_dir, examples=examples),
@@ -528,7 +526,7 @@ def check_cached_melodies(cached: TrainingMelodies, *, run_dir: str,
     saved_extraction = saved.get("extraction", {})
     wanted_source = source_identity(midi_dir=midi_dir, examples=examples)
     checks = [(saved.get("source"), wanted_source, lambda s: f"from {_describe_source(s)}"),
-              (saved.get("eval_ratio"), eval_ratio, lambda r: f"with --eval-ratio {r}")]
+              (saved.get("eval_ratio"), eval_ratio, lambda r: f"with --eval-fraction {r}")]
     checks += [(saved_extraction.get(field), value,
                 lambda v, field=field: f"with {field}={v!r}")
                for field, value in extraction_settings(config).items()]

@@ -36,6 +36,7 @@ from typing import Union
 
 import numpy as np
 
+from gensuite.common.arrays import one_hot
 from gensuite.common.errors import ParameterError
 
 NO_EVENT = -2
@@ -204,11 +205,6 @@ def encode_binary_counter(n_steps: int, *, n_bits: int) -> np.ndarray:
     position = np.arange(1, n_steps + 1)[:, None]
     bits = (position >> np.arange(n_bits)[None, :]) & 1
     return (2 * bits - 1).astype(np.float32)
-
-
-def one_hot(classes: np.ndarray, *, depth: int) -> np.ndarray:
-    """Return float32 one-hot vectors, shape ``classes.shape + (depth,)``."""
-    return (classes[..., None] == np.arange(depth)).astype(np.float32)
 
 
 def compute_key_histogram(pitch_class_counts: np.ndarray) -> np.ndarray:
@@ -526,7 +522,7 @@ class OneHotMelodyEncoding(_MelodyEncodingBase):
 
     def encode_inputs(self, events) -> np.ndarray:
         """Return inputs, float32 of shape (..., n_steps, input_size)."""
-        return one_hot(self.encode_classes(events), depth=self.input_size)
+        return one_hot(self.encode_classes(events), self.input_size, dtype=np.float32)
 
     def encode_labels(self, events) -> np.ndarray:
         """Return the class of each event, int64 of shape (..., n_steps)."""
@@ -594,10 +590,10 @@ class LookbackMelodyEncoding(_MelodyEncodingBase):
         n_steps = events.shape[-1]
         depth = self.num_event_classes
         classes = self._one_hot.encode_classes(events)
-        parts = [one_hot(classes, depth=depth)]
+        parts = [one_hot(classes, depth, dtype=np.float32)]
         for distance in self.lookback_distances:
             upcoming = shift_events(classes, n_steps=distance - 1, fill=self.default_label)
-            parts.append(one_hot(upcoming, depth=depth))
+            parts.append(one_hot(upcoming, depth, dtype=np.float32))
         counter = encode_binary_counter(n_steps, n_bits=self.binary_counter_bits)
         parts.append(np.broadcast_to(counter, events.shape + counter.shape[-1:]))
         for distance in self.lookback_distances:

@@ -22,7 +22,6 @@ per bar.
 from __future__ import annotations
 
 import dataclasses
-import os
 import secrets
 import warnings
 
@@ -30,6 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gensuite.checkpoints import SavedModel
 from gensuite.common.errors import ParameterError
 from gensuite.melody_rnn import encodings as ee
 from gensuite.melody_rnn.attention import AttentionLSTMCell, LSTMCell
@@ -355,7 +355,7 @@ class GeneratedMelodies:
     transpose_amount: int
 
 
-class MelodyRNN:
+class MelodyRNN(SavedModel):
     """A MelodyRNN: config, event encoding and network.
 
     Parameters
@@ -372,6 +372,7 @@ class MelodyRNN:
     """
 
     kind = KIND
+    config_type = MelodyRNNConfig
 
     def __init__(self, config: MelodyRNNConfig | str):
         config = get_config(config) if isinstance(config, str) else config
@@ -569,35 +570,6 @@ class MelodyRNN:
         history = tf.reshape(history, tf.stack([num_outputs, k, num_steps]))
         return (tf.gather(history, best, axis=1, batch_dims=1),
                 tf.gather(scores, best, axis=1, batch_dims=1))
-
-    # -- save / load ---------------------------------------------------------
-
-    def save(self, path: str | os.PathLike, *, figures: dict | None = None) -> None:
-        """Write weights, ``config.json`` and ``meta.json`` into ``path`` (atomically).
-
-        ``figures`` (e.g. held-out log-perplexity, steps) go into ``meta.json``
-        for the model card and ``gensuite checkpoints``.
-        """
-        from gensuite.checkpoints import save_model_folder  # noqa: PLC0415
-
-        save_model_folder(path, kind=KIND, config=self.config, network=self.network,
-                          figures=figures)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "MelodyRNN":
-        """Load a folder written by :meth:`save` (or a shipped checkpoint name).
-
-        Raises
-        ------
-        InputFileError
-            Missing files, another kind of model, or weights that do not fit.
-        """
-        from gensuite.checkpoints import load_model_weights, read_model_config  # noqa: PLC0415
-
-        info, config = read_model_config(path, kind=KIND, config_type=MelodyRNNConfig)
-        model = cls(config)
-        load_model_weights(model.network, info)
-        return model
 
 
 def _check_int(name: str, value, *, minimum: int, rule: str) -> None:

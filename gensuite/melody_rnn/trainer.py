@@ -40,6 +40,7 @@ from gensuite.melody_rnn import encodings as ee
 from gensuite.melody_rnn.configs import MelodyRNNConfig
 from gensuite.melody_rnn.model import MelodyRNN
 from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, check_run_config
+from gensuite.training.loop import run_training_loop
 
 ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default (Keras uses 1e-7)
 
@@ -253,7 +254,7 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
         Batches of step s come from ``default_rng((seed, s))``: resuming
         replays exactly the batches a straight run would see.
     progress : bool
-        Show a tqdm bar.
+        Report progress (a bar on a terminal, else a line every 30 s).
     jit_compile : bool, optional
         Compile the train step with XLA; by default only with attention.
         XLA fuses the attention cell's many small ops over its 40-output
@@ -298,22 +299,16 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     if jit_compile is None:
         jit_compile = uses_xla_by_default(config)
     train_step = _make_train_step(model.network, optimizer, jit_compile=jit_compile)
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=num_steps, initial=step, unit="step", desc=config.name,
-                   dynamic_ncols=True)
-    last_loss = last_accuracy = float("nan")
     eval_result = None
-    examples = 0
-    call_start = last_save = time.perf_counter()
+    call_start = time.perf_counter()
 
     def elapsed() -> float:
         return train_seconds + time.perf_counter() - call_start
 
+    def out_of_time() -> bool:
+        return max_seconds is not None and elapsed() >= max_seconds
+
     def save() -> None:
-        nonlocal last_save
         checkpoint.save()
         figures = {"step": step, "train_seconds": round(elapsed(), 1),
                    "train_melodies": len(train_melodies), "eval_melodies": len(eval_melodies)}
@@ -321,7 +316,6 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
             figures.update(eval_log_perplexity=eval_result["log_perplexity"],
                            eval_accuracy=eval_result["accuracy"], eval_step=eval_result["step"])
         model.save(run_dir, figures=figures)
-        last_save = time.perf_counter()
 
     def run_eval() -> None:
         nonlocal eval_result
@@ -331,47 +325,44 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
         logger.log("eval", step, {"log_perplexity": eval_result["log_perplexity"],
                                   "accuracy": eval_result["accuracy"]})
 
-    try:
-        window_start, window_examples = time.perf_counter(), 0
-        while step < num_steps and (max_seconds is None or elapsed() < max_seconds):
-            rng = np.random.default_rng((seed, step))
-            chosen = rng.choice(len(train_melodies), size=config.batch_size,
-                                replace=len(train_melodies) < config.batch_size)
-            inputs, labels, lengths = make_batch(
-                model.encoding, [train_melodies[i] for i in chosen],
-                window_steps=config.train_window_steps, rng=rng)
-            loss, accuracy, grad_norm = train_step(inputs, labels, lengths)
-            last_loss, last_accuracy = float(loss), float(accuracy)
-            step += 1
-            examples += len(chosen)
-            window_examples += len(chosen)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{last_loss:.3f}", acc=f"{last_accuracy:.3f}")
-            if log_every_steps and step % log_every_steps == 0:
-                now = time.perf_counter()
-                logger.log("train", step, {
-                    "loss": last_loss, "accuracy": last_accuracy,
-                    "perplexity": float(np.exp(last_loss)), "gradient_norm": float(grad_norm),
-                    "examples_per_second": window_examples / (now - window_start)})
-                window_start, window_examples = now, 0
-            if eval_every_steps and step % eval_every_steps == 0:
-                run_eval()
-            if time.perf_counter() - last_save >= checkpoint_every_seconds:
-                save()
-        if eval_result is None or eval_result["step"] != step:
+    def step_fn() -> dict:
+        nonlocal step
+        rng = np.random.default_rng((seed, step))
+        chosen = rng.choice(len(train_melodies), size=config.batch_size,
+                            replace=len(train_melodies) < config.batch_size)
+        inputs, labels, lengths = make_batch(
+            model.encoding, [train_melodies[i] for i in chosen],
+            window_steps=config.train_window_steps, rng=rng)
+        loss, accuracy, grad_norm = train_step(inputs, labels, lengths)
+        step += 1
+        return {"loss": float(loss), "accuracy": float(accuracy),
+                "gradient_norm": float(grad_norm)}
+
+    def evaluate_when_due(at_step: int, last: dict) -> None:
+        # The last step's evaluation runs before the loop's final save, so
+        # the exported figures include it.
+        if ((eval_every_steps and at_step % eval_every_steps == 0)
+                or at_step >= num_steps or out_of_time()):
             run_eval()
+
+    last = {}
+    if step < num_steps:
+        last = run_training_loop(
+            step_fn, get_step=lambda: step, num_steps=num_steps, save=save, logger=logger,
+            log_every=log_every_steps, checkpoint_every_s=checkpoint_every_seconds,
+            progress=progress, desc=f"rnn train {config.name}", after_step=evaluate_when_due,
+            stop_when=out_of_time,
+            postfix=lambda m: {"loss": f"{m['loss']:.3f}", "acc": f"{m['accuracy']:.3f}"})
+    if eval_result is None or eval_result["step"] != step:
+        run_eval()
         save()
-    except KeyboardInterrupt:
-        save()
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
     this_call = time.perf_counter() - call_start
+    steps_done = step - resumed_from
     return TrainResult(step=step, train_seconds=elapsed(),
-                       examples_per_second=examples / this_call if this_call > 0 else 0.0,
-                       last_loss=last_loss, last_accuracy=last_accuracy, eval=eval_result,
+                       examples_per_second=(steps_done * config.batch_size / this_call
+                                            if this_call > 0 else 0.0),
+                       last_loss=last.get("loss", float("nan")),
+                       last_accuracy=last.get("accuracy", float("nan")), eval=eval_result,
                        resumed_from=resumed_from)
 
 

@@ -24,7 +24,7 @@ from note_seq import NoteSequence
 from gensuite.common.errors import InputFileError, InvalidMidiError, check_input_file
 from gensuite.common.fileio import atomic_path, write_text_atomic
 from gensuite.common.parallel import map_in_processes
-from gensuite.common.tfutil import import_tensorflow
+from gensuite.common.tfrecord import read_records, write_records
 
 MIDI_SUFFIXES = (".mid", ".midi")
 # Past these a file is "absurd": it would stall training and is almost always
@@ -229,14 +229,12 @@ def ingest_midi_dir(
     skipped, n_read, n_notes = [], 0, 0
     with map_in_processes(_convert_one, jobs, num_workers=num_workers, progress=progress,
                           desc="ingest") as results:
-        tf = import_tensorflow()  # after the pool has forked: see map_in_processes
-
-        with atomic_path(out_path) as tmp, tf.io.TFRecordWriter(tmp) as writer:
+        with atomic_path(out_path) as tmp, open(tmp, "wb") as writer:
             for relpath, record, notes, reason in results:
                 if record is None:
                     skipped.append({"file": relpath, "reason": reason})
                     continue
-                writer.write(record)
+                write_records(writer, [record])
                 n_read += 1
                 n_notes += notes
             report = IngestReport(
@@ -263,12 +261,5 @@ def read_tfrecord(path: str | os.PathLike) -> Iterator[NoteSequence]:
     InputFileError
         If the file is missing or its records are corrupt.
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise InputFileError(path, "no such file")
-    tf = import_tensorflow()
-    try:
-        for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
-            yield NoteSequence.FromString(record)
-    except tf.errors.DataLossError as exc:
-        raise InputFileError(path, "corrupt TFRecord (checksum mismatch or truncated)") from exc
+    for record in read_records(path):
+        yield NoteSequence.FromString(record)

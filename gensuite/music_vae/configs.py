@@ -2,8 +2,13 @@
 
 The paper presets reproduce Magenta's ``music_vae/configs.py`` (same names,
 layer sizes, latent size, free bits, beta schedule, batch size, sampling
-schedule). The ``cpu-*`` presets are sized to train in about an hour on two
-CPU cores (DESIGN.md section 6).
+schedule). The ``cpu-*`` presets keep each paper preset's structure, losses
+and schedules at the sizes two CPU cores can train (a 2-bar model in about an
+hour): narrower LSTMs, a smaller latent, batch 64 (2 bars) or 32 (16 bars).
+The 16-bar ones also encode bar by bar (a hierarchical encoder), and
+``cpu-mel_16bar-sampled`` adds scheduled sampling. ``tiny-*`` presets are for
+tests and smoke runs. The measured reasons for each departure are in
+``docs/decisions.md`` and the model cards under ``checkpoints/``.
 
 Tensor depths come from the converter preset the config names
 (``gensuite.music_vae.converters``), repeated here so a model can be built, saved and
@@ -229,7 +234,7 @@ HIERDEC_TRIO_16BAR = _with_converter(
     n_bars=16, conductor_sizes=(1024, 1024), split_decoders=True,
     free_bits=256.0, max_beta=0.2, beta_rate=0.0, batch_size=256)
 
-# CPU presets: DESIGN.md section 6 sizes, trainable in about an hour on 2 cores.
+# CPU presets: the paper presets' structure at sizes two CPU cores can train.
 CPU_MEL_2BAR = dataclasses.replace(
     CAT_MEL_2BAR_SMALL, name="cpu-mel_2bar",
     encoder_sizes=(256,), decoder_sizes=(256, 256), z_size=128, batch_size=64)
@@ -252,11 +257,11 @@ CPU_TRIO_16BAR = dataclasses.replace(
     encoder_sizes=(256,), hierarchical_encoder=True,
     decoder_sizes=(256, 256), conductor_sizes=(256, 256), z_size=256, batch_size=32)
 
-# cpu-mel_16bar with half its decoder steps reading the decoder's own sample
-# (Magenta's hierdec presets teacher-force only). On folk tunes held-out sampled
-# accuracy stalled near 0.64 while teacher-forced kept rising (exposure bias);
-# continuing a cpu-mel_16bar run with this (`vae train --init-from`) raised it by
-# 0.016 in 2,300 steps. The shipped mel_16bar; its card has the figures.
+# cpu-mel_16bar with half its decoder steps reading the decoder's own previous
+# sample (constant scheduled sampling 0.5; Magenta's hierdec presets teacher-force
+# only), against exposure bias: a decoder trained only on true previous steps does
+# worse when fed its own. Meant to continue a cpu-mel_16bar run
+# (`vae train --init-from`); the shipped mel_16bar was trained so.
 CPU_MEL_16BAR_SAMPLED = dataclasses.replace(
     CPU_MEL_16BAR, name="cpu-mel_16bar-sampled", sampling_schedule="constant",
     sampling_rate=0.5)

@@ -47,6 +47,7 @@ import numpy as np
 from note_seq import DrumTrack, Melody, NoteSequence
 from note_seq.drums_encoder_decoder import DEFAULT_DRUM_TYPE_PITCHES
 
+from gensuite.common.arrays import one_hot
 from gensuite.common.errors import ParameterError
 from gensuite.midi.sequences import (
     BASS_PROGRAMS,
@@ -195,11 +196,6 @@ def combine_tensors(results: Iterable[ConverterTensors]) -> ConverterTensors:
 # Array helpers
 
 
-def one_hot(classes: np.ndarray, depth: int) -> np.ndarray:
-    """Boolean one-hot of integer ``classes``: shape ``classes.shape + (depth,)``."""
-    return np.eye(depth, dtype=bool)[np.asarray(classes)]
-
-
 def select_indices(n: int, k: int | None, rng: np.random.Generator | None) -> np.ndarray:
     """Which of ``n`` items to keep when at most ``k`` may be kept.
 
@@ -329,6 +325,71 @@ class _Converter:
         return empty_tensors(
             input_depth=self.input_depth, output_depth=self.output_depth,
             n_steps=self.n_steps, rejections=rejections, stats=stats)
+
+    # Each converter supplies three steps; to_tensors runs them and shares
+    # the rest: splitting into parts, quantizing, dedupe, selection, packing.
+
+    def prepare(self, sequence: NoteSequence, rng: np.random.Generator | None) -> NoteSequence:
+        """The notes this converter reads (raises UnusableSequenceError when none)."""
+        return self.usable_notes(sequence)
+
+    def part_windows(self, quantized: NoteSequence, stats: Counter) -> list[np.ndarray]:
+        """Class windows of one quantized part (raises UnusableSequenceError when none)."""
+        raise NotImplementedError
+
+    def encode_windows(self, classes: np.ndarray, lengths: np.ndarray):
+        """Padded class windows (n, T, ...) and their lengths -> (inputs, outputs)."""
+        raise NotImplementedError
+
+    def to_tensors(
+        self,
+        sequence: NoteSequence,
+        *,
+        rng: np.random.Generator | None = None,
+    ) -> ConverterTensors:
+        """Examples from one unquantized NoteSequence.
+
+        Parameters
+        ----------
+        sequence : NoteSequence
+            Unquantized, as read from MIDI.
+        rng : numpy.random.Generator, optional
+            Training mode: melodies are transposed by ``transpose_range`` and
+            at most ``max_tensors_per_notesequence`` examples are sampled at
+            random. Without it the result is deterministic.
+
+        Returns
+        -------
+        ConverterTensors
+            ``inputs`` (n, n_steps, input_depth) and ``outputs`` (n, n_steps,
+            output_depth); when n is 0, ``reason`` says why.
+        """
+        rng = _check_rng(rng)
+        rejections, stats = Counter(), Counter(sequences=1)
+        try:
+            usable = self.prepare(sequence, rng)
+        except UnusableSequenceError as exc:
+            rejections[exc.reason] += 1
+            return self._empty(rejections, stats)
+        windows: list[np.ndarray] = []
+        for part in self._parts(usable, stats):
+            try:
+                windows.extend(self.part_windows(self._quantize(part), stats))
+            except UnusableSequenceError as exc:
+                rejections[exc.reason] += 1
+        if self.dedupe:
+            windows = _dedupe(windows, stats)
+        windows = [windows[i] for i in select_indices(
+            len(windows), self.max_tensors_per_notesequence, rng)]
+        stats["examples"] += len(windows)
+        if not windows:
+            return self._empty(rejections, stats)
+        classes, lengths = _pad_rows(windows)
+        inputs, outputs = self.encode_windows(classes, lengths)
+        return ConverterTensors(
+            inputs=inputs, outputs=outputs,
+            controls=np.zeros(inputs.shape[:2] + (0,), bool),
+            lengths=lengths, rejections=rejections, stats=stats)
 
 
 def _require_int(name: str, value, *, minimum: int) -> None:
@@ -518,70 +579,26 @@ class MelodyConverter(_Converter):
             raise UnusableSequenceError("no melody found")
         return [self.encode_melody(m) for m in melodies]
 
-    def to_tensors(
-        self,
-        sequence: NoteSequence,
-        *,
-        rng: np.random.Generator | None = None,
-    ) -> ConverterTensors:
-        """Examples from one unquantized NoteSequence.
-
-        Parameters
-        ----------
-        sequence : NoteSequence
-            Unquantized, as read from MIDI.
-        rng : numpy.random.Generator, optional
-            Training mode: transpose by ``transpose_range`` and sample at most
-            ``max_tensors_per_notesequence`` examples at random. Without it
-            the result is deterministic.
-
-        Returns
-        -------
-        ConverterTensors
-            ``inputs`` and ``outputs`` (the same array), shape
-            (n, n_steps, 90); when n is 0, ``reason`` says why.
-        """
-        rng = _check_rng(rng)
-        rejections, stats = Counter(), Counter(sequences=1)
-        try:
-            usable = self.usable_notes(sequence)
-        except UnusableSequenceError as exc:
-            rejections[exc.reason] += 1
-            return self._empty(rejections, stats)
+    def prepare(self, sequence: NoteSequence, rng: np.random.Generator | None) -> NoteSequence:
+        usable = self.usable_notes(sequence)
         if rng is not None and self.transpose_range is not None:
             usable, _ = augment_transpose(
                 usable, rng=rng, transpose_range=self.transpose_range,
                 min_pitch=self.min_pitch, max_pitch=self.max_pitch)
-        windows: list[np.ndarray] = []
-        for part in self._parts(usable, stats):
-            try:
-                rows = self.melody_classes(self._quantize(part), stats)
-                part_windows = _window(rows, self.n_steps, self.steps_per_bar)
-                if not part_windows:
-                    raise UnusableSequenceError(
-                        f"melodies shorter than {self.slice_bars} bars")
-            except UnusableSequenceError as exc:
-                rejections[exc.reason] += 1
-                continue
-            windows.extend(part_windows)
-        return self._pack(windows, rng, rejections, stats)
+        return usable
 
-    def _pack(self, windows, rng, rejections, stats) -> ConverterTensors:
-        stats["windows"] += len(windows)
-        if self.dedupe:
-            windows = _dedupe(windows, stats)
-        windows = [windows[i] for i in select_indices(
-            len(windows), self.max_tensors_per_notesequence, rng)]
-        stats["examples"] += len(windows)
+    def part_windows(self, quantized: NoteSequence, stats: Counter) -> list[np.ndarray]:
+        windows = _window(self.melody_classes(quantized, stats), self.n_steps,
+                          self.steps_per_bar)
         if not windows:
-            return self._empty(rejections, stats)
-        classes, lengths = _pad_rows(windows)
+            raise UnusableSequenceError(f"melodies shorter than {self.slice_bars} bars")
+        stats["windows"] += len(windows)
+        return windows
+
+    def encode_windows(self, classes: np.ndarray, lengths: np.ndarray):
         encoded = one_hot(classes, self.output_depth) & _valid_mask(
             lengths, classes.shape[1])[..., None]
-        return ConverterTensors(
-            inputs=encoded, outputs=encoded,
-            controls=np.zeros(encoded.shape[:2] + (0,), bool),
-            lengths=lengths, rejections=rejections, stats=stats)
+        return encoded, encoded
 
     # -- tensors -> NoteSequence ---------------------------------------------
 
@@ -733,60 +750,21 @@ class DrumsConverter(_Converter):
                 out.notes[-1].pitch = mapping[n.pitch]
         return out
 
-    def to_tensors(
-        self,
-        sequence: NoteSequence,
-        *,
-        rng: np.random.Generator | None = None,
-    ) -> ConverterTensors:
-        """Examples from one unquantized NoteSequence (see :meth:`MelodyConverter.to_tensors`).
-
-        Returns
-        -------
-        ConverterTensors
-            ``inputs`` (n, n_steps, input_depth), ``outputs`` (n, n_steps,
-            output_depth); when n is 0, ``reason`` says why.
-        """
-        rng = _check_rng(rng)
-        rejections, stats = Counter(), Counter(sequences=1)
-        try:
-            usable = self.usable_notes(sequence)
-        except UnusableSequenceError as exc:
-            rejections[exc.reason] += 1
-            return self._empty(rejections, stats)
-        windows: list[np.ndarray] = []
-        for part in self._parts(usable, stats):
-            try:
-                quantized = self._quantize(part)
-                tracks, extract_stats = extract_drum_tracks(
-                    quantized, min_bars=1, gap_bars=_gap_steps(self.gap_bars),
-                    max_steps_truncate=(self.max_bars * self.steps_per_bar
-                                        if self.max_bars else None),
-                    pad_end=True)
-                stats.update(extract_stats)
-                part_windows = _window([self.encode_track(t) for t in tracks],
-                                       self.n_steps, self.steps_per_bar)
-                if not part_windows:
-                    raise UnusableSequenceError(
-                        f"drum tracks shorter than {self.slice_bars} bars")
-            except UnusableSequenceError as exc:
-                rejections[exc.reason] += 1
-                continue
-            windows.extend(part_windows)
-        stats["windows"] += len(windows)
-        if self.dedupe:
-            windows = _dedupe(windows, stats)
-        windows = [windows[i] for i in select_indices(
-            len(windows), self.max_tensors_per_notesequence, rng)]
-        stats["examples"] += len(windows)
+    def part_windows(self, quantized: NoteSequence, stats: Counter) -> list[np.ndarray]:
+        tracks, extract_stats = extract_drum_tracks(
+            quantized, min_bars=1, gap_bars=_gap_steps(self.gap_bars),
+            max_steps_truncate=(self.max_bars * self.steps_per_bar if self.max_bars else None),
+            pad_end=True)
+        stats.update(extract_stats)
+        windows = _window([self.encode_track(t) for t in tracks], self.n_steps,
+                          self.steps_per_bar)
         if not windows:
-            return self._empty(rejections, stats)
-        subsets, lengths = _pad_rows(windows)
-        inputs, outputs = self.encode_inputs_outputs(subsets, lengths)
-        return ConverterTensors(
-            inputs=inputs, outputs=outputs,
-            controls=np.zeros(inputs.shape[:2] + (0,), bool),
-            lengths=lengths, rejections=rejections, stats=stats)
+            raise UnusableSequenceError(f"drum tracks shorter than {self.slice_bars} bars")
+        stats["windows"] += len(windows)
+        return windows
+
+    def encode_windows(self, classes: np.ndarray, lengths: np.ndarray):
+        return self.encode_inputs_outputs(classes, lengths)
 
     # -- tensors -> NoteSequence ---------------------------------------------
 
@@ -1016,50 +994,18 @@ class TrioConverter(_Converter):
                 f"no {self.slice_bars}-bar window where melody, bass and drums all play")
         return windows
 
-    def to_tensors(
-        self,
-        sequence: NoteSequence,
-        *,
-        rng: np.random.Generator | None = None,
-    ) -> ConverterTensors:
-        """Examples from one unquantized NoteSequence (see :meth:`MelodyConverter.to_tensors`).
-
-        Returns
-        -------
-        ConverterTensors
-            ``inputs`` = ``outputs``, shape (n, n_steps, 692).
-        """
-        rng = _check_rng(rng)
-        rejections, stats = Counter(), Counter(sequences=1)
+    def usable_notes(self, sequence: NoteSequence) -> NoteSequence:
         if not sequence.notes:
-            rejections["no notes"] += 1
-            return self._empty(rejections, stats)
-        windows: list[np.ndarray] = []
-        for part in self._parts(sequence, stats):
-            try:
-                windows.extend(self.part_windows(self._quantize(part), stats))
-            except UnusableSequenceError as exc:
-                rejections[exc.reason] += 1
-        if self.dedupe:
-            windows = _dedupe(windows, stats)
-        windows = [windows[i] for i in select_indices(
-            len(windows), self.max_tensors_per_notesequence, rng)]
-        stats["examples"] += len(windows)
-        if not windows:
-            return self._empty(rejections, stats)
-        classes = np.stack(windows)  # (n, T, 3)
+            raise UnusableSequenceError("no notes")
+        return sequence
+
+    def encode_windows(self, classes: np.ndarray, lengths: np.ndarray):
         encoded = self.classes_to_one_hot(classes)
-        return ConverterTensors(
-            inputs=encoded, outputs=encoded,
-            controls=np.zeros(encoded.shape[:2] + (0,), bool),
-            lengths=np.full(len(windows), self.n_steps, np.int32),
-            rejections=rejections, stats=stats)
+        return encoded, encoded
 
     def classes_to_one_hot(self, classes: np.ndarray) -> np.ndarray:
         """(..., T, 3) classes -> (..., T, 692) concatenated one-hots."""
-        return np.concatenate(
-            [one_hot(classes[..., k], depth) for k, depth in enumerate(self.split_output_depths)],
-            axis=-1)
+        return one_hot(classes, self.split_output_depths)
 
     # -- tensors -> NoteSequence ---------------------------------------------
 
@@ -1129,3 +1075,67 @@ def get_converter(name: str) -> Converter:
     except KeyError:
         raise ParameterError(
             f"converter: must be one of {', '.join(sorted(PRESETS))}, got {name!r}") from None
+
+
+# --------------------------------------------------------------------------
+# Converter options
+
+
+@dataclasses.dataclass(frozen=True)
+class ConverterOptions:
+    """How a training run bent its converter preset; saved with the checkpoint.
+
+    Attributes
+    ----------
+    any_meter : bool
+        Read every meter on 16-step (4/4) bars (converter
+        ``ignore_time_signatures=True``) instead of rejecting non-4/4 music.
+        Needed for folk collections: most Essen tunes are in 2/4, 3/4 or 6/8.
+    any_program : bool
+        Melody converters: accept every MIDI program, not only 0-31 (piano to
+        guitar). Corpus exports use voice programs (52, 53).
+    track_names : tuple of str
+        Melody converters: use only tracks with these names (ignoring case),
+        e.g. ``("soprano",)``; empty uses every track.
+    """
+
+    any_meter: bool = False
+    any_program: bool = False
+    track_names: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """JSON-ready (lists, not tuples, so a saved copy compares equal)."""
+        return dataclasses.asdict(self) | {"track_names": list(self.track_names)}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "ConverterOptions":
+        data = data or {}
+        return cls(any_meter=bool(data.get("any_meter", False)),
+                   any_program=bool(data.get("any_program", False)),
+                   track_names=tuple(data.get("track_names", ())))
+
+
+def build_converter(name: str, options: ConverterOptions = ConverterOptions()):
+    """The converter preset ``name`` with ``options`` applied.
+
+    Raises
+    ------
+    ParameterError
+        If ``any_program`` is asked of a converter whose programs mean roles
+        (drums, trio).
+    """
+    converter = get_converter(name)
+    changes = {}
+    if options.any_meter:
+        changes["ignore_time_signatures"] = True
+    if options.any_program:
+        if not isinstance(converter, MelodyConverter):
+            raise ParameterError(
+                f"--any-program: only melody converters filter programs, not {name!r}")
+        changes["valid_programs"] = None
+    if options.track_names:
+        if not isinstance(converter, MelodyConverter):
+            raise ParameterError(
+                f"--track-name: only melody converters select tracks by name, not {name!r}")
+        changes["track_names"] = options.track_names
+    return dataclasses.replace(converter, **changes) if changes else converter

@@ -38,16 +38,16 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 from note_seq import NoteSequence
 
+from gensuite.common.arrays import one_hot
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.fileio import read_array_cache, write_array_cache
 from gensuite.common.parallel import map_in_processes
 from gensuite.midi.io import find_midi_files, read_midi, read_tfrecord
 from gensuite.music_vae.converters import (
     N_SPECIAL_CLASSES,
+    ConverterOptions,
     DrumsConverter,
-    MelodyConverter,
     TrioConverter,
-    get_converter,
     select_indices,
 )
 
@@ -56,70 +56,6 @@ DATA_FILE = "data.json"
 # Below this many files per worker a pool costs more than it saves.
 MIN_FILES_PER_WORKER = 4
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
-
-
-# --------------------------------------------------------------------------
-# Converter options
-
-
-@dataclasses.dataclass(frozen=True)
-class ConverterOptions:
-    """How a training run bent its converter preset; saved with the checkpoint.
-
-    Attributes
-    ----------
-    any_meter : bool
-        Read every meter on 16-step (4/4) bars (converter
-        ``ignore_time_signatures=True``) instead of rejecting non-4/4 music.
-        Needed for folk collections: most Essen tunes are in 2/4, 3/4 or 6/8.
-    any_program : bool
-        Melody converters: accept every MIDI program, not only 0-31 (piano to
-        guitar). Corpus exports use voice programs (52, 53).
-    track_names : tuple of str
-        Melody converters: use only tracks with these names (ignoring case),
-        e.g. ``("soprano",)``; empty uses every track.
-    """
-
-    any_meter: bool = False
-    any_program: bool = False
-    track_names: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        """JSON-ready (lists, not tuples, so a saved copy compares equal)."""
-        return dataclasses.asdict(self) | {"track_names": list(self.track_names)}
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> "ConverterOptions":
-        data = data or {}
-        return cls(any_meter=bool(data.get("any_meter", False)),
-                   any_program=bool(data.get("any_program", False)),
-                   track_names=tuple(data.get("track_names", ())))
-
-
-def build_converter(name: str, options: ConverterOptions = ConverterOptions()):
-    """The converter preset ``name`` with ``options`` applied.
-
-    Raises
-    ------
-    ParameterError
-        If ``any_program`` is asked of a converter whose programs mean roles
-        (drums, trio).
-    """
-    converter = get_converter(name)
-    changes = {}
-    if options.any_meter:
-        changes["ignore_time_signatures"] = True
-    if options.any_program:
-        if not isinstance(converter, MelodyConverter):
-            raise ParameterError(
-                f"--any-program: only melody converters filter programs, not {name!r}")
-        changes["valid_programs"] = None
-    if options.track_names:
-        if not isinstance(converter, MelodyConverter):
-            raise ParameterError(
-                f"--track-name: only melody converters select tracks by name, not {name!r}")
-        changes["track_names"] = options.track_names
-    return dataclasses.replace(converter, **changes) if changes else converter
 
 
 def describe_examples(converter, *, plural: bool = True) -> str:
@@ -156,15 +92,6 @@ def tensors_to_classes(outputs: np.ndarray, output_depths: Sequence[int]) -> np.
         parts.append(np.where(block.any(-1), block.argmax(-1), -1))
         start += depth
     return np.stack(parts, axis=-1).astype(np.int16)
-
-
-def classes_to_one_hot(classes: np.ndarray, output_depths: Sequence[int],
-                       dtype=np.float32) -> np.ndarray:
-    """Inverse of :func:`tensors_to_classes`: -1 gives an all-zero row."""
-    classes = np.asarray(classes)
-    parts = [np.eye(depth + 1, dtype=dtype)[classes[..., g] + 1][..., 1:]
-             for g, depth in enumerate(output_depths)]
-    return np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -360,7 +287,7 @@ class ExampleSet:
         """The one-hot :class:`~gensuite.music_vae.trainer.VAEArrays` (bool)."""
         from gensuite.music_vae.trainer import VAEArrays  # noqa: PLC0415 (imports TF)
 
-        outputs = classes_to_one_hot(self.classes, output_depths, dtype=bool)
+        outputs = one_hot(self.classes, output_depths)
         inputs = outputs if self.inputs is None else self.inputs
         return VAEArrays(inputs, outputs, self.lengths)
 
@@ -388,7 +315,7 @@ class ExampleSet:
                     classes = transpose_melody_classes(
                         classes, rng=rng, transpose_range=transpose_range,
                         depth=output_depths[0])
-                outputs = classes_to_one_hot(classes, output_depths)
+                outputs = one_hot(classes, output_depths, dtype=np.float32)
                 inputs = outputs if self.inputs is None else self.inputs[index].astype(
                     np.float32)
                 yield inputs, outputs, self.lengths[index]

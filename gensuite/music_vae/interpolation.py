@@ -19,6 +19,7 @@ import numpy as np
 from note_seq import NoteSequence
 from note_seq.sequences_lib import concatenate_sequences
 
+from gensuite.common.arrays import one_hot
 from gensuite.common.errors import NoExamplesError, ParameterError
 from gensuite.midi.io import write_midi
 from gensuite.midi.pianoroll import compute_bar_times, plot_pianoroll
@@ -31,7 +32,7 @@ from gensuite.midi.sequences import (
     split_on_time_changes,
 )
 from gensuite.music_vae.converters import N_SPECIAL_CLASSES, OUTPUT_QPM, MelodyConverter
-from gensuite.music_vae.data import classes_to_one_hot, describe_examples, tensors_to_classes
+from gensuite.music_vae.data import describe_examples, tensors_to_classes
 
 # Default "enough notes" for a window: this many note onsets per bar.
 MIN_NOTES_PER_BAR = 2
@@ -172,7 +173,7 @@ def _melody_windows(sequence: NoteSequence, converter: MelodyConverter, *,
             first = bisect.bisect_right(bar_times, start + EPS_SECONDS)
             last = max(first, bisect.bisect_left(bar_times, end - EPS_SECONDS))
         windows.append(Window(
-            classes=classes, inputs=classes_to_one_hot(classes[None], (converter.output_depth,))[0],
+            classes=classes, inputs=one_hot(classes[None], (converter.output_depth,), dtype=np.float32)[0],
             n_notes=_count_notes(rows), start_seconds=start, end_seconds=end,
             first_bar=first, last_bar=last))
     return windows, reasons
@@ -274,25 +275,24 @@ def interpolate_windows(model, converter, a: Window, b: Window, *, num_steps: in
 
     Parameters
     ----------
-    model : gensuite.music_vae.model.MusicVAE
+    model : MusicVAE or LatentHierarchyVAE
     converter : the model's converter (with the checkpoint's options applied)
     a, b : Window
         From :func:`find_windows` / :func:`choose_window`.
     num_steps : int
         Steps including both ends, >= 2.
     """
-    config = model.config
     z = model.interpolate_z(a.inputs, b.inputs, num_steps=num_steps)
     one_hots = model.decode_to_tensors(z, temperature=temperature, seed=seed)
-    decoded = tensors_to_classes(one_hots, config.output_depths)
-    inputs = converter.from_tensors(
-        classes_to_one_hot(np.stack([a.classes, b.classes]), config.output_depths, dtype=bool))
+    decoded = tensors_to_classes(one_hots, model.output_depths)
+    inputs = converter.from_tensors(one_hot(np.stack([a.classes, b.classes]),
+                                            model.output_depths))
     return Interpolation(
         steps=list(converter.from_tensors(one_hots)),
         inputs=(inputs[0], inputs[1]),
         endpoint_accuracy=(step_accuracy(decoded[0], a.classes),
                            step_accuracy(decoded[-1], b.classes)),
-        step_seconds=config.n_steps * 60.0 / OUTPUT_QPM / converter.steps_per_quarter)
+        step_seconds=model.n_steps * 60.0 / OUTPUT_QPM / converter.steps_per_quarter)
 
 
 def write_interpolation(result: Interpolation, out_dir: str, *, labels: tuple[str, str],
@@ -319,5 +319,176 @@ def write_interpolation(result: Interpolation, out_dir: str, *, labels: tuple[st
                  for i in range(n)]
               + [f"input B: {labels[1]}"])
     plot_pianoroll([result.inputs[0], *result.steps, result.inputs[1]], titles=titles,
+                   path=os.path.join(out_dir, "interpolate.png"), title=title)
+    return names + ["interpolate.png"]
+
+
+# --------------------------------------------------------------------------
+# Whole songs: a latent per segment, moving from A's to B's as the piece advances
+
+
+@dataclasses.dataclass(frozen=True)
+class SongLine:
+    """The melody of one song, cut into consecutive model windows.
+
+    Attributes
+    ----------
+    windows : list of Window
+        Back to back, each starting where the previous one ends.
+    track : str
+        Which track the melody came from, in words.
+    """
+
+    windows: list[Window]
+    track: str
+
+    @property
+    def bars(self) -> str:
+        first, last = self.windows[0].first_bar, self.windows[-1].last_bar
+        return f"bars {first}-{last}" if first and last else f"{len(self.windows)} windows"
+
+
+def melody_tracks(sequence: NoteSequence) -> list[tuple[int, str, float]]:
+    """Pitched tracks as (instrument, name, mean pitch), highest line first."""
+    names = {info.instrument: info.name for info in sequence.instrument_infos}
+    pitches: dict[int, list[int]] = {}
+    for note in sequence.notes:
+        if not note.is_drum:
+            pitches.setdefault(note.instrument, []).append(note.pitch)
+    tracks = [(i, names.get(i, "") or f"track {i}", float(np.mean(p)))
+              for i, p in pitches.items()]
+    return sorted(tracks, key=lambda t: -t[2])
+
+
+def select_track(sequence: NoteSequence, *, name: str, track: str | None = None
+                 ) -> tuple[NoteSequence, str]:
+    """Keep one pitched track: the one named ``track`` (ignoring case), else the highest line.
+
+    Returns the sequence with only that track's notes and a description.
+
+    Raises
+    ------
+    NoExamplesError
+        No pitched notes, or no track of that name (the names are listed).
+    """
+    tracks = melody_tracks(sequence)
+    if not tracks:
+        raise NoExamplesError(f"{name}: no pitched notes (only drums, or empty)")
+    if track is None:
+        chosen = tracks[0]
+        how = ("the only track" if len(tracks) == 1
+               else f"the highest of {len(tracks)} tracks; --track to choose another")
+    else:
+        matches = [t for t in tracks if t[1].lower() == track.lower()]
+        if not matches:
+            raise NoExamplesError(f"{name}: no track named {track!r} (tracks: "
+                                  + ", ".join(repr(t[1]) for t in tracks) + ")")
+        chosen, how = matches[0], "chosen with --track"
+    line = NoteSequence()
+    line.CopyFrom(sequence)
+    del line.notes[:]
+    line.notes.extend(n for n in sequence.notes if n.instrument == chosen[0] and not n.is_drum)
+    return line, f"track {chosen[1]!r} ({how})"
+
+
+def song_line(sequence: NoteSequence, converter, *, name: str, n_steps: int,
+              track: str | None = None) -> SongLine:
+    """The longest run of back-to-back windows of a song's melody track.
+
+    Raises
+    ------
+    NoExamplesError
+        No window at all (e.g. a song shorter than one window), with the reason.
+    """
+    if not isinstance(converter, MelodyConverter):
+        raise ParameterError("whole-song interpolation reads melodies; this model is not one")
+    line, described = select_track(sequence, name=name, track=track)
+    windows = find_windows(line, converter, name=name, n_steps=n_steps,
+                           output_depths=(converter.output_depth,))
+    # Windows start every bar; a chain takes the one starting where the last ended.
+    by_start = {round(w.start_seconds, 3): w for w in windows if w.start_seconds is not None}
+    best: list[Window] = []
+    for first in windows:
+        chain = [first]
+        while chain[-1].end_seconds is not None and (
+                following := by_start.get(round(chain[-1].end_seconds, 3))) is not None:
+            chain.append(following)
+        if len(chain) > len(best):
+            best = chain
+    return SongLine(windows=best, track=described)
+
+
+@dataclasses.dataclass
+class SongInterpolation:
+    """The result of :func:`interpolate_songs`.
+
+    Attributes
+    ----------
+    song : NoteSequence
+        The morph: segment i decoded from a latent that is A's at the start
+        and B's at the end.
+    inputs : tuple of NoteSequence
+        A's and B's aligned melody lines as the model sees them.
+    segment_accuracy : np.ndarray, shape (n_segments, 2)
+        Class accuracy of each decoded segment against A's and B's segment.
+    """
+
+    song: NoteSequence
+    inputs: tuple[NoteSequence, NoteSequence]
+    segment_accuracy: np.ndarray
+
+    @property
+    def opening_accuracy(self) -> float:
+        """The first segment against song A's."""
+        return float(self.segment_accuracy[0, 0])
+
+    @property
+    def ending_accuracy(self) -> float:
+        """The last segment against song B's."""
+        return float(self.segment_accuracy[-1, 1])
+
+
+def interpolate_songs(model, converter, a: SongLine, b: SongLine, *, n_segments: int,
+                      temperature: float, seed: int | None = None,
+                      greedy: bool = False) -> SongInterpolation:
+    """Morph song A into song B over ``n_segments`` windows.
+
+    Segment i is decoded from ``slerp(z_A[i], z_B[i], i / (n_segments - 1))``,
+    the posterior means of both songs' i-th windows: the piece opens on A's
+    own first window and closes on B's own window at the same position.
+    """
+    if n_segments < 2 or n_segments > min(len(a.windows), len(b.windows)):
+        raise ParameterError(
+            f"n_segments: must be 2-{min(len(a.windows), len(b.windows))}, got {n_segments}")
+    from gensuite.common.slerp import slerp  # noqa: PLC0415
+
+    inputs = np.stack([w.inputs for w in a.windows[:n_segments]]
+                      + [w.inputs for w in b.windows[:n_segments]])
+    _, mu, _ = model.encode(inputs)
+    mu_a, mu_b = mu[:n_segments], mu[n_segments:]
+    z = np.stack([slerp(mu_a[i], mu_b[i], i / (n_segments - 1))
+                  for i in range(n_segments)]).astype(np.float32)
+    decoded = tensors_to_classes(model.decode_to_tensors(
+        z, temperature=temperature, seed=seed, greedy=greedy), model.output_depths)
+    targets = [np.stack([w.classes for w in s.windows[:n_segments]]) for s in (a, b)]
+    accuracy = np.array([[step_accuracy(decoded[i], t[i]) for t in targets]
+                         for i in range(n_segments)])
+    whole = [one_hot(np.concatenate(list(c))[None], model.output_depths)
+             for c in (decoded, *targets)]
+    song, input_a, input_b = (converter.from_tensors(w)[0] for w in whole)
+    return SongInterpolation(song=song, inputs=(input_a, input_b), segment_accuracy=accuracy)
+
+
+def write_song_interpolation(result: SongInterpolation, out_dir: str, *,
+                             labels: tuple[str, str], title: str) -> list[str]:
+    """``interpolate_song.mid``, ``input_a.mid``, ``input_b.mid`` and ``interpolate.png``
+    (A, the morph and B, aligned bar by bar). Returns the names."""
+    os.makedirs(out_dir, exist_ok=True)
+    names = ["interpolate_song.mid", "input_a.mid", "input_b.mid"]
+    for name, sequence in zip(names, (result.song, *result.inputs)):
+        write_midi(sequence, os.path.join(out_dir, name))
+    plot_pianoroll([result.inputs[0], result.song, result.inputs[1]],
+                   titles=[f"A: {labels[0]}", "A -> B, one latent per segment",
+                           f"B: {labels[1]}"],
                    path=os.path.join(out_dir, "interpolate.png"), title=title)
     return names + ["interpolate.png"]

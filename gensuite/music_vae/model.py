@@ -20,13 +20,14 @@ which is what lets the bars run in parallel at sampling time.)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from gensuite.checkpoints import SavedModel
+from gensuite.common.arrays import one_hot
 from gensuite.common.errors import NoExamplesError, ParameterError
 from gensuite.common.slerp import slerp
 from gensuite.music_vae.configs import STEPS_PER_BAR, MusicVAEConfig, get_config
@@ -215,18 +216,6 @@ class MusicVAENetwork(keras.Model):
         return logits
 
 
-def count_parameters(network: keras.Model) -> int:
-    """Number of scalar weights."""
-    return int(sum(np.prod(v.shape) for v in network.weights))
-
-
-def indices_to_one_hot(samples: np.ndarray, output_depths) -> np.ndarray:
-    """Class indices ``(..., n_outputs)`` to concatenated one-hots ``(..., sum(depths))``."""
-    samples = np.asarray(samples)
-    parts = [np.eye(d, dtype=bool)[samples[..., i]] for i, d in enumerate(output_depths)]
-    return np.concatenate(parts, axis=-1)
-
-
 def check_temperature(temperature: float) -> float:
     """Return ``temperature`` as float, or raise ParameterError unless finite and > 0."""
     try:
@@ -238,23 +227,13 @@ def check_temperature(temperature: float) -> float:
     return value
 
 
-def resolve_converter(name: str):
-    """The converter of a preset name (:func:`gensuite.music_vae.converters.get_converter`).
-
-    Imported lazily: array-level use of MusicVAE needs no converter.
-    """
-    from gensuite.music_vae.converters import get_converter  # noqa: PLC0415
-
-    return get_converter(name)
-
-
 def _seed_tensor(seed: int | None, salt: int) -> tf.Tensor:
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
     return tf.constant([int(seed), salt], dtype=tf.int64)
 
 
-class MusicVAE:
+class MusicVAE(SavedModel):
     """A MusicVAE ready to encode, decode, sample and interpolate.
 
     Parameters
@@ -263,8 +242,12 @@ class MusicVAE:
         A config or a preset name.
     converter : object, optional
         Converter with ``input_depth``, ``output_depth``, ``to_tensors`` and
-        ``from_tensors``; by default the one named by ``config.converter``,
-        loaded on first use by the NoteSequence methods.
+        ``from_tensors``; by default the one named by ``config.converter``
+        with ``converter_options`` applied, built on first use by the
+        NoteSequence methods.
+    converter_options : ConverterOptions, optional
+        How training bent the converter preset (any meter, any program,
+        track names); saved with the model and restored by ``load``.
     network : MusicVAENetwork, optional
         Existing weights to wrap (e.g. from a trainer).
 
@@ -274,9 +257,16 @@ class MusicVAE:
     >>> melodies = vae.sample(4, temperature=0.5, seed=1)    # doctest: +SKIP
     """
 
-    def __init__(self, config: MusicVAEConfig | str, *, converter=None, network=None):
+    kind = KIND
+    config_type = MusicVAEConfig
+
+    def __init__(self, config: MusicVAEConfig | str, *, converter=None, converter_options=None,
+                 network=None):
+        from gensuite.music_vae.converters import ConverterOptions  # noqa: PLC0415
+
         self.config = get_config(config) if isinstance(config, str) else config
         self.network = network if network is not None else MusicVAENetwork(self.config)
+        self.converter_options = converter_options or ConverterOptions()
         self._converter = converter
         c = self.config
         self._encode_fn = tf.function(
@@ -295,36 +285,32 @@ class MusicVAE:
 
     # ----- persistence -------------------------------------------------
 
+    def saved_meta(self) -> dict:
+        return {"converter_options": self.converter_options.to_dict()}
+
     @classmethod
-    def load(cls, path: str | os.PathLike, *, converter=None) -> "MusicVAE":
-        """Load a saved model folder, or a shipped checkpoint by name.
+    def from_saved(cls, config, info) -> "MusicVAE":
+        from gensuite.music_vae.converters import ConverterOptions  # noqa: PLC0415
 
-        Raises
-        ------
-        InputFileError
-            Missing folder, not a gensuite checkpoint, another model kind, or
-            unreadable weights.
-        """
-        from gensuite.checkpoints import load_model_weights, read_model_config  # noqa: PLC0415
-
-        info, config = read_model_config(path, kind=KIND, config_type=MusicVAEConfig)
-        model = cls(config, converter=converter)
-        load_model_weights(model.network, info)
-        return model
-
-    def save(self, path: str | os.PathLike, *, figures: dict | None = None) -> None:
-        """Write weights, ``config.json`` and ``meta.json`` into ``path`` (atomically; no optimizer)."""
-        from gensuite.checkpoints import save_model_folder  # noqa: PLC0415
-
-        save_model_folder(path, kind=KIND, config=self.config, network=self.network,
-                          figures=figures)
+        return cls(config, converter_options=ConverterOptions.from_dict(
+            info.meta.get("converter_options")))
 
     # ----- tensors ------------------------------------------------------
 
     @property
+    def n_steps(self) -> int | None:
+        return self.config.n_steps
+
+    @property
+    def output_depths(self) -> tuple[int, ...]:
+        return self.config.output_depths
+
+    @property
     def converter(self):
         if self._converter is None:
-            self._converter = resolve_converter(self.config.converter)
+            from gensuite.music_vae.converters import build_converter  # noqa: PLC0415
+
+            self._converter = build_converter(self.config.converter, self.converter_options)
         return self._converter
 
     def _check_length(self, length: int | None) -> int:
@@ -433,7 +419,7 @@ class MusicVAE:
         samples = self._sample_fn(tf.constant(z), tf.constant(n_steps, tf.int32),
                                   tf.constant(temperature, tf.float32),
                                   _seed_tensor(seed, 2), tf.constant(bool(greedy)))
-        return indices_to_one_hot(samples.numpy(), self.config.output_depths)
+        return one_hot(samples.numpy(), self.config.output_depths)
 
     def sample_tensors(self, n: int, *, length: int | None = None, temperature: float = 1.0,
                        seed: int | None = None, greedy: bool = False) -> np.ndarray:

@@ -42,14 +42,14 @@ from gensuite.music_vae.losses import (
     reconstruction_terms,
 )
 from gensuite.music_vae.model import MusicVAE, MusicVAENetwork, split_seed
-from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
-from gensuite.training.loop import run_training_loop
-from gensuite.training.schedules import (
+from gensuite.music_vae.schedules import (
     MagentaLearningRate,
     kl_beta,
     learning_rate,
     sampling_probability,
 )
+from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
+from gensuite.training.loop import run_training_loop
 
 SCHEDULE_METRICS = ("beta", "p_sample", "learning_rate")
 # Magenta uses TF1 Adam's epsilon.
@@ -254,7 +254,7 @@ class VAETrainer:
     log_every : int
         Steps between train-metric log records (averaged over those steps).
     progress : bool
-        Show a tqdm progress bar.
+        Report progress (a bar on a terminal, else a line every 30 s).
     jit_compile : bool
         Compile the train step with XLA.
 
@@ -405,8 +405,13 @@ class VAETrainer:
             postfix=lambda last: {"loss": f"{last['loss']:.3g}", "acc": f"{last['accuracy']:.3f}",
                                   "kl": f"{last['kl_bits']:.1f}b"})
 
-    def export(self, path: str | os.PathLike, *, figures: dict | None = None) -> MusicVAE:
-        """Save the current weights as a small (weights-only) MusicVAE checkpoint."""
-        model = MusicVAE(self.config, network=self.network)
-        model.save(path, figures=figures)
+    def export(self, path: str | os.PathLike, *, figures: dict | None = None,
+               converter_options=None, meta: dict | None = None) -> MusicVAE:
+        """Save the current weights as a small (weights-only) MusicVAE checkpoint.
+
+        ``converter_options`` (how the run bent its converter) travel with the
+        model, so sampling and evaluation read music as training did.
+        """
+        model = MusicVAE(self.config, network=self.network, converter_options=converter_options)
+        model.save(path, figures=figures, meta=meta)
         return model

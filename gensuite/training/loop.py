@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Collection
 
 from gensuite.common.errors import ParameterError
+from gensuite.common.progress import progress_bar
 
 Metrics = dict[str, float]
 
@@ -30,7 +31,8 @@ def run_training_loop(step_fn: Callable[[], Metrics], *, get_step: Callable[[], 
                       keep_last: Collection[str] = (),
                       postfix: Callable[[Metrics], dict] | None = None,
                       after_step: Callable[[int, Metrics], Metrics | None] | None = None,
-                      after_save: Callable[[int], object] | None = None) -> Metrics:
+                      after_save: Callable[[int], object] | None = None,
+                      stop_when: Callable[[], bool] | None = None) -> Metrics:
     """Run ``step_fn`` until ``get_step()`` reaches ``num_steps`` (a total, not steps to add).
 
     Parameters
@@ -52,6 +54,9 @@ def run_training_loop(step_fn: Callable[[], Metrics], *, get_step: Callable[[], 
         held-out evaluation every N steps; a returned dict becomes the result.
     after_save : callable, optional
         ``(step)`` after each periodic save (e.g. write sample outputs).
+    stop_when : callable, optional
+        ``() -> bool``, asked before each step: True ends the run early (saved
+        as at the end), e.g. a wall-time budget.
 
     Returns
     -------
@@ -63,18 +68,16 @@ def run_training_loop(step_fn: Callable[[], Metrics], *, get_step: Callable[[], 
     KeyboardInterrupt
         After saving a checkpoint.
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
     num_steps = check_num_steps(num_steps)
     start_step = get_step()
     last: Metrics = {}
     window: Metrics = {}
     n_window = 0
     last_save = time.monotonic()
-    bar = tqdm(total=num_steps, initial=min(start_step, num_steps), disable=not progress,
-               desc=desc, unit="step", dynamic_ncols=True)
+    bar = progress_bar(total=num_steps, initial=min(start_step, num_steps), enabled=progress,
+                       desc=desc, unit="step")
     try:
-        while get_step() < num_steps:
+        while get_step() < num_steps and not (stop_when is not None and stop_when()):
             started = time.monotonic()
             metrics = step_fn()
             metrics["steps_per_second"] = 1.0 / max(time.monotonic() - started, 1e-9)

@@ -188,6 +188,7 @@ def test_bad_build_arguments_are_clear_errors(tmp_path):
         read_manifest(tmp_path / "a")
 
 
+@pytest.mark.slow
 def test_load_tracks_computes_features_and_skips_unusable_files(tmp_path):
     config = get_config("tiny-cnn")
     audio = tmp_path / "audio"

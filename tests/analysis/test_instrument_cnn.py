@@ -6,6 +6,8 @@ import pytest
 from gensuite.analysis.model import AudioClassifier
 from gensuite.audio.soundfont import fluidsynth_available, render_sequence
 
+pytestmark = pytest.mark.slow  # each trains or renders through a whole command
+
 
 @pytest.mark.skipif(not fluidsynth_available(), reason="needs libfluidsynth3")
 @pytest.mark.parametrize("program, expected", [(0, "piano"), (73, "flute"), (19, "organ")])

@@ -186,6 +186,7 @@ def test_batches_are_class_balanced_audible_windows():
     assert windows.max(axis=(1, 2)).min() > -60  # no silent window
 
 
+@pytest.mark.slow
 def test_training_learns_tones_from_noise_and_resumes(tmp_path):
     train, test = make_tracks(4, seed=1), make_tracks(2, seed=2)
     config = dataclasses.replace(TINY, num_steps=30, eval_every=15)

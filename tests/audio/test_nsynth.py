@@ -249,6 +249,7 @@ def test_reader_rejects_bad_arguments(tmp_path, kwargs, error, message):
 # --- building from a soundfont ---
 
 @needs_fluidsynth
+@pytest.mark.slow
 def test_build_renders_checks_and_drops_silent_notes(timgm, tmp_path):
     report = build_nsynth(out_dir=tmp_path, soundfont=timgm, programs=[0, 73],
                           pitches=[48, 72], velocities=[1, 100], num_workers=1)
@@ -296,6 +297,7 @@ def test_build_drops_off_pitch_notes_and_programs_without_preset(timgm, tmp_path
 
 
 @needs_fluidsynth
+@pytest.mark.slow
 def test_build_in_worker_processes_matches_a_serial_build(timgm, tmp_path):
     kwargs = dict(soundfont=timgm, programs=[24, 40], pitches=[40, 52, 64, 76],
                   velocities=[90])

@@ -68,6 +68,7 @@ def model_dir(trained):
     return trained[1] / "export"
 
 
+@pytest.mark.slow
 def test_train_exports_model_figures_and_confusion_matrix(trained):
     data, run_dir = trained
     export = run_dir / "export"
@@ -239,3 +240,53 @@ def test_build_dataset_renders_and_summarises(capsys, tmp_path, make_sequence):
     code, _, err = run(capsys, "analyze", "build-dataset", "--midi-dir", midi, "--out",
                        tmp_path / "d2", "--test-fraction", "1.5")
     assert_one_line_error(code, err, "--test-fraction", "must be in [0, 1)")
+
+
+def _midi_folder(tmp_path, make_sequence):
+    midi = tmp_path / "midi"
+    midi.mkdir()
+    write_midi(make_sequence([(60 + k % 3, 4 * k, 4 * k + 4) for k in range(16)]),
+               midi / "song.mid")
+    return midi
+
+
+def test_build_dataset_without_fluidsynth_says_what_to_install(capsys, tmp_path, monkeypatch,
+                                                               make_sequence):
+    from gensuite.audio import soundfont
+
+    monkeypatch.setattr(soundfont, "fluidsynth_available", lambda: False)
+    code, out, err = run(capsys, "analyze", "build-dataset", "--midi-dir",
+                         _midi_folder(tmp_path, make_sequence), "--out", tmp_path / "data")
+    assert_one_line_error(code, err, "gensuite analyze: error: ", "needs FluidSynth",
+                          soundfont.INSTALL_HINT)
+    assert "no clip rendered" not in err and out == ""
+    assert not (tmp_path / "data").exists()  # checked before rendering anything
+
+
+def test_build_dataset_and_render_give_the_same_install_hint(capsys, tmp_path, monkeypatch,
+                                                             make_sequence):
+    from gensuite.audio import soundfont
+    from gensuite.common.errors import SynthUnavailableError
+
+    def missing():
+        raise SynthUnavailableError(f"soundfont rendering needs FluidSynth (No module named "
+                                    f"'fluidsynth'): {soundfont.INSTALL_HINT}")
+
+    monkeypatch.setattr(soundfont, "import_fluidsynth", missing)
+    midi = _midi_folder(tmp_path, make_sequence)
+    code, _, render_err = run(capsys, "render", midi / "song.mid", "--out", tmp_path / "x.wav",
+                              "--synth", "soundfont")
+    assert_one_line_error(code, render_err, soundfont.INSTALL_HINT)
+    code, _, build_err = run(capsys, "analyze", "build-dataset", "--midi-dir", midi, "--out",
+                             tmp_path / "data")
+    assert_one_line_error(code, build_err)
+    assert build_err.split(": error: ", 1)[1] == render_err.split(": error: ", 1)[1]
+
+
+@pytest.mark.parametrize("flag", ["--eval-fraction", "--test-fraction"])
+def test_build_dataset_held_out_share_is_eval_fraction_old_name_hidden(capsys, tmp_path, flag):
+    code, _, err = run(capsys, "analyze", "build-dataset", "--midi-dir", tmp_path, "--out",
+                       tmp_path / "d", flag, "1.5")
+    assert_one_line_error(code, err, f"argument {flag}: must be in [0, 1), got 1.5")
+    code, out, _ = run(capsys, "analyze", "build-dataset", "--help")
+    assert code == 0 and "--eval-fraction F" in out and "--test-fraction" not in out

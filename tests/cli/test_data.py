@@ -308,3 +308,53 @@ def test_format_ingest_line():
     clean = IngestReport(midi_dir="d", output="n.tfrecord", n_files=2, n_read=2,
                          n_notes=1, seconds=0.04, skipped=[])
     assert data_cli.format_ingest_line(clean) == "read 2 of 2 files -> n.tfrecord in 0.0 s"
+
+
+# --- one list syntax for pitches, programs and velocities ------------------------------
+
+def test_midi_list_reads_numbers_and_ranges_in_order_without_repeats():
+    from gensuite.cli._args import format_midi_list, midi_list
+
+    assert midi_list("36-38") == (36, 37, 38)
+    assert midi_list("24, 36-38,60,37") == (24, 36, 37, 38, 60)
+    assert midi_list("0") == (0,)
+    assert format_midi_list(midi_list("24,36-38,60,61")) == "24,36-38,60-61"
+    assert format_midi_list([60]) == "60"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "must name at least one number"),
+    ("x", "must be LOW-HIGH or N with integers, got 'x'"),
+    ("36,4x", "in the list '36,4x'"),
+    ("50-40", "LOW must be <= HIGH"),
+    ("120-130", "must be within 0-127, got '120-130'"),
+])
+def test_midi_list_names_the_rule_it_broke(text, message):
+    import argparse
+
+    from gensuite.cli._args import midi_list
+
+    with pytest.raises(argparse.ArgumentTypeError, match=message.replace("(", r"\(")):
+        midi_list(text)
+
+
+def test_every_pitches_programs_velocities_flag_takes_the_same_list():
+    """data nsynth and gansynth generate (and any later one) share the one parser type."""
+    from gensuite.cli._args import midi_list
+    from tests.cli.test_main import all_parsers
+
+    found = {}
+    for parser in all_parsers():
+        for action in parser._actions:
+            for flag in ("--pitches", "--programs", "--velocities"):
+                if flag in action.option_strings and action.choices is None:
+                    found[(parser.prog, flag)] = action
+    assert {("gensuite data nsynth", "--pitches"), ("gensuite gansynth generate", "--pitches"),
+            ("gensuite data nsynth", "--programs"),
+            ("gensuite data nsynth", "--velocities")} <= set(found)
+    for action in found.values():
+        assert action.type is midi_list and action.metavar == "LIST"
+    args = cli_main.build_parser().parse_args(
+        ["gansynth", "generate", "--checkpoint", "c", "--out", "o", "--pitches", "24,36-38"])
+    assert args.pitches == (24, 36, 37, 38)
+    assert data_cli.midi_list is midi_list  # the old import path still works

@@ -49,6 +49,7 @@ def test_resolve_checkpoint_rejects_unknown_names_and_plain_folders(tmp_path):
         checkpoints.resolve_checkpoint(tmp_path)
 
 
+@pytest.mark.slow
 def test_error_after_tensorflow_import_is_still_one_line(tmp_path):
     """``demo`` preloads TensorFlow; its start-up banner must not reach stderr."""
     blocker = tmp_path / "blocker"
@@ -85,3 +86,220 @@ def test_sigterm_stops_a_command_like_ctrl_c(monkeypatch, capsys):
     assert time.monotonic() - started < 20
     assert "gensuite train: interrupted" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) is not cli_main._raise_keyboard_interrupt
+
+
+# ----- one vocabulary: help text, defaults, renamed flags ---------------------------------
+
+
+def all_parsers(parser=None):
+    """Every parser of the command line: gensuite, each group, each sub-command."""
+    import argparse
+
+    from gensuite.cli.main import build_parser
+
+    parser = parser or build_parser()
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield from all_parsers(sub)
+
+
+def _shows_default(action) -> bool:
+    import argparse
+
+    default = action.default
+    return not (default is None or default is False or default is argparse.SUPPRESS
+                or (isinstance(default, (str, list, tuple)) and not default)
+                or not action.option_strings)
+
+
+def test_every_flag_has_help_and_every_help_shows_its_default_without_backticks():
+    import argparse
+
+    parsers = list(all_parsers())
+    assert len(parsers) > 30  # gensuite, 9 commands and their sub-commands
+    for parser in parsers:
+        text = parser.format_help()
+        assert "`" not in text, parser.prog
+        assert text.count("(default ") == 0, parser.prog  # always "(default: X)"
+        for action in parser._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            assert action.help, (parser.prog, action.option_strings or action.dest)
+            if action.help is argparse.SUPPRESS:  # a hidden alias: not listed at all
+                assert not any(f"{flag} " in text or text.endswith(flag)
+                               for flag in action.option_strings), parser.prog
+                continue
+            if _shows_default(action):
+                shown = f"(default: {action.default})"
+                assert shown in " ".join(text.split()), (parser.prog, action.option_strings)
+
+
+def test_top_level_help_says_what_the_tool_does_and_lists_the_commands(capsys):
+    from gensuite.cli.main import COMMAND_MODULES
+
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("generative music studio", "MusicVAE", "MelodyRNN", "GANSynth",
+                  "render MIDI files to WAV", "analyse audio"):
+        assert words in text
+    for name in COMMAND_MODULES:
+        assert f" {name} " in text
+    assert "gensuite.cli" not in text and "module" not in text
+
+
+def test_help_formatter_wraps_one_line_descriptions_and_keeps_multi_line_ones():
+    from gensuite.cli.main import Parser
+
+    parser = Parser(prog="x", description="first line\n  indented second line")
+    assert "first line\n  indented second line" in parser.format_help()
+    parser = Parser(prog="x", description=" ".join(["word"] * 60))
+    assert all(len(line) <= 100 for line in parser.format_help().splitlines())
+
+
+@pytest.mark.parametrize("argv, dest, new, old, value", [
+    (["vae", "train", "--config", "c", "--run-dir", "r"], "eval_fraction", "--eval-fraction",
+     None, 0.25),
+    (["rnn", "train", "--config", "c", "--midi-dir", "d", "--run-dir", "r"], "eval_ratio",
+     "--eval-fraction", "--eval-ratio", 0.25),
+    (["rnn", "evaluate", "--checkpoint", "c", "--midi-dir", "d"], "eval_ratio",
+     "--eval-fraction", "--eval-ratio", 0.25),
+    (["analyze", "build-dataset", "--midi-dir", "d", "--out", "o"], "eval_fraction",
+     "--eval-fraction", "--test-fraction", 0.25),
+    (["rnn", "train", "--config", "c", "--midi-dir", "d", "--run-dir", "r"],
+     "checkpoint_minutes", "--save-every-minutes", "--checkpoint-minutes", 2.5),
+    (["rnn", "generate", "--checkpoint", "c", "--out", "o"], "length_steps", "--length-steps",
+     "--num-steps", 48),
+    (["gansynth", "interpolate", "--checkpoint", "c", "--pitch", "60", "--out", "o"],
+     "num_outputs", "--num-outputs", "--num-steps", 3),
+])
+def test_renamed_flags_parse_and_their_old_spelling_is_a_hidden_alias(argv, dest, new, old,
+                                                                      value, capsys):
+    from gensuite.cli.main import build_parser
+
+    parser = build_parser()
+    assert getattr(parser.parse_args(argv + [new, str(value)]), dest) == value
+    if old is None:
+        return
+    assert getattr(parser.parse_args(argv + [old, str(value)]), dest) == value
+    with pytest.raises(SystemExit):
+        main(argv[:2] + ["--help"])
+    text = capsys.readouterr().out
+    assert new in text and f"{old} " not in text and not text.rstrip().endswith(old)
+
+
+@pytest.mark.parametrize("argv, dest, default", [
+    (["vae", "sample", "--checkpoint", "c", "--out", "o"], "num_outputs", 4),
+    (["vae", "interpolate", "--checkpoint", "c", "a.mid", "b.mid", "--out", "o"],
+     "num_outputs", 5),
+    (["rnn", "generate", "--checkpoint", "c", "--out", "o"], "num_outputs", 1),
+    (["gansynth", "interpolate", "--checkpoint", "c", "--pitch", "60", "--out", "o"],
+     "num_outputs", 8),
+    (["rnn", "generate", "--checkpoint", "c", "--out", "o"], "length_steps", 128),
+])
+def test_num_outputs_has_a_stated_default_wherever_outputs_repeat(argv, dest, default):
+    from gensuite.cli.main import build_parser
+
+    assert getattr(build_parser().parse_args(argv), dest) == default
+
+
+def test_num_steps_means_training_steps_only():
+    for parser in all_parsers():
+        if any("--num-steps" in a.option_strings and a.help != "==SUPPRESS=="
+               for a in parser._actions):
+            assert parser.prog.endswith(" train"), parser.prog
+
+
+def test_resolve_seed_prints_the_chosen_seed_once(capsys):
+    from gensuite.cli._args import resolve_seed
+
+    assert resolve_seed(7) == 7
+    assert capsys.readouterr().err == ""
+    chosen = resolve_seed(None)
+    assert 0 <= chosen < 2**31
+    assert capsys.readouterr().err == (
+        f"seed: {chosen} (chosen at random; pass --seed {chosen} to repeat)\n")
+
+
+# ----- gensuite checkpoints ------------------------------------------------------------
+
+
+def _absolute_paths_of_trainers():
+    """Every absolute path written in the shipped meta.json files (run folders, data)."""
+    found = set()
+
+    def visit(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+        elif isinstance(value, str):
+            found.update(word for word in value.split() if word.startswith("/"))
+
+    for info in checkpoints.list_shipped():
+        visit(info.meta)
+    return found
+
+
+def test_checkpoints_prints_an_aligned_table_without_paths(capsys):
+    assert main(["checkpoints"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    infos = checkpoints.list_shipped()
+    header, rows = lines[0], lines[1:]
+    assert header.split() == ["name", "kind", "data", "headline", "figure"]
+    assert [row.split()[0] for row in rows] == [c.name for c in infos]
+    for column in ("kind", "data", "headline figure"):
+        start = header.index(column)
+        for row, info in zip(rows, infos):
+            assert row[start - 2:start] == "  " and row[start] != " ", (column, row)
+    by_name = {row.split()[0]: row for row in rows}
+    for info in infos:
+        assert f"  {info.kind}  " in by_name[info.name]
+    figures = {c.name: c.figures for c in infos}
+    if "mel_2bar" in by_name:
+        value = figures["mel_2bar"]["held_out_sampled_accuracy"]
+        assert by_name["mel_2bar"].endswith(f"held-out sampled accuracy {value:.4f}")
+        assert "essen" in by_name["mel_2bar"]
+    if "attention_rnn" in by_name:
+        value = figures["attention_rnn"]["eval_log_perplexity"]
+        assert by_name["attention_rnn"].endswith(f"held-out log-perplexity {value:.4f}")
+    if "gansynth_fluidr3" in by_name:
+        value = figures["gansynth_fluidr3"]["pitch_accuracy"]
+        assert by_name["gansynth_fluidr3"].endswith(f"pitch accuracy {value:.4f}")
+    if "instrument_cnn" in by_name:
+        value = figures["instrument_cnn"]["test_track_accuracy"]
+        assert by_name["instrument_cnn"].endswith(f"held-out track accuracy {value:.4f}")
+    text = "\n".join(lines)
+    assert "/" not in text.replace("N/A", "")
+    for path in _absolute_paths_of_trainers():
+        assert path not in text
+
+
+def test_checkpoints_json_is_one_object_of_kind_data_figures_without_paths(capsys):
+    assert main(["checkpoints", "--json"]) == 0
+    out = capsys.readouterr().out
+    listed = json.loads(out)
+    infos = {c.name: c for c in checkpoints.list_shipped()}
+    assert set(listed) == set(infos)
+    for name, entry in listed.items():
+        assert {"kind", "data", "figures"} <= set(entry)
+        assert entry["kind"] == infos[name].kind
+        numeric = {k: v for k, v in infos[name].figures.items() if not isinstance(v, str)}
+        assert numeric.items() <= entry["figures"].items()
+    for path in _absolute_paths_of_trainers():
+        assert path not in out
+    assert "run_dir" not in out
+
+
+def test_checkpoints_never_imports_tensorflow():
+    code = ("import sys; from gensuite.cli.main import main; main(['checkpoints']); "
+            "main(['checkpoints', '--json']); "
+            "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert result.returncode == 0, result.stderr

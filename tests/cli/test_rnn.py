@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 
 import note_seq
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from gensuite.cli import main as cli_main
 from gensuite.melody_rnn.data import extract_primer, is_eval_sequence
 from gensuite.midi.io import read_midi, write_midi
+
+pytestmark = pytest.mark.slow  # each trains or renders through a whole command
 
 CONFIG = "tiny-attention_rnn"
 EVAL_RATIO = 0.3
@@ -77,7 +80,7 @@ def midi_dir(tmp_path_factory):
 
 def train_argv(midi_dir, run_dir, *extra):
     return ["rnn", "train", "--config", CONFIG, "--midi-dir", str(midi_dir), "--run-dir",
-            str(run_dir), "--seed", "3", "--log-every", "2", "--eval-ratio", str(EVAL_RATIO),
+            str(run_dir), "--seed", "3", "--log-every", "2", "--eval-fraction", str(EVAL_RATIO),
             *extra]
 
 
@@ -138,6 +141,33 @@ def test_train_reports_held_out_figures_and_resumes(trained):
     assert [r["step"] for r in records if r["split"] == "train"] == [2, 4, 6]
 
 
+def test_init_from_a_run_continues_its_step_and_from_a_model_loads_its_weights(
+        run_cli, trained, midi_dir, tmp_path, capsys):
+    from gensuite.melody_rnn.model import MelodyRNN
+
+    source = trained[0]
+    copied = tmp_path / "copied"
+    assert run_cli(train_argv(midi_dir, copied, "--num-steps", "8",
+                               "--init-from", str(source))) == 0
+    out, err = capsys.readouterr()
+    assert f"starting from the checkpoints of {source}" in err
+    assert "trained to step 8" in out and "resumed from step 6" in out
+
+    # An export (here the source run folder read as a saved model) gives weights only.
+    export = tmp_path / "export"
+    MelodyRNN.load(source).save(export)
+    fresh = tmp_path / "fresh"
+    assert run_cli(train_argv(midi_dir, fresh, "--num-steps", "2", "--eval-every", "1000",
+                               "--init-from", str(export))) == 0
+    out, err = capsys.readouterr()
+    assert f"starting from the weights of {export}" in err and "trained to step 2" in out
+
+    assert run_cli(train_argv(midi_dir, tmp_path / "other", "--init-from",
+                               str(tmp_path / "missing"))) == 2
+    assert "missing: no such checkpoint folder or shipped name" in error_line(capsys)
+    assert not (tmp_path / "other" / "melodies.npz").exists()  # refused before reading data
+
+
 def test_train_caches_the_melodies_and_resumes_on_them(trained, midi_dir):
     run_dir, _, _, first_err, second_err = trained
     cache = run_dir / "melodies.npz"
@@ -153,7 +183,10 @@ def test_train_caches_the_melodies_and_resumes_on_them(trained, midi_dir):
 
 @pytest.mark.parametrize("change, described", [
     (("--midi-dir", "{other}"), "from --midi-dir {tunes}, not from --midi-dir {other}"),
-    (("--eval-ratio", "0.5"), f"with --eval-ratio {EVAL_RATIO}, not with --eval-ratio 0.5"),
+    (("--eval-fraction", "0.5"),
+     f"with --eval-fraction {EVAL_RATIO}, not with --eval-fraction 0.5"),
+    # The hidden old spelling still works (given last, it wins).
+    (("--eval-ratio", "0.5"), f"with --eval-fraction {EVAL_RATIO}, not with --eval-fraction 0.5"),
 ])
 def test_train_refuses_to_resume_on_another_source_or_split(run_cli, trained, midi_dir,
                                                              tmp_path, capsys, change,
@@ -163,7 +196,10 @@ def test_train_refuses_to_resume_on_another_source_or_split(run_cli, trained, mi
     other.mkdir()
     argv = train_argv(midi_dir, run_dir, "--num-steps", "8")
     flag, value = change
-    argv[argv.index(flag) + 1] = value.format(other=other)
+    if flag in argv:
+        argv[argv.index(flag) + 1] = value.format(other=other)
+    else:
+        argv += [flag, value]
     before = sorted(os.listdir(run_dir))
     assert run_cli(argv) == 2
     described = described.format(tunes=os.path.abspath(midi_dir), other=other)
@@ -218,7 +254,7 @@ def generate(run_cli, checkpoint, out, *extra):
 
 
 def test_generate_begins_with_the_primer_and_is_seeded(run_cli, trained, tmp_path, capsys):
-    args = ("--primer-melody", json.dumps(PRIMER), "--num-steps", "32", "--num-outputs", "3",
+    args = ("--primer-melody", json.dumps(PRIMER), "--length-steps", "32", "--num-outputs", "3",
             "--seed", "7")
     assert generate(run_cli, trained[0], tmp_path / "a", *args) == 0
     assert generate(run_cli, trained[0], tmp_path / "b", *args) == 0
@@ -236,6 +272,7 @@ def test_generate_begins_with_the_primer_and_is_seeded(run_cli, trained, tmp_pat
 
 
 def test_generate_beam_search_and_default_primer(run_cli, trained, tmp_path, capsys):
+    # --num-steps: the hidden old name of --length-steps.
     assert generate(run_cli, trained[0], tmp_path, "--num-steps", "20", "--beam-size", "2",
                     "--branch-factor", "2", "--seed", "1") == 0
     assert os.listdir(tmp_path) == ["generate_000.mid"]
@@ -249,7 +286,7 @@ def test_generate_takes_the_highest_note_of_a_primer_midi_and_its_tempo(
     primer_path = tmp_path / "primer.mid"
     write_midi(build_note_sequence(chord_then_line, qpm=90.0), primer_path)
     assert generate(run_cli, trained[0], tmp_path / "out", "--primer-midi", str(primer_path),
-                    "--num-steps", "24", "--seed", "2") == 0
+                    "--length-steps", "24", "--seed", "2") == 0
     expected = [64, -2, -2, -2, 65, -2, -2, -2, 67, -2, -2, -2, -1]
     assert extract_primer(read_midi(primer_path), steps_per_quarter=4, path="p")[0] == expected
     output = read_midi(tmp_path / "out" / "generate_000.mid")
@@ -262,15 +299,15 @@ def test_generate_keeps_a_primer_midi_at_its_time_and_can_shorten_it(
     primer_path = tmp_path / "late.mid"  # first note in bar 2, on step 18
     write_midi(build_note_sequence([(60, 18, 20), (62, 20, 22), (64, 22, 24)]), primer_path)
     assert generate(run_cli, trained[0], tmp_path / "out", "--primer-midi", str(primer_path),
-                    "--primer-steps", "5", "--num-steps", "6", "--seed", "4") == 0
+                    "--primer-steps", "5", "--length-steps", "6", "--seed", "4") == 0
     notes = read_midi(tmp_path / "out" / "generate_000.mid").notes
     # Primer [-2, -2, 60, -2, 62] from step 16, one generated step (17 + 4 = step 21).
     assert [(n.pitch, n.start_time) for n in notes[:2]] == [(60, 18 * 0.125), (62, 20 * 0.125)]
     assert max(n.end_time for n in notes) <= 22 * 0.125 + 1e-6
     assert generate(run_cli, trained[0], tmp_path / "o", "--primer-midi", str(primer_path),
-                    "--num-steps", "8") == 2
+                    "--length-steps", "8") == 2
     assert error_line(capsys).endswith(
-        "--num-steps: must be greater than the primer's length (--primer-midi has 9 steps) "
+        "--length-steps: must be greater than the primer's length (--primer-midi has 9 steps) "
         "because it counts the primer too, got 8")
 
 
@@ -278,7 +315,7 @@ def test_generate_transposes_an_out_of_range_primer_and_warns_once(
         run_cli, trained, tmp_path, capsys):
     primer = [96, -2, 98, -2, 100, -1]  # above the model's 48-83, but only 5 semitones wide
     assert generate(run_cli, trained[0], tmp_path, "--primer-melody", json.dumps(primer),
-                    "--num-steps", "40", "--seed", "0") == 0
+                    "--length-steps", "40", "--seed", "0") == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["gensuite rnn generate: warning: --primer-melody: notes 96, 98, 100 lie "
                    "outside the model's range 48-83; the primer was transposed into it for "
@@ -294,7 +331,7 @@ def test_generate_warns_once_and_folds_a_primer_wider_than_the_range(
         run_cli, trained, tmp_path, capsys):
     primer = [36, -2, 60, -2, 96, -1]  # 60 semitones wide; the model holds 36
     assert generate(run_cli, trained[0], tmp_path, "--primer-melody", str(primer),
-                    "--num-steps", "16", "--seed", "0") == 0
+                    "--length-steps", "16", "--seed", "0") == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("gensuite rnn generate: warning: --primer-melody")
     named = {int(t) for t in err[0].split("notes ")[1].split(" lie")[0].split(", ")}
@@ -311,14 +348,14 @@ def test_generate_warns_once_and_folds_a_primer_wider_than_the_range(
     (("--primer-melody", ""), "--primer-melody: must hold at least one event"),
     (("--primer-melody", "[60, 62"), "--primer-melody: '[60' is not an integer event"),
     (("--primer-melody", "60;62"), "--primer-melody: '60;62' is not an integer event"),
-    (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--num-steps", "6"),
-     "--num-steps: must be greater than the primer's length (--primer-melody has 6 steps) "
+    (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--length-steps", "6"),
+     "--length-steps: must be greater than the primer's length (--primer-melody has 6 steps) "
      "because it counts the primer too, got 6"),
     (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--num-steps", "2"),
-     "--num-steps: must be greater than the primer's length (--primer-melody has 6 steps) "
+     "--length-steps: must be greater than the primer's length (--primer-melody has 6 steps) "
      "because it counts the primer too, got 2"),
-    (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--primer-steps", "4", "--num-steps", "4"),
-     "--num-steps: must be greater than the primer's length (--primer-melody (first 4 steps) "
+    (("--primer-melody", "[60, -2, 62, -2, 64, -1]", "--primer-steps", "4", "--length-steps", "4"),
+     "--length-steps: must be greater than the primer's length (--primer-melody (first 4 steps) "
      "has 4 steps) because it counts the primer too, got 4"),
     (("--temperature", "0"), "argument --temperature: must be > 0, got 0"),
     (("--temperature", "-1.5"), "argument --temperature: must be > 0, got -1.5"),
@@ -399,7 +436,7 @@ def test_evaluate_prints_one_json_object(run_cli, trained, midi_dir, capsys):
     assert 0 <= report["accuracy"] <= 1
     assert run_cli(["rnn", "evaluate", "--checkpoint", str(trained[0]), "--midi-dir",
                     str(midi_dir), "--json", "--split", "eval",
-                    "--eval-ratio", str(EVAL_RATIO)]) == 0
+                    "--eval-fraction", str(EVAL_RATIO)]) == 0
     held_out = json.loads(capsys.readouterr().out)
     meta = json.loads((trained[0] / "meta.json").read_text())
     assert held_out["n_examples"] == N_EVAL
@@ -411,3 +448,30 @@ def test_evaluate_rejects_a_folder_without_melodies(run_cli, trained, tmp_path, 
     assert run_cli(["rnn", "evaluate", "--checkpoint", str(trained[0]), "--midi-dir",
                     str(tmp_path), "--json"]) == 2
     assert error_line(capsys) == f"gensuite rnn: error: {tmp_path}: holds no .mid or .midi files"
+
+
+def test_generate_without_seed_prints_the_seed_so_the_run_can_be_repeated(
+        run_cli, trained, tmp_path, capsys):
+    assert generate(run_cli, trained[0], tmp_path / "a", "--length-steps", "16") == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    match = re.fullmatch(r"seed: (\d+) \(chosen at random; pass --seed (\d+) to repeat\)", err[0])
+    assert match and match[1] == match[2]
+    assert os.listdir(tmp_path / "a") == ["generate_000.mid"]  # --num-outputs defaults to 1
+    assert generate(run_cli, trained[0], tmp_path / "b", "--length-steps", "16", "--seed",
+                    match[1]) == 0
+    assert capsys.readouterr().err == ""
+    assert ((tmp_path / "a" / "generate_000.mid").read_bytes()
+            == (tmp_path / "b" / "generate_000.mid").read_bytes())
+
+
+@pytest.mark.parametrize("argv, old, new", [
+    (["rnn", "train"], "--eval-ratio", "--eval-fraction"),
+    (["rnn", "train"], "--checkpoint-minutes", "--save-every-minutes"),
+    (["rnn", "evaluate"], "--eval-ratio", "--eval-fraction"),
+    (["rnn", "generate"], "--num-steps", "--length-steps"),
+])
+def test_help_lists_the_new_flag_names_only(run_cli, capsys, argv, old, new):
+    assert run_cli([*argv, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert new in out and old not in out

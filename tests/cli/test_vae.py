@@ -6,6 +6,7 @@ hand-built 4-bar melodies; the other tests use its export.
 
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -16,6 +17,8 @@ from gensuite.cli.main import main
 from gensuite.midi.io import read_midi, write_midi
 from gensuite.training.checkpointing import read_metrics
 from tests.cli_run import assert_one_line_error, edit_run_config, run
+
+pytestmark = pytest.mark.slow  # each trains or renders through a whole command
 
 N_SONGS = 6
 
@@ -164,12 +167,30 @@ def test_sample_same_seed_same_files(trained, capsys, tmp_path):
     assert outs[0] != outs[2]
 
 
+def test_sample_without_seed_prints_the_seed_and_writes_four_files(trained, capsys, tmp_path):
+    export = trained[1] / "export"
+    code, _, err = run(capsys, "vae", "sample", "--checkpoint", export, "--out", tmp_path / "a")
+    assert code == 0, err
+    seed_lines = [line for line in err.splitlines() if line.startswith("seed: ")]
+    assert len(seed_lines) == 1, err
+    match = re.fullmatch(r"seed: (\d+) \(chosen at random; pass --seed (\d+) to repeat\)",
+                         seed_lines[0])
+    assert match and match[1] == match[2]
+    names = [f"sample_{i:03d}.mid" for i in range(4)]  # --num-outputs defaults to 4
+    assert sorted(os.listdir(tmp_path / "a")) == names
+    code, _, err = run(capsys, "vae", "sample", "--checkpoint", export, "--seed", match[1],
+                       "--out", tmp_path / "b")
+    assert code == 0 and "seed: " not in err
+    assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes()
+               for n in names)
+
+
 def test_interpolate_writes_steps_concatenation_and_png(trained, capsys, tmp_path):
     songs, run_dir = trained
     out_dir = tmp_path / "interp"
     code, out, _ = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
-                       songs / "song_0.mid", songs / "song_1.mid", "--num-outputs", 4,
-                       "--start-bar-b", 3, "--out", out_dir)
+                       songs / "song_0.mid", songs / "song_1.mid", "--mode", "steps",
+                       "--num-outputs", 4, "--start-bar-b", 3, "--out", out_dir)
     assert code == 0, out
     written = sorted(f for f in os.listdir(out_dir) if f.startswith("interpolate_"))
     assert written == [f"interpolate_{i:03d}.mid" for i in range(4)] + ["interpolate_all.mid"]
@@ -189,11 +210,50 @@ def test_interpolate_writes_steps_concatenation_and_png(trained, capsys, tmp_pat
         [t + 12.0 for t in last])
 
 
+def test_interpolate_songs_opens_with_a_and_ends_with_b(trained, capsys, tmp_path):
+    songs, run_dir = trained
+    # A: two tracks; the higher one (instrument 1, an octave up) is the melody.
+    a = song(0)
+    for note in list(a.notes):
+        a.notes.add(pitch=note.pitch + 12, velocity=90, instrument=1,
+                    start_time=note.start_time, end_time=note.end_time)
+    a.instrument_infos.add(instrument=1, name="flute")
+    write_midi(a, tmp_path / "a.mid")
+    out_dir = tmp_path / "song"
+    code, out, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                         tmp_path / "a.mid", songs / "song_1.mid", "--json", "--out", out_dir,
+                         "--temperature", 0.01)
+    assert code == 0, err
+    figures = json.loads(out)
+    assert figures["bars"] == 4 and figures["segments"] == 2 and figures["window_bars"] == 2
+    assert figures["track_a"].startswith("track 'flute' (the highest of 2 tracks")
+    assert sorted(os.listdir(out_dir)) == ["input_a.mid", "input_b.mid", "interpolate.png",
+                                           "interpolate_song.mid"]
+    assert [n.pitch for n in read_midi(out_dir / "input_a.mid").notes] == [
+        n.pitch + 12 for n in song(0).notes]
+    assert "A: " in err and "used of 4" in err
+    # The 20-step model decodes mostly holds: its figures, not its notes, are checked.
+    assert (out_dir / "interpolate_song.mid").read_bytes()[:4] == b"MThd"
+    assert 0.0 <= figures["opening_accuracy"] <= 1.0
+
+    code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                       tmp_path / "a.mid", songs / "song_1.mid", "--bars", 8, "--out", out_dir)
+    assert_one_line_error(code, err, "--bars: must be at most 4 (the shorter melody has 4 bars)")
+    code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                       tmp_path / "a.mid", songs / "song_1.mid", "--track", "oboe",
+                       "--out", out_dir)
+    assert_one_line_error(code, err, "no track named 'oboe' (tracks: 'flute', 'track 0')")
+    write_midi(melody([60, 62, 64, 65]), tmp_path / "short.mid")
+    code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                       tmp_path / "short.mid", songs / "song_1.mid", "--out", out_dir)
+    assert_one_line_error(code, err, "short.mid: no two-bar melody found")
+
+
 def test_interpolate_start_bar_without_window_lists_bars(trained, capsys, tmp_path):
     songs, run_dir = trained
     code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
-                       songs / "song_0.mid", songs / "song_1.mid", "--num-outputs", 3,
-                       "--start-bar-a", 4, "--out", tmp_path)
+                       songs / "song_0.mid", songs / "song_1.mid", "--mode", "steps",
+                       "--num-outputs", 3, "--start-bar-a", 4, "--out", tmp_path)
     assert_one_line_error(code, err, "--start-bar-a: no window starts in bar 4; "
                                      "windows start in bars 1, 2, 3")
 
@@ -278,7 +338,7 @@ def test_interpolate_bad_input(case, fragments, trained, bad_files, capsys):
     elif case == "one_output":
         num_outputs = 1
     code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", checkpoint, a,
-                       songs / "song_1.mid", "--num-outputs", num_outputs,
+                       songs / "song_1.mid", "--mode", "steps", "--num-outputs", num_outputs,
                        "--out", bad_files / "out", *extra)
     assert_one_line_error(code, err, *fragments)
 

@@ -154,6 +154,7 @@ def test_slerp_latents_keeps_both_ends():
         slerp_latents(a, b, num_steps=1)
 
 
+@pytest.mark.slow
 def test_generate_is_batched_and_seeded():
     model = GANSynth(TINY)
     waves = model.generate([58, 60, 62], seed=3, batch_size=2)
@@ -164,6 +165,7 @@ def test_generate_is_batched_and_seeded():
         model.generate([58, 60, 62], np.zeros((2, 8), np.float32))
 
 
+@pytest.mark.slow
 def test_a_partly_grown_model_plays_its_stage_upscaled_and_saves_it(tmp_path):
     from gensuite.audio.spectral import low_pass, specgrams_to_waves
     from gensuite.gansynth.layers import upscale
@@ -205,6 +207,7 @@ def _sine_notes(config, pitches):
     return (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
+@pytest.mark.slow
 def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
     pitches = np.repeat(np.arange(58, 63), 2)
     images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
@@ -233,6 +236,7 @@ def test_training_resumes_exactly_and_exports_a_loadable_model(tmp_path):
 
 
 @pytest.mark.parametrize("conditioning", ["pitch_projection", "pitch_comb"])
+@pytest.mark.slow
 def test_pitch_conditioned_training_pairs_each_fake_with_a_real_notes_pitch(tmp_path,
                                                                             conditioning):
     config = dataclasses.replace(TWO_BLOCKS, **{conditioning: True})
@@ -245,6 +249,7 @@ def test_pitch_conditioned_training_pairs_each_fake_with_a_real_notes_pitch(tmp_
     assert all(np.isfinite(v) for v in metrics.values())
 
 
+@pytest.mark.slow
 def test_mode_seeking_adds_the_inverse_latent_spread_to_the_generator_loss(tmp_path):
     pitches = np.arange(58, 63)
     images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
@@ -284,6 +289,7 @@ def tiny_model_dir(tmp_path_factory):
     return str(path)
 
 
+@pytest.mark.slow
 def test_cli_generate_writes_one_wav_per_pitch(tiny_model_dir, tmp_path, capsys):
     import soundfile
 
@@ -297,12 +303,32 @@ def test_cli_generate_writes_one_wav_per_pitch(tiny_model_dir, tmp_path, capsys)
     assert "instrument seed 2" in capsys.readouterr().out
 
 
-def test_cli_interpolate_writes_steps_and_the_morph(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("flag", ["--num-outputs", "--num-steps"])  # the old name, hidden
+@pytest.mark.slow
+def test_cli_interpolate_writes_steps_and_the_morph(tiny_model_dir, tmp_path, flag):
     out = tmp_path / "morph"
     assert main(["gansynth", "interpolate", "--checkpoint", tiny_model_dir, "--pitch", "60",
-                 "--num-steps", "3", "--out", str(out)]) == 0
+                 flag, "3", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "morph.wav", "step_00.wav", "step_01.wav", "step_02.wav"]
+
+
+def test_cli_interpolate_needs_both_ends(tiny_model_dir, tmp_path, capsys):
+    assert main(["gansynth", "interpolate", "--checkpoint", tiny_model_dir, "--pitch", "60",
+                 "--num-outputs", "1", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--num-outputs: must be >= 2 for interpolate (both ends), got 1" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_cli_generate_takes_any_pitch_list(tiny_model_dir, tmp_path, capsys):
+    out = tmp_path / "notes"
+    assert main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches",
+                 "62,58-59", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "pitch_058.wav", "pitch_059.wav", "pitch_062.wav"]
+    assert "3 notes (pitches 62,58-59, instrument seed 0)" in capsys.readouterr().out
 
 
 def test_cli_pitches_outside_the_model_are_one_line_exit_2(tiny_model_dir, tmp_path, capsys):
@@ -341,6 +367,7 @@ def write_sine_nsynth(folder, config, pitches):
                   for p, w in zip(pitches, waves)], folder)
 
 
+@pytest.mark.slow
 def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     import json
 
@@ -362,6 +389,7 @@ def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     assert "real_timbre_spread" not in figures  # one real note at the middle pitch, 60
 
 
+@pytest.mark.slow
 def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weights(
         tmp_path, capsys):
     data = tmp_path / "notes"
@@ -388,6 +416,7 @@ def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weight
     assert "holds no training checkpoints" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_max_output_hz_low_passes_the_generated_notes():
     def top_band_energy(config):
         waves = GANSynth(config).generate([60, 61], seed=0)

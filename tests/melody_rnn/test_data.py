@@ -121,7 +121,7 @@ def test_extract_training_melodies_says_when_all_fell_in_the_held_out_split(
         melody_data.extract_training_melodies(midi_dir=str(folder), config=CONFIG,
                                               eval_ratio=0.5)
     assert str(caught.value) == (f"{folder}: all 1 melodies fell in the held-out split "
-                                 f"(--eval-ratio 0.5); add files or lower --eval-ratio")
+                                 f"(--eval-fraction 0.5); add files or lower --eval-fraction")
 
 
 # --------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_prepare_run_melodies_reuses_the_cache_without_reading_the_source(midi_d
 @pytest.mark.parametrize("change, described", [
     ({"midi_dir": "other"}, "from --midi-dir {tunes}, not from --midi-dir {other}"),
     ({"examples": "x.tfrecord"}, "from --midi-dir {tunes}, not from --examples {tfrecord}"),
-    ({"eval_ratio": 0.1}, "with --eval-ratio 0.3, not with --eval-ratio 0.1"),
+    ({"eval_ratio": 0.1}, "with --eval-fraction 0.3, not with --eval-fraction 0.1"),
     ({"config": tiny("attention_rnn", min_bars=3)}, "with min_bars=2, not with min_bars=3"),
     ({"config": tiny("attention_rnn", transpose_to_key=None)},
      "with transpose_to_key=0, not with transpose_to_key=None"),

@@ -252,6 +252,7 @@ def test_beam_search_score_is_the_log_likelihood_of_the_returned_melody():
 
 
 @pytest.mark.parametrize("name", ["lookback_rnn", "attention_rnn"])
+@pytest.mark.slow
 def test_generation_loop_inputs_match_teacher_forcing(name):
     # Force a long primer through the compiled loop: its score must equal the
     # teacher-forced log-likelihood of the primer plus the sampled last step.
@@ -267,6 +268,7 @@ def test_generation_loop_inputs_match_teacher_forcing(name):
     assert min(abs(last_step - log_probs[69, c].numpy()) for c in candidates) < 1e-3
 
 
+@pytest.mark.slow
 def test_beam_search_finds_likelier_melodies_than_sampling(trained):
     model, _, _ = trained
     primer = list(PATTERN[:8])
@@ -339,6 +341,7 @@ def rnn_trainer_metrics(run_dir):
     return [r for r in read_metrics(str(run_dir), "train") if "loss" in r]
 
 
+@pytest.mark.slow
 def test_xla_train_step_of_an_attention_model_matches_the_graph_step():
     # Attention models train under XLA by default; it must be the same update.
     config = tiny("attention_rnn", dropout_keep_prob=1.0, batch_size=4)
@@ -362,6 +365,7 @@ def test_xla_train_step_of_an_attention_model_matches_the_graph_step():
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_saved_step_and_matches_a_straight_run(tmp_path):
     config = tiny("lookback_rnn", dropout_keep_prob=1.0, batch_size=4, rnn_layer_sizes=(8,))
     melodies = [np.tile(PATTERN, 3)[:20 + 6 * i] for i in range(5)]
@@ -386,6 +390,7 @@ def test_resume_continues_from_the_saved_step_and_matches_a_straight_run(tmp_pat
                                      num_steps=6, progress=False)
 
 
+@pytest.mark.slow
 def test_keyboard_interrupt_saves_the_state(tmp_path, monkeypatch):
     config = tiny("basic_rnn", batch_size=2, rnn_layer_sizes=(4,))
     melodies = [np.tile(PATTERN, 2)]

@@ -268,6 +268,7 @@ def read_back(data: bytes):
     return midi_bytes_to_sequence(data)
 
 
+@pytest.mark.slow
 def test_export_in_worker_processes(tmp_path):
     report = corpus.export_collection("nottingham", out_dir=tmp_path, num_workers=2)
     assert (report.exported, report.failed) == (2, [])

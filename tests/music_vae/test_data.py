@@ -7,17 +7,15 @@ import numpy as np
 import pytest
 from note_seq import NoteSequence
 
+from gensuite.common.arrays import one_hot
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.midi.io import write_midi
-from gensuite.music_vae.converters import get_converter
+from gensuite.music_vae.converters import ConverterOptions, build_converter, get_converter
 from gensuite.music_vae.data import (
-    ConverterOptions,
     ExampleSet,
     FileExamples,
     TrainingData,
-    build_converter,
     check_cached_data,
-    classes_to_one_hot,
     convert_midi_dir,
     convert_sequence,
     describe_examples,
@@ -54,12 +52,12 @@ def four_bars(base):
 def test_classes_round_trip_with_padding_and_several_outputs():
     classes = np.array([[[0, 3], [89, 511], [-1, -1]]], np.int16)
     depths = (90, 512)
-    one_hot = classes_to_one_hot(classes, depths, dtype=bool)
-    assert one_hot.shape == (1, 3, 602)
-    assert one_hot[0, 0, 0] and one_hot[0, 0, 90 + 3] and one_hot[0, 1, 89] and one_hot[0, 1, 601]
-    assert not one_hot[0, 2].any()  # padding is an all-zero row
-    assert one_hot.sum() == 4
-    np.testing.assert_array_equal(tensors_to_classes(one_hot, depths), classes)
+    hot = one_hot(classes, depths)
+    assert hot.shape == (1, 3, 602)
+    assert hot[0, 0, 0] and hot[0, 0, 90 + 3] and hot[0, 1, 89] and hot[0, 1, 601]
+    assert not hot[0, 2].any()  # padding is an all-zero row
+    assert hot.sum() == 4
+    np.testing.assert_array_equal(tensors_to_classes(hot, depths), classes)
 
 
 # ----- augmentation -------------------------------------------------------------
@@ -153,7 +151,7 @@ def test_held_out_selection_equals_the_converters_evaluation_mode():
     held = ExampleSet.from_files([every], max_per_file=converter.max_tensors_per_notesequence)
     expected = converter.to_tensors(seq)
     assert len(every) == 15 and len(held) == 5
-    np.testing.assert_array_equal(classes_to_one_hot(held.classes, MEL_DEPTHS, dtype=bool),
+    np.testing.assert_array_equal(one_hot(held.classes, MEL_DEPTHS),
                                   expected.outputs)
 
 

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from gensuite.common.arrays import one_hot
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
+from gensuite.common.tfutil import count_parameters
 from gensuite.music_vae.configs import PRESETS, TINY_MEL_2BAR, MusicVAEConfig, get_config
 from gensuite.music_vae.decoder import CategoricalLstmDecoder
 from gensuite.music_vae.model import (
     MusicVAE,
     MusicVAENetwork,
-    count_parameters,
-    indices_to_one_hot,
 )
 from gensuite.music_vae.trainer import (
     Evaluator,
@@ -44,7 +44,7 @@ TINY_TRIO = dataclasses.replace(
 
 def one_hots(ids, depths):
     """Concatenated one-hots (float32) of class indices ``(..., len(depths))``."""
-    return indices_to_one_hot(ids, depths).astype(np.float32)
+    return one_hot(ids, depths, dtype=np.float32)
 
 
 def random_batch(config, batch, seed=0):
@@ -343,6 +343,20 @@ def test_save_load_round_trip(tmp_path):
     assert size < 4 * count_parameters(vae.network) + 200_000
 
 
+def test_converter_options_and_extra_meta_travel_with_the_model(tmp_path):
+    from gensuite.music_vae.converters import ConverterOptions
+
+    options = ConverterOptions(any_meter=True, any_program=True, track_names=("soprano",))
+    MusicVAE(TINY_MEL_2BAR, converter_options=options).save(
+        tmp_path / "model", meta={"training": {"steps": 7}})
+    meta = json.loads((tmp_path / "model" / "meta.json").read_text())
+    assert meta["training"] == {"steps": 7}
+    loaded = MusicVAE.load(tmp_path / "model")
+    assert loaded.converter_options == options
+    assert loaded.converter.track_names == ("soprano",)
+    assert loaded.converter.valid_programs is None and loaded.converter.ignore_time_signatures
+
+
 def test_load_rejects_missing_and_foreign_checkpoints(tmp_path):
     with pytest.raises(InputFileError, match="no such checkpoint"):
         MusicVAE.load(tmp_path / "missing")
@@ -362,6 +376,7 @@ def synthetic_data(n=4, seed=0) -> VAEArrays:
     return VAEArrays(x, x, np.full(n, 32))
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_four_sequences(tmp_path):
     # Magenta's schedules (inverse-sigmoid sampling, lr decay) with a higher
     # starting rate so a 16-unit model memorises 4 melodies in 200 steps.
@@ -378,6 +393,7 @@ def test_tiny_model_overfits_four_sequences(tmp_path):
     assert os.listdir(tmp_path / "run" / "logs" / "train")  # TensorBoard events
 
 
+@pytest.mark.slow
 def test_training_resumes_at_saved_step(tmp_path):
     data = synthetic_data()
     run = tmp_path / "run"
@@ -395,6 +411,7 @@ def test_training_resumes_at_saved_step(tmp_path):
     assert second.step == 4
 
 
+@pytest.mark.slow
 def test_interrupt_saves_a_checkpoint(tmp_path):
     data = synthetic_data()
     batch = (data.inputs, data.outputs, data.lengths)
@@ -416,6 +433,7 @@ def test_run_dir_of_another_config_is_refused(tmp_path):
         VAETrainer(dataclasses.replace(TINY_MEL_2BAR, z_size=4), tmp_path / "run", progress=False)
 
 
+@pytest.mark.slow
 def test_examples_to_arrays_pads_and_exports(tmp_path):
     x = [np.eye(90, dtype=bool)[[1, 2, 3]], np.eye(90, dtype=bool)[[4] * 32]]
     arrays = examples_to_arrays(x, x, [3, 32], n_steps=32)

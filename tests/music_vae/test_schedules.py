@@ -12,7 +12,7 @@ from gensuite.music_vae.losses import (
     kl_divergence,
     reconstruction_terms,
 )
-from gensuite.training.schedules import (
+from gensuite.music_vae.schedules import (
     MagentaLearningRate,
     kl_beta,
     learning_rate,
