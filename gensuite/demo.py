@@ -4,9 +4,12 @@
    folk song), ingested into a NoteSequence TFRecord, each summarised and drawn
    as a piano roll.
 2. Melodies sampled from the shipped 2-bar MusicVAE (``mel_2bar``).
-3. An interpolation between the two tunes with the 16-bar MusicVAE (``mel_16bar``).
-4. A primer continued by the shipped attention MelodyRNN (``attention_rnn``).
-5. Each result rendered to WAV through the shipped GANSynth timbres
+3. The chorale's soprano (its highest line) turning into the folk tune: one
+   piece, each 2-bar segment decoded by ``mel_2bar`` from a latent moving from
+   the first song's to the second's.
+4. 16-bar melodies sampled from the song-scale model (``mel_16bar``).
+5. A primer continued by the shipped attention MelodyRNN (``attention_rnn``).
+6. Each result rendered to WAV through the shipped GANSynth timbres
    (``gansynth_fluidr3``) and through the soundfont reference, with a
    spectrogram PNG of each.
 Stages whose checkpoint (or renderer) is missing are skipped and listed.
@@ -74,9 +77,10 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
 
     shipped = {c.name for c in checkpoints.list_shipped()}
     stages = (("mel_2bar", sample_melodies),
-              ("mel_16bar", lambda out: interpolate_songs(out, songs)),
+              ("mel_2bar", lambda out: interpolate_songs(out, songs)),
+              ("mel_16bar", sample_songs),
               ("attention_rnn", continue_primer))
-    skipped = [name for name, _ in stages if name not in shipped]
+    skipped = sorted({name for name, _ in stages if name not in shipped})
     for name, stage in stages:
         if name in shipped:
             sections.append(stage(out_dir))
@@ -107,32 +111,48 @@ def sample_melodies(out_dir: str) -> Section:
 
 
 def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
-    """Interpolate between the melodies of two songs with the shipped ``mel_16bar``."""
+    """Morph the chorale's soprano into the folk tune, two bars at a time, with ``mel_2bar``."""
     from gensuite.music_vae import interpolation
     from gensuite.music_vae.model import MusicVAE
 
-    model = MusicVAE.load("mel_16bar")
-    converter = model.converter
-    windows = []
-    for path in songs[:2]:
-        found = interpolation.find_windows(
-            midi_io.read_midi(path), converter, name=path, n_steps=model.config.n_steps,
-            output_depths=model.config.output_depths)
-        windows.append(interpolation.choose_window(
-            found, min_notes=interpolation.default_min_notes(converter))[0])
-    result = interpolation.interpolate_windows(model, converter, *windows, num_steps=5,
-                                               temperature=TEMPERATURE, seed=SEED)
-    labels = tuple(f"{os.path.basename(p)} {w.bars}" for p, w in zip(songs, windows))
-    folder = os.path.join(out_dir, "interpolation")
-    interpolation.write_interpolation(result, folder, labels=labels,
-                                      title=f"mel_16bar: {labels[0]} -> {labels[1]}")
-    accuracy = result.endpoint_accuracy
-    print(f"mel_16bar: 5-step interpolation -> interpolation/ (endpoint accuracy "
-          f"{accuracy[0]:.2f}, {accuracy[1]:.2f})")
-    return Section("mel_16bar: from one song to the other", "interpolation/interpolate.png",
-                   f"{labels[0]} -> {labels[1]} in 5 steps (interpolation/interpolate_all.mid "
-                   f"plays them in a row); endpoint reconstruction accuracy {accuracy[0]:.2f}, "
-                   f"{accuracy[1]:.2f}", midis=("interpolation/interpolate_all.mid",))
+    model = MusicVAE.load("mel_2bar")
+    lines = [interpolation.song_line(midi_io.read_midi(path), model.converter, name=path,
+                                     n_steps=model.config.n_steps) for path in songs[:2]]
+    n_segments = min(len(line.windows) for line in lines)
+    result = interpolation.interpolate_songs(model, model.converter, *lines,
+                                             n_segments=n_segments, temperature=TEMPERATURE,
+                                             seed=SEED)
+    labels = tuple(f"{os.path.basename(p)} ({line.track}, {line.bars})"
+                   for p, line in zip(songs, lines))
+    interpolation.write_song_interpolation(
+        result, os.path.join(out_dir, "interpolation"), labels=labels,
+        title=f"mel_2bar: {2 * n_segments} bars, A -> B")
+    print(f"mel_2bar: {2 * n_segments}-bar song morph -> interpolation/ (opening "
+          f"{result.opening_accuracy:.2f} of A, ending {result.ending_accuracy:.2f} of B)")
+    return Section(
+        "mel_2bar: one song turning into the other", "interpolation/interpolate.png",
+        f"{labels[0]} -> {labels[1]}: each 2-bar segment decoded from a latent that moves "
+        f"from the first song's to the second's over {2 * n_segments} bars "
+        f"(interpolation/interpolate_song.mid); the opening reproduces the first song at "
+        f"{result.opening_accuracy:.2f}, the ending the second at {result.ending_accuracy:.2f}",
+        midis=("interpolation/interpolate_song.mid",))
+
+
+def sample_songs(out_dir: str) -> Section:
+    """Sample 16-bar melodies from the shipped ``mel_16bar``."""
+    from gensuite.music_vae.latent_hierarchy import load_melody_model
+
+    model = load_melody_model("mel_16bar")
+    melodies = model.sample(2, temperature=TEMPERATURE, seed=SEED)
+    names = [f"song_sample_{i:03d}.mid" for i in range(len(melodies))]
+    for name, melody in zip(names, melodies):
+        midi_io.write_midi(melody, os.path.join(out_dir, name))
+    pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, "song_samples.png"),
+                             titles=names, title=f"mel_16bar samples, temperature {TEMPERATURE}")
+    print(f"mel_16bar: {len(melodies)} samples -> {', '.join(names)}, song_samples.png")
+    return Section("mel_16bar: sampled 16-bar melodies", "song_samples.png",
+                   f"{len(melodies)} melodies of 16 bars, temperature {TEMPERATURE}, seed {SEED}: "
+                   + ", ".join(names), midis=(names[0],))
 
 
 def continue_primer(out_dir: str) -> Section:

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from gensuite.audio.soundfont import fluidsynth_available
@@ -34,16 +35,14 @@ def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatc
     from gensuite import checkpoints
     from gensuite.gansynth.model import GANSynth
     from gensuite.melody_rnn.model import MelodyRNN
+    from gensuite.music_vae.converters import ConverterOptions
     from gensuite.music_vae.model import MusicVAE
 
     shipped = tmp_path / "shipped"
-    MusicVAE("tiny-mel_2bar").save(shipped / "mel_2bar")
-    MusicVAE("tiny-mel_16bar").save(shipped / "mel_16bar")
     # As trained on folk songs: any meter on 16-step bars, any program.
-    meta_path = shipped / "mel_16bar" / "meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["converter_options"] = {"any_meter": True, "any_program": True}
-    meta_path.write_text(json.dumps(meta))
+    folk = ConverterOptions(any_meter=True, any_program=True)
+    MusicVAE("tiny-mel_2bar", converter_options=folk).save(shipped / "mel_2bar")
+    MusicVAE("tiny-mel_16bar", converter_options=folk).save(shipped / "mel_16bar")
     MelodyRNN("tiny-attention_rnn").save(shipped / "attention_rnn")
     GANSynth("tiny-gansynth").save(shipped / "gansynth_fluidr3")
     monkeypatch.setattr(checkpoints, "shipped_dir", lambda: str(shipped))
@@ -52,16 +51,27 @@ def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatc
     assert main(["demo", "--out", str(out)]) == 0
     assert "skipped" not in capsys.readouterr().out
     expected = ["sample_000.mid", "samples.png", "continue_000.mid", "continue.png",
-                "interpolation/interpolate_000.mid", "interpolation/interpolate_004.mid",
-                "interpolation/interpolate_all.mid", "interpolation/interpolate.png"]
+                "interpolation/interpolate_song.mid", "interpolation/input_a.mid",
+                "interpolation/input_b.mid", "interpolation/interpolate.png",
+                "song_sample_000.mid", "song_samples.png"]
     if fluidsynth_available():
         expected += [f"{stem}_{synth}.{ext}" for stem in
-                     ("sample_000", "continue_000", "interpolation/interpolate_all")
+                     ("sample_000", "continue_000", "interpolation/interpolate_song",
+                      "song_sample_000")
                      for synth in ("gansynth", "soundfont") for ext in ("wav", "png")]
     for name in expected:
         assert (out / name).stat().st_size > 0, name
     continued = midi_io.read_midi(out / "continue_000.mid")
     assert [n.pitch for n in continued.notes][:3] == [60, 60, 67]  # begins with the primer
     index = (out / "index.html").read_text()
-    assert all(png in index for png in ("samples.png", "continue.png", "interpolate.png"))
+    assert all(png in index for png in ("samples.png", "continue.png", "interpolate.png",
+                                        "song_samples.png"))
+    # The morph's first input is the chorale's soprano, its highest line.
+    soprano = midi_io.read_midi(out / "interpolation" / "input_a.mid")
+    chorale = midi_io.read_midi(next((out / "midi" / "bach-chorales").iterdir()))
+    top = max({n.instrument for n in chorale.notes},
+              key=lambda i: np.mean([n.pitch for n in chorale.notes if n.instrument == i]))
+    assert [n.pitch for n in soprano.notes][:8] == [
+        n.pitch for n in sorted(chorale.notes, key=lambda n: n.start_time)
+        if n.instrument == top][:8]
     assert "<audio controls src='sample_000_gansynth.wav'>" in index

@@ -366,6 +366,7 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
         model, latents["train"], run_dir=args.run_dir, num_steps=args.num_steps,
         held_out_classes=held_out, eval_every=args.eval_every, seed=args.seed,
         checkpoint_every_s=60.0 * args.save_every_minutes, progress=True)
+    model.fit_prior(*latents["train"])
     figures = {"steps": int(args.num_steps), "train_examples": len(data.train),
                "train_files": len(data.train.files)}
     if held_out is not None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import math
 import os
 import sys
 from collections.abc import Iterator
 from types import ModuleType
-
-import numpy as np
 
 
 @contextlib.contextmanager
@@ -84,4 +83,4 @@ def quiet_tensorflow_imports() -> None:
 
 def count_parameters(network) -> int:
     """Number of scalar weights."""
-    return int(sum(np.prod(v.shape) for v in network.weights))
+    return sum(math.prod(v.shape) for v in network.weights)

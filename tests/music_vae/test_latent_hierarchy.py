@@ -78,6 +78,15 @@ def test_save_carries_the_bottom_model_and_loads_back(model, tmp_path):
     np.testing.assert_array_equal(loaded.sample_tensors(2, seed=4, greedy=True),
                                   model.sample_tensors(2, seed=4, greedy=True))
     assert isinstance(lh.load_melody_model("mel_2bar"), MusicVAE)
+    mu, sigma = model.encode_chunks(random_windows(6, seed=8))
+    model.fit_prior(mu, sigma)
+    model.save(tmp_path / "fitted")
+    fitted = lh.load_melody_model(tmp_path / "fitted")
+    np.testing.assert_allclose(fitted.prior[1], model.prior[1])
+    assert np.allclose(np.tril(fitted.prior[1]), fitted.prior[1])
+    song_mu = model.top.encode(mu, sigma)[0].numpy()
+    np.testing.assert_allclose(fitted.prior[0], song_mu.mean(0), rtol=1e-4, atol=1e-5)
+    model.prior = None
     (tmp_path / "song" / "bottom" / "meta.json").unlink()
     with pytest.raises(InputFileError):
         lh.LatentHierarchyVAE.load(tmp_path / "song")
