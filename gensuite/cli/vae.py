@@ -328,15 +328,27 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
                              "reads music as its 2-bar model was trained to")
     os.makedirs(args.run_dir, exist_ok=True)
     import_tensorflow()
-    if os.path.isfile(os.path.join(args.run_dir, lh.BOTTOM_DIR, "meta.json")):
-        bottom_source = os.path.join(args.run_dir, lh.BOTTOM_DIR)  # resuming: the run's copy
-    else:
-        bottom_source = args.init_from or config.bottom
+    from gensuite.checkpoints import load_model_weights, resolve_checkpoint
     from gensuite.music_vae.model import MusicVAE
 
+    # The 2-bar model: the run's own copy when resuming; else --init-from's
+    # (a 2-bar MusicVAE, or a latent hierarchy whose top level comes along
+    # too, so a run continues from a committed export); else the preset's.
+    own_copy = os.path.join(args.run_dir, lh.BOTTOM_DIR)
+    init = resolve_checkpoint(args.init_from) if args.init_from else None
+    if os.path.isfile(os.path.join(own_copy, "meta.json")):
+        bottom_source = own_copy
+    elif init is not None and init.kind == LATENT_KIND:
+        bottom_source = os.path.join(init.path, lh.BOTTOM_DIR)
+    else:
+        bottom_source = init.path if init is not None else config.bottom
     model = lh.LatentHierarchyVAE(config, bottom=MusicVAE.load(bottom_source))
-    if bottom_source != os.path.join(args.run_dir, lh.BOTTOM_DIR):
-        model.bottom.save(os.path.join(args.run_dir, lh.BOTTOM_DIR))
+    if bottom_source != own_copy:
+        model.bottom.save(own_copy)
+    if init is not None and init.kind == LATENT_KIND and not os.path.isdir(
+            os.path.join(args.run_dir, "checkpoints")):
+        load_model_weights(model.top, init)
+        print(f"starting from the top level of {init.path}")
     data = TrainingData.load(args.run_dir)
     if data is None:
         started = time.monotonic()

@@ -358,3 +358,44 @@ def test_sample_and_evaluate_bad_input(trained, bad_files, capsys):
                        "--midi-dir", low_only, "--json")
     assert_one_line_error(code, err, "0 two-bar melodies found in 1 file: "
                                      "no pitched notes in pitch range 21-108 (1 file)")
+
+
+def test_latent_hierarchy_trains_over_a_two_bar_model_and_serves_every_command(
+        trained, capsys, tmp_path):
+    songs16 = tmp_path / "songs16"
+    songs16.mkdir()
+    for k in range(4):  # 18 bars of eighth notes each
+        write_midi(melody([60 + (i * (k + 2)) % 17 for i in range(144)]),
+                   songs16 / f"tune_{k}.mid")
+    _, two_bar_run = trained
+    run_dir = tmp_path / "latent"
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-latent-mel_16bar",
+                       "--midi-dir", songs16, "--run-dir", run_dir, "--init-from",
+                       two_bar_run / "export", "--num-steps", 6, "--eval-every", 3,
+                       "--eval-fraction", 0.25)
+    assert code == 0, out
+    assert "16-bar melodies from 4 of 4 files" in out
+    meta = json.loads((run_dir / "export" / "meta.json").read_text())
+    assert meta["kind"] == "latent_hierarchy" and meta["figures"]["steps"] == 6
+    assert sorted(os.listdir(run_dir / "export")) == [
+        "bottom", "config.json", "meta.json", "model.weights.h5", "prior.npz"]
+    for key in ("greedy", "sampled", "top_greedy", "constant"):
+        assert 0 <= meta["figures"][f"held_out_{key}_accuracy"] <= 1
+
+    code, out, _ = run(capsys, "vae", "sample", "--checkpoint", run_dir / "export",
+                       "--num-outputs", 2, "--seed", 1, "--out", tmp_path / "samples")
+    assert code == 0, out
+    assert sorted(os.listdir(tmp_path / "samples")) == ["sample_000.mid", "sample_001.mid"]
+    code, out, _ = run(capsys, "vae", "evaluate", "--checkpoint", run_dir / "export",
+                       "--midi-dir", songs16, "--json")
+    assert code == 0 and json.loads(out)["n_examples"] >= 4
+    code, out, _ = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                       songs16 / "tune_0.mid", songs16 / "tune_1.mid", "--mode", "steps",
+                       "--num-outputs", 3, "--out", tmp_path / "steps")
+    assert code == 0, out
+
+    code, out, _ = run(capsys, "vae", "train", "--config", "tiny-latent-mel_16bar",
+                       "--midi-dir", songs16, "--run-dir", tmp_path / "continued",
+                       "--init-from", run_dir / "export", "--num-steps", 2,
+                       "--eval-fraction", 0.25)
+    assert code == 0 and f"starting from the top level of {run_dir / 'export'}" in out
