@@ -20,7 +20,7 @@ from gensuite.common.errors import GensuiteError
 from gensuite.common.tfutil import import_tensorflow, quiet_tensorflow_imports
 
 COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth", "render",
-                   "analyze")
+                   "analyze", "metrics")
 
 
 DESCRIPTION = """\
