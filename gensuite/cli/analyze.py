@@ -85,7 +85,7 @@ def _add_build_dataset(group) -> None:
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="parallel processes (default: every core)")
     parser.add_argument("--overwrite", action="store_true", help="re-render existing clips")
-    parser.set_defaults(func=run_build_dataset, preload_tensorflow=False)
+    parser.set_defaults(func=run_build_dataset)
 
 
 def _add_train(group) -> None:

@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead: name -> kind, data, headline "
                              "(the figure's key) and every figure")
-    parser.set_defaults(func=run, preload_tensorflow=False)
+    parser.set_defaults(func=run)
 
 
 def run(args) -> None:

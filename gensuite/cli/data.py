@@ -45,7 +45,7 @@ def _add_ingest(group) -> None:
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="parallel processes (default: every core)")
     # Not preloaded: ingest forks its workers first, which is cheapest without TF.
-    parser.set_defaults(func=run_ingest, preload_tensorflow=False)
+    parser.set_defaults(func=run_ingest)
 
 
 def _add_inspect(group) -> None:
@@ -57,7 +57,7 @@ def _add_inspect(group) -> None:
     parser.add_argument("--png", metavar="FILE.png", help="also draw a piano roll here")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead of text")
-    parser.set_defaults(func=run_inspect, preload_tensorflow=False)
+    parser.set_defaults(func=run_inspect)
 
 
 def _add_nsynth(group) -> None:
@@ -86,7 +86,7 @@ def _add_nsynth(group) -> None:
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="parallel processes (default: every core)")
     # Not preloaded: the workers fork first, which is cheapest without TF.
-    parser.set_defaults(func=run_nsynth, preload_tensorflow=False)
+    parser.set_defaults(func=run_nsynth)
 
 
 SUBCOMMANDS = (_add_ingest, _add_inspect, _add_nsynth)

@@ -1,9 +1,10 @@
 """The gensuite command: one sub-command module per group.
 
 Each module in ``COMMAND_MODULES`` exposes ``add_parser(subparsers)`` and sets
-``func`` on its parsers. TensorFlow is imported (quietly) before the handler
-runs unless a parser sets ``preload_tensorflow=False``; other heavy imports
-happen inside the handlers so that ``--help`` stays instant.
+``func`` on its parsers. Heavy imports happen inside the handlers, so that
+``--help`` stays instant and commands that need no model never load
+TensorFlow; wherever TensorFlow is first imported, it starts silently
+(:func:`gensuite.common.tfutil.quiet_tensorflow_imports`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import textwrap
 
 from gensuite import __version__
 from gensuite.common.errors import GensuiteError
-from gensuite.common.tfutil import import_tensorflow, quiet_tensorflow_imports
+from gensuite.common.tfutil import quiet_tensorflow_imports
 
 COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth", "render",
                    "analyze", "metrics")
@@ -104,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
     # KeyboardInterrupt. Background jobs ignore SIGINT, so this is how they stop.
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        if getattr(args, "preload_tensorflow", True):
-            import_tensorflow()
         return args.func(args) or 0
     except GensuiteError as exc:
         print(f"gensuite {args.command}: error: {exc}", file=sys.stderr)

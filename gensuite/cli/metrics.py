@@ -52,7 +52,7 @@ def add_parser(subparsers) -> None:
                         help="window length in 4/4 bars; match the model (mel_2bar: 2)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead of text")
-    parser.set_defaults(func=run, preload_tensorflow=False)
+    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

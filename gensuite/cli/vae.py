@@ -104,7 +104,7 @@ def _add_train(group) -> None:
                         help="processes reading MIDI files (default: every core)")
     _add_data_options(parser)
     # Not preloaded: reading files forks workers first, cheapest without TF.
-    parser.set_defaults(func=run_train, preload_tensorflow=False)
+    parser.set_defaults(func=run_train)
 
 
 def _add_sample(group) -> None:
@@ -183,7 +183,7 @@ def _add_evaluate(group) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
-    parser.set_defaults(func=run_evaluate, preload_tensorflow=False)
+    parser.set_defaults(func=run_evaluate)
 
 
 def _add_checkpoint(parser) -> None:

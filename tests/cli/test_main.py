@@ -1,6 +1,7 @@
 """The command-line frame: one-line errors, exit codes, checkpoint lookup."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,8 +51,22 @@ def test_resolve_checkpoint_rejects_unknown_names_and_plain_folders(tmp_path):
 
 
 @pytest.mark.slow
-def test_error_after_tensorflow_import_is_still_one_line(tmp_path):
-    """``demo`` preloads TensorFlow; its start-up banner must not reach stderr."""
+def test_tensorflow_imported_from_anywhere_prints_nothing():
+    """Keras loads TensorFlow itself; its C++ start-up lines must not reach stderr."""
+    code = ("from gensuite.common.tfutil import quiet_tensorflow_imports\n"
+            "quiet_tensorflow_imports()\n"
+            "import keras, tensorflow\n"
+            "tensorflow.constant(1.0) + 1.0\n"
+            "print('loaded', tensorflow.__version__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert result.returncode == 0 and result.stdout.startswith("loaded")
+    assert result.stderr == ""
+
+
+@pytest.mark.slow
+def test_error_of_a_whole_command_is_one_line(tmp_path):
+    """The demo's first stage fails on a file where a folder is needed: one line, exit 2."""
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a folder is needed")
     result = subprocess.run(
