@@ -14,6 +14,7 @@ import re
 # The figure the table shows for each model kind: (figure key, label, digits).
 HEADLINES = {
     "music_vae": ("held_out_sampled_accuracy", "held-out sampled accuracy", 4),
+    "latent_hierarchy": ("held_out_sampled_accuracy", "held-out sampled accuracy", 4),
     "melody_rnn": ("eval_log_perplexity", "held-out log-perplexity", 4),
     "gansynth": ("pitch_accuracy", "pitch accuracy", 4),
     "audio_cnn": ("test_track_accuracy", "held-out track accuracy", 4),
@@ -79,7 +80,7 @@ def describe_data(info) -> str:
     """
     meta, figures = info.meta, info.figures
     source, count = None, None
-    if info.kind == "music_vae":
+    if info.kind in ("music_vae", "latent_hierarchy"):
         data = meta.get("data") or {}
         folder = next(iter((data.get("source") or {}).values()), None)
         source = _base_name(folder)

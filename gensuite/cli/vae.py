@@ -127,7 +127,8 @@ def _add_interpolate(group) -> None:
         "interpolate", help="morph between two songs",
         description="Two modes. song (the default): take each song's melody (its highest "
                     "track, or --track), cut both into back-to-back windows of the model's "
-                    "length, aligned from their starts, and decode window i from the slerp "
+                    "length (2 bars for mel_16bar, whose 2-bar model decodes each chunk), "
+                    "aligned from their starts, and decode window i from the slerp "
                     "of A's and B's i-th latents at i / (n - 1): one piece that opens with "
                     "A's melody and ends with B's. Writes interpolate_song.mid, input_a.mid, "
                     "input_b.mid and interpolate.png, and prints how well the opening "
@@ -619,6 +620,13 @@ def run_interpolate_songs(args: argparse.Namespace) -> int:
     from gensuite.music_vae import interpolation
 
     info, spec = read_checkpoint(args.checkpoint)
+    if info.kind == LATENT_KIND:
+        # A latent hierarchy decodes each 2-bar chunk with its bottom model: the
+        # morph moves chunk by chunk, as smoothly as the 2-bar model allows.
+        chunks = int(info.meta["config"]["n_chunks"])
+        spec = dataclasses.replace(
+            spec, n_steps=spec.n_steps // chunks, converter=dataclasses.replace(
+                spec.converter, slice_bars=spec.converter.slice_bars // chunks))
     window_bars = spec.n_steps // spec.converter.steps_per_bar
     lines = []
     for label, path in (("A", args.song_a), ("B", args.song_b)):
@@ -644,6 +652,7 @@ def run_interpolate_songs(args: argparse.Namespace) -> int:
         print(f"{label}: {path}: {line.track}, {used.bars} ({n_segments * window_bars} bars "
               f"used of {len(line.windows) * window_bars})", file=sys.stderr)
     model = load_model(info)
+    model = getattr(model, "bottom", model)
     result = interpolation.interpolate_songs(
         model, spec.converter, lines[0], lines[1], n_segments=n_segments,
         temperature=args.temperature, seed=args.seed)
