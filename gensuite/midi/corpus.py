@@ -43,6 +43,7 @@ import io
 import json
 import os
 import re
+import signal
 import time
 import unicodedata
 import warnings
@@ -65,6 +66,8 @@ PIANO = 0
 MELODIC_CHANNELS = tuple(c for c in range(16) if c != 9)
 MAX_SLUG_CHARS = 40
 MAX_REASON_CHARS = 200
+# Longest a piece may take to convert; the slowest complete tunes take a few seconds.
+MAX_PIECE_SECONDS = 60
 
 # Part or instrument name -> General MIDI program. Checked in order on the
 # lower-cased names: a voice doubled by instruments ("Soprano Oboe 1 Violin1"
@@ -693,14 +696,33 @@ def describe_error(exc: BaseException) -> str:
     return reason[:MAX_REASON_CHARS]
 
 
+class PieceTimeout(Exception):
+    """A piece took longer than MAX_PIECE_SECONDS to convert."""
+
+
+def _raise_piece_timeout(signum, frame):
+    raise PieceTimeout(f"took over {MAX_PIECE_SECONDS} s to convert (music21); skipped")
+
+
 def _export_one(job: tuple[Piece, str, int, str]) -> tuple[str, str, bool]:
-    """Worker: convert and write one piece -> (name, "" or failure reason, repeats expanded)."""
+    """Worker: convert and write one piece -> (name, "" or failure reason, repeats expanded).
+
+    A piece gets MAX_PIECE_SECONDS: music21's MIDI writer is quadratic in a
+    part's notes and never finishes some expanded tunes (O'Neill's "Morgan
+    Rattler"), which would stall the whole export.
+    """
     piece, out_path, default_program, policy = job
+    previous = signal.signal(signal.SIGALRM, _raise_piece_timeout)
+    signal.alarm(MAX_PIECE_SECONDS)
     try:
         converted = convert_piece(piece, default_program=default_program, policy=policy)
+        signal.alarm(0)
         write_bytes_atomic(out_path, converted.data)
     except Exception as exc:  # one bad piece must never stop the export
         return piece.name, describe_error(exc), True
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     return piece.name, "", converted.repeats_expanded
 
 

@@ -332,3 +332,19 @@ def test_cli_limit_must_be_positive(tmp_path, capsys, limit):
         main(["corpus", "export", "essen", "--out", str(tmp_path), "--limit", limit])
     assert exc.value.code == 2
     assert f"--limit: must be >= 1, got {limit}" in capsys.readouterr().err
+
+
+def test_a_piece_that_takes_too_long_is_skipped_with_its_reason(monkeypatch, tmp_path):
+    import time
+
+    def never_finishes(piece, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(corpus, "convert_piece", never_finishes)
+    monkeypatch.setattr(corpus, "MAX_PIECE_SECONDS", 1)
+    piece = corpus.list_pieces("bach-chorales")[0]
+    started = time.monotonic()
+    name, reason, _ = corpus._export_one((piece, str(tmp_path / "x.mid"), 0, "gm"))
+    assert time.monotonic() - started < 5
+    assert name == piece.name and reason == "PieceTimeout: took over 1 s to convert (music21); skipped"
+    assert not (tmp_path / "x.mid").exists()
