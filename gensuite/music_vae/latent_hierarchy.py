@@ -40,10 +40,10 @@ from gensuite.common.config import JsonConfig, lookup_preset
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.slerp import slerp
 from gensuite.music_vae.model import MusicVAE, check_temperature
+from gensuite.music_vae.prior import GaussianPrior
 
 KIND = "latent_hierarchy"
 BOTTOM_DIR = "bottom"
-PRIOR_FILE = "prior.npz"
 ENCODE_BATCH = 1024
 
 
@@ -179,16 +179,16 @@ class LatentHierarchyVAE(SavedModel):
     bottom : MusicVAE
         The 2-bar model (``n_steps`` 32, a melody converter).
     top : TopLevel, optional
-    prior : (mean, scale_tril), optional
-        The Gaussian that :meth:`sample_tensors` draws song latents from
-        (see :meth:`fit_prior`); N(0, I) without it.
+    prior : GaussianPrior, optional
+        What :meth:`sample_tensors` draws song latents from (see
+        :meth:`fit_prior`); N(0, I) without it.
     """
 
     kind = KIND
     config_type = LatentHierarchyConfig
 
     def __init__(self, config: LatentHierarchyConfig | str, *, bottom: MusicVAE,
-                 top: TopLevel | None = None, prior: tuple[np.ndarray, np.ndarray] | None = None):
+                 top: TopLevel | None = None, prior: GaussianPrior | None = None):
         self.config = get_config(config) if isinstance(config, str) else config
         if bottom.config.n_steps is None or bottom.config.output_depths != (90,):
             raise ParameterError(
@@ -201,25 +201,16 @@ class LatentHierarchyVAE(SavedModel):
         self._converter = None
 
     def fit_prior(self, chunk_mu: np.ndarray, chunk_sigma: np.ndarray) -> None:
-        """Fit the sampling prior to the song posteriors' means of training windows.
+        """Sample from a Gaussian fitted to the song posterior means of training windows.
 
-        The top level spends far more than its prior's share of information
-        (KL of about a thousand bits): N(0, I) then puts most of its mass
-        where the conductor saw no song. A full-covariance Gaussian fitted to
-        where the training songs do lie (ex-post density estimation) keeps
-        samples there.
+        The top level spends about a thousand bits of KL, so N(0, I) puts most
+        of its mass where the conductor saw no song (see
+        :mod:`gensuite.music_vae.prior`).
         """
-        means = []
-        for start in range(0, len(chunk_mu), ENCODE_BATCH):
-            mu, _ = self.top.encode(tf.constant(chunk_mu[start:start + ENCODE_BATCH]),
-                                    tf.constant(chunk_sigma[start:start + ENCODE_BATCH]))
-            means.append(mu.numpy())
-        means = np.concatenate(means).astype(np.float64)
-        if len(means) < 2:
-            raise NoExamplesError("fit_prior: needs at least two training windows")
-        covariance = np.cov(means, rowvar=False) + 1e-6 * np.eye(means.shape[1])
-        self.prior = (means.mean(0).astype(np.float32),
-                      np.linalg.cholesky(covariance).astype(np.float32))
+        means = [self.top.encode(tf.constant(chunk_mu[i:i + ENCODE_BATCH]),
+                                 tf.constant(chunk_sigma[i:i + ENCODE_BATCH]))[0].numpy()
+                 for i in range(0, len(chunk_mu), ENCODE_BATCH)]
+        self.prior = GaussianPrior.fit(np.concatenate(means))
 
     # -- what the command line reads of a MusicVAE ---------------------------
 
@@ -255,13 +246,10 @@ class LatentHierarchyVAE(SavedModel):
     def save(self, path: str | os.PathLike, *, figures: dict | None = None,
              meta: dict | None = None) -> None:
         """Write the folder with the 2-bar model inside (``bottom/``), then the top level."""
-        from gensuite.common.fileio import atomic_path  # noqa: PLC0415
-
         self.bottom.save(os.path.join(os.fspath(path), BOTTOM_DIR),
                          figures={"role": "bottom of a latent hierarchy"})
         if self.prior is not None:
-            with atomic_path(os.path.join(os.fspath(path), PRIOR_FILE), suffix=".npz") as tmp:
-                np.savez(tmp, mean=self.prior[0], scale_tril=self.prior[1])
+            self.prior.save(path)
         super().save(path, figures=figures, meta=meta)
 
     @classmethod
@@ -269,18 +257,7 @@ class LatentHierarchyVAE(SavedModel):
         bottom_dir = os.path.join(info.path, BOTTOM_DIR)
         if not os.path.isdir(bottom_dir):
             raise InputFileError(info.path, f"latent hierarchy without its {BOTTOM_DIR}/ model")
-        prior = None
-        prior_path = os.path.join(info.path, PRIOR_FILE)
-        if os.path.isfile(prior_path):
-            try:
-                with np.load(prior_path, allow_pickle=False) as saved:
-                    prior = (saved["mean"].astype(np.float32),
-                             saved["scale_tril"].astype(np.float32))
-            except (OSError, KeyError, ValueError) as exc:
-                raise InputFileError(prior_path, f"unreadable prior ({exc})") from exc
-            if prior[0].shape != (config.z_size,) or prior[1].shape != (config.z_size,) * 2:
-                raise InputFileError(prior_path, f"prior shapes {prior[0].shape}, "
-                                                 f"{prior[1].shape} do not fit z {config.z_size}")
+        prior = GaussianPrior.load(info.path, z_size=config.z_size)
         return cls(config, bottom=MusicVAE.load(bottom_dir), prior=prior)
 
     # -- chunk latents ------------------------------------------------------
@@ -358,7 +335,7 @@ class LatentHierarchyVAE(SavedModel):
         z_song = np.random.default_rng(seed).standard_normal(
             (int(n), self.config.z_size)).astype(np.float32)
         if self.prior is not None:
-            z_song = self.prior[0] + z_song @ self.prior[1].T
+            z_song = self.prior.transform(z_song)
         chunk_z = self.conduct(z_song)
         return self.decode_to_tensors(chunk_z.reshape(int(n), -1), length=length,
                                       temperature=temperature, seed=seed, greedy=greedy)

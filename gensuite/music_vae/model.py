@@ -20,6 +20,7 @@ which is what lets the bars run in parallel at sampling time.)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import keras
@@ -267,6 +268,7 @@ class MusicVAE(SavedModel):
         self.config = get_config(config) if isinstance(config, str) else config
         self.network = network if network is not None else MusicVAENetwork(self.config)
         self.converter_options = converter_options or ConverterOptions()
+        self.prior = None  # N(0, I); see fit_prior
         self._converter = converter
         c = self.config
         self._encode_fn = tf.function(
@@ -288,12 +290,22 @@ class MusicVAE(SavedModel):
     def saved_meta(self) -> dict:
         return {"converter_options": self.converter_options.to_dict()}
 
+    def save(self, path, *, figures: dict | None = None, meta: dict | None = None) -> None:
+        """Write the model folder, with ``prior.npz`` when the model has a fitted prior."""
+        if self.prior is not None:
+            os.makedirs(path, exist_ok=True)
+            self.prior.save(path)
+        super().save(path, figures=figures, meta=meta)
+
     @classmethod
     def from_saved(cls, config, info) -> "MusicVAE":
         from gensuite.music_vae.converters import ConverterOptions  # noqa: PLC0415
+        from gensuite.music_vae.prior import GaussianPrior  # noqa: PLC0415
 
-        return cls(config, converter_options=ConverterOptions.from_dict(
+        model = cls(config, converter_options=ConverterOptions.from_dict(
             info.meta.get("converter_options")))
+        model.prior = GaussianPrior.load(info.path, z_size=config.z_size)
+        return model
 
     # ----- tensors ------------------------------------------------------
 
@@ -423,13 +435,36 @@ class MusicVAE(SavedModel):
 
     def sample_tensors(self, n: int, *, length: int | None = None, temperature: float = 1.0,
                        seed: int | None = None, greedy: bool = False) -> np.ndarray:
-        """Draw ``z ~ N(0, I)`` and decode: one-hots ``(n, length, output_depth)``."""
+        """Draw z from the prior and decode: one-hots ``(n, length, output_depth)``.
+
+        The prior is N(0, I), or the Gaussian of :meth:`fit_prior` when the
+        model has one (see :mod:`gensuite.music_vae.prior`).
+        """
         if int(n) != n or n < 1:
             raise ParameterError(f"n: must be an integer >= 1, got {n!r}")
         check_temperature(temperature)
-        z = tf.random.stateless_normal([int(n), self.config.z_size], seed=_seed_tensor(seed, 3))
-        return self.decode_to_tensors(z.numpy(), length=length, temperature=temperature,
+        z = tf.random.stateless_normal([int(n), self.config.z_size],
+                                       seed=_seed_tensor(seed, 3)).numpy()
+        if self.prior is not None:
+            z = self.prior.transform(z)
+        return self.decode_to_tensors(z, length=length, temperature=temperature,
                                       seed=seed, greedy=greedy)
+
+    def fit_prior(self, inputs: np.ndarray, lengths: np.ndarray | None = None, *,
+                  batch_size: int = 1024) -> None:
+        """Sample from now on from a Gaussian fitted to the posterior means of ``inputs``.
+
+        ``inputs``: encoder input tensors of real windows, (n, n_steps, input_depth).
+        """
+        from gensuite.music_vae.prior import GaussianPrior  # noqa: PLC0415
+
+        inputs = np.asarray(inputs)
+        lengths = (np.full(len(inputs), self.config.n_steps) if lengths is None
+                   else np.asarray(lengths))
+        means = [self.encode(inputs[i:i + batch_size].astype(np.float32),
+                             lengths=lengths[i:i + batch_size])[1]
+                 for i in range(0, len(inputs), batch_size)]
+        self.prior = GaussianPrior.fit(np.concatenate(means))
 
     def interpolate_tensors(self, a, b, *, num_steps: int, length: int | None = None,
                             temperature: float = 1.0, seed: int | None = None,

@@ -82,10 +82,10 @@ def test_save_carries_the_bottom_model_and_loads_back(model, tmp_path):
     model.fit_prior(mu, sigma)
     model.save(tmp_path / "fitted")
     fitted = lh.load_melody_model(tmp_path / "fitted")
-    np.testing.assert_allclose(fitted.prior[1], model.prior[1])
-    assert np.allclose(np.tril(fitted.prior[1]), fitted.prior[1])
+    np.testing.assert_allclose(fitted.prior.scale_tril, model.prior.scale_tril)
+    assert np.allclose(np.tril(fitted.prior.scale_tril), fitted.prior.scale_tril)
     song_mu = model.top.encode(mu, sigma)[0].numpy()
-    np.testing.assert_allclose(fitted.prior[0], song_mu.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(fitted.prior.mean, song_mu.mean(0), rtol=1e-4, atol=1e-5)
     model.prior = None
     (tmp_path / "song" / "bottom" / "meta.json").unlink()
     with pytest.raises(InputFileError):
