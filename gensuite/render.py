@@ -25,6 +25,7 @@ of distinct keys at a time, and only the mix (n_samples floats) is kept.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import warnings
 
@@ -92,19 +93,38 @@ def note_envelope(n_sustain: int, *, sample_rate: int, release_s: float = RELEAS
 
 
 def parse_timbres(text: str) -> dict[int, int]:
-    """``"0=3,2=11"`` -> {track 0: seed 3, track 2: seed 11}."""
+    """``"0=3,2=11"`` -> {track 0: seed 3, track 2: seed 11}.
+
+    Tracks are >= 0 and seeds in [0, 2**63), like ``--seed``.
+    """
     pins = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         track, sep, seed = item.partition("=")
         try:
             if not sep:
                 raise ValueError
-            pins[int(track)] = int(seed)
+            track_n, seed_n = int(track), int(seed)
         except ValueError:
             raise ParameterError(
                 f"--timbre: must be TRACK=SEED[,TRACK=SEED...] with integers, got {text!r}"
             ) from None
+        if track_n < 0:
+            raise ParameterError(f"--timbre: a track must be >= 0, got {item!r}")
+        if not 0 <= seed_n < 2**63:
+            raise ParameterError(f"--timbre: a seed must be in [0, 2**63), got {item!r}")
+        pins[track_n] = seed_n
     return pins
+
+
+def check_timbre_tracks(timbres: dict[int, int], notes, *, name: str) -> None:
+    """Raise InputFileError if ``timbres`` pins a track that has no pitched note in ``notes``."""
+    tracks = sorted({n.instrument for n in notes})
+    missing = sorted(set(timbres) - set(tracks))
+    if missing:
+        have = ", ".join(map(str, tracks)) if tracks else "none"
+        raise InputFileError(
+            name, f"--timbre names track {', '.join(map(str, missing))}, which has no pitched "
+                  f"notes in this file; its tracks are: {have}")
 
 
 def instrument_times(duration_s: float, secs_per_instrument: float) -> np.ndarray:
@@ -170,9 +190,9 @@ def _check_options(synth: str, drums: str, sample_rate, secs_per_instrument) -> 
         raise ParameterError(f"drums: must be one of {', '.join(DRUM_MODES)}, got {drums!r}")
     if sample_rate is not None and not (isinstance(sample_rate, int) and sample_rate > 0):
         raise ParameterError(f"sample_rate: must be a positive integer, got {sample_rate!r}")
-    if secs_per_instrument is not None and not secs_per_instrument > 0:
+    if secs_per_instrument is not None and not 0 < secs_per_instrument < math.inf:
         raise ParameterError(
-            f"secs_per_instrument: must be > 0 seconds, got {secs_per_instrument!r}")
+            f"secs_per_instrument: must be finite and > 0 seconds, got {secs_per_instrument!r}")
 
 
 def _sub_sequence(sequence, notes):
@@ -256,6 +276,8 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
     if not pitched and drums == "skip":
         raise InputFileError(name, "holds only drum notes and --drums skip leaves nothing to render")
     end_s = max(n.end_time for n in notes)
+    if timbres and synth == "gansynth":
+        check_timbre_tracks(timbres, pitched, name=name)
 
     if synth == "soundfont":
         rate = sample_rate or soundfont_synth.DEFAULT_SAMPLE_RATE

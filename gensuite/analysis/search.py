@@ -22,6 +22,7 @@ import io
 import json
 import os
 import time
+import zipfile
 
 import numpy as np
 
@@ -242,13 +243,22 @@ class EmbeddingIndex:
         if not os.path.isfile(path):
             raise InputFileError(
                 path, "no such index file (make one with `gensuite analyze index`)")
+        hint = "make one with `gensuite analyze index`"
+        if os.path.getsize(path) == 0:
+            raise InputFileError(path, f"is empty, not a gensuite embedding index ({hint})")
+        with open(path, "rb") as f:
+            is_zip = f.read(4) == b"PK\x03\x04"
+        if not is_zip:
+            raise InputFileError(
+                path, f"not a gensuite embedding index (not an .npz archive; {hint})")
         try:
             with np.load(path, allow_pickle=False) as data:
                 vectors = data["vectors"]
                 meta = json.loads(str(data["meta"]))
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputFileError(path, f"not a gensuite embedding index ({exc})") from None
-        if meta.get("format") != INDEX_FORMAT:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputFileError(path, f"not a gensuite embedding index ({reason})") from None
+        if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
             raise InputFileError(path, "not a gensuite embedding index (no format marker)")
         if meta.get("version") != INDEX_VERSION:
             raise InputFileError(path, f"index version {meta.get('version')} is not "

@@ -21,7 +21,6 @@ import ctypes.util
 import functools
 import math
 import os
-import sys
 import weakref
 from collections.abc import Iterator
 from types import ModuleType
@@ -34,6 +33,7 @@ from gensuite.common.errors import (
     SynthUnavailableError,
     check_input_file,
 )
+from gensuite.common.quiet import stderr_silenced
 
 # Debian's fluid-soundfont-gm; the best General MIDI bank commonly installed.
 FLUIDR3_PATH = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -152,21 +152,6 @@ def fluidsynth_available() -> bool:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    # libfluidsynth logs straight to file descriptor 2 (e.g. "fluidsynth:
-    # error: Not a RIFF file"); our errors say it in one line instead.
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-@contextlib.contextmanager
 def _single_threaded_openmp() -> Iterator[None]:
     """Run the block with the calling thread's OpenMP team size at 1, then restore it.
 
@@ -266,7 +251,8 @@ class SoundfontRenderer:
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
         )(("fluid_synth_write_float", fluidsynth._fl))
-        with _quiet_stderr(), _single_threaded_openmp():
+        # libfluidsynth logs straight to fd 2 ("fluidsynth: error: Not a RIFF file").
+        with stderr_silenced(), _single_threaded_openmp():
             self._sfid = synth.sfload(self.soundfont)
         if self._sfid < 0:
             self.close()

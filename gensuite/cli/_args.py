@@ -4,13 +4,19 @@ Each type returns the parsed value or raises ``argparse.ArgumentTypeError``
 whose text states the rule and the bad value; argparse prefixes the flag name.
 ``hidden_alias`` keeps an old flag spelling working without listing it, and
 ``resolve_seed`` draws (and prints) a seed where none was given.
+``check_output_folder`` and ``check_output_file`` refuse an output path of the
+wrong kind (a file for a folder flag, a folder for a file flag) before any work.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import secrets
 import sys
+
+from gensuite.common.errors import InputFileError
 
 
 def positive_int(text: str) -> int:
@@ -24,15 +30,43 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """A float > 0."""
+def finite_float(text: str) -> float:
+    """A finite float: nan, inf and -inf are refused."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite float > 0."""
+    value = finite_float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {value:g}")
     return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite float >= 0."""
+    value = finite_float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value:g}")
+    return value
+
+
+def float_in(low: float, high: float):
+    """A type: a finite float in the closed range [low, high]."""
+    def parse(text: str) -> float:
+        value = finite_float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}], got {value:g}")
+        return value
+
+    parse.__name__ = f"float in [{low:g}, {high:g}]"
+    return parse
 
 
 def int_range(text: str) -> tuple[int, int]:
@@ -50,10 +84,7 @@ def int_range(text: str) -> tuple[int, int]:
 
 def fraction(text: str) -> float:
     """A number in [0, 1), e.g. the share of files held out."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    value = finite_float(text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value:g}")
     return value
@@ -125,3 +156,18 @@ def resolve_seed(value: int | None) -> int:
     value = secrets.randbelow(2**31)
     print(f"seed: {value} (chosen at random; pass --seed {value} to repeat)", file=sys.stderr)
     return value
+
+
+def check_output_folder(path: str, *, flag: str) -> None:
+    """Raise InputFileError if ``path`` exists and is not a folder (an output folder flag)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputFileError(path, f"{flag} must be a folder, but this is a file")
+
+
+def check_output_file(path: str | None, *, flag: str) -> None:
+    """Raise InputFileError if ``path`` (an output file flag) is an existing folder.
+
+    Called before any long work, so that a run does not fail at its last write.
+    """
+    if path is not None and os.path.isdir(path):
+        raise InputFileError(path, f"is a folder; {flag} expects a file path")

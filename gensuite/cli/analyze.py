@@ -18,7 +18,15 @@ import shlex
 import sys
 import time
 
-from gensuite.cli._args import fraction, hidden_alias, positive_float, positive_int, seed
+from gensuite.cli._args import (
+    check_output_file,
+    fraction,
+    hidden_alias,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 EXPORT_DIR = "export"
 DEFAULT_CLASSIFIER = "instrument_cnn"
@@ -152,8 +160,8 @@ def _add_classify(group) -> None:
                              "raw s16le PCM on stdin")
     parser.add_argument("--microphone", action="store_true",
                         help="live mode from the default input device (needs sounddevice)")
-    parser.add_argument("--speed", type=float, default=1.0, metavar="X",
-                        help="file playback speed in live mode; 0: as fast as possible")
+    parser.add_argument("--speed", type=non_negative_float, default=1.0, metavar="X",
+                        help="file playback speed in live mode, >= 0; 0: as fast as possible")
     parser.add_argument("--stream-rate", type=positive_int, metavar="HZ",
                         help="sample rate of PCM on stdin (default: the model's)")
     parser.add_argument("--channels", type=positive_int, default=1, metavar="N",
@@ -335,6 +343,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from gensuite.analysis.model import AudioClassifier
     from gensuite.analysis.trainer import evaluate_tracks
 
+    check_output_file(args.confusion, flag="--confusion")
     model = AudioClassifier.load(args.checkpoint)
     tracks = _load_split(args.data, args.split, model.config, model.class_names, args.workers)
     evaluation = evaluate_tracks(lambda w: model.predict_windows(w)[0], tracks,
@@ -358,8 +367,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_classify(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze classify``."""
-    from gensuite.analysis.classification import format_composition, plot_timeline
-    from gensuite.analysis.model import AudioClassifier
     from gensuite.common.errors import ParameterError
 
     live = args.stream is not None or args.microphone
@@ -368,6 +375,11 @@ def run_classify(args: argparse.Namespace) -> int:
         raise ParameterError("--microphone: give either --microphone or --stream SOURCE")
     if source is None and not args.microphone:
         raise ParameterError("FILE: give an audio file, or --stream - for PCM on stdin")
+    check_output_file(args.timeline, flag="--timeline")
+    # After the cheap checks: these import TensorFlow.
+    from gensuite.analysis.classification import format_composition, plot_timeline
+    from gensuite.analysis.model import AudioClassifier
+
     model = AudioClassifier.load(args.checkpoint)
     if live:
         return _classify_stream(args, model, source)
@@ -411,7 +423,7 @@ def _classify_stream(args, model, source) -> int:
         chunks, name = pcm_chunks(sys.stdin.buffer, input_rate=args.stream_rate or rate,
                                   sample_rate=rate, channels=args.channels), "stdin"
     else:
-        chunks, name = file_chunks(source, sample_rate=rate, speed=max(args.speed, 0.0)), source
+        chunks, name = file_chunks(source, sample_rate=rate, speed=args.speed), source
     live = StreamingClassifier(model)
     for chunk in chunks:
         for window in live.push(chunk):
@@ -444,7 +456,8 @@ def _classify_stream(args, model, source) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze index``."""
-    from gensuite.analysis.model import AudioClassifier
+    check_output_file(args.out, flag="--out")
+    from gensuite.analysis.model import AudioClassifier  # imports TensorFlow
     from gensuite.analysis.search import build_index, read_tags_csv
 
     tags = read_tags_csv(args.tags) if args.tags else None
@@ -469,10 +482,11 @@ def run_index(args: argparse.Namespace) -> int:
 
 def run_similar(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze similar``."""
-    from gensuite.analysis.model import AudioClassifier
     from gensuite.analysis.search import EmbeddingIndex
 
     index = EmbeddingIndex.load(args.index)
+    from gensuite.analysis.model import AudioClassifier  # imports TensorFlow
+
     checkpoint = args.checkpoint or index.checkpoint.get("name")
     model = AudioClassifier.load(checkpoint)
     index.check_model(fingerprint=model.fingerprint, name=checkpoint)

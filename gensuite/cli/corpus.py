@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gensuite.cli._args import positive_int
+from gensuite.cli._args import check_output_file, positive_int
 
 # How many failed pieces to list on stderr before summarising the rest.
 MAX_FAILED_SHOWN = 10
@@ -72,6 +72,8 @@ def run_export(args: argparse.Namespace) -> int:
     """Handler of ``gensuite corpus export``."""
     from gensuite.midi.corpus import export_collection
 
+    # Checked before the export, which writes the report only at its end.
+    check_output_file(args.report, flag="--report")
     report = export_collection(
         args.name, out_dir=args.out, limit=args.limit, num_workers=args.workers,
         progress=True, policy=args.programs, overwrite=args.overwrite,

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from gensuite.cli._args import midi_list, positive_int
+from gensuite.cli._args import check_output_file, check_output_folder, midi_list, positive_int
 
 # How many skipped files to list on stderr before summarising the rest.
 MAX_SKIPPED_SHOWN = 10
@@ -96,6 +96,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``gensuite data ingest``."""
     from gensuite.midi.io import ingest_midi_dir
 
+    check_output_file(args.out, flag="--out")
+    check_output_file(args.report, flag="--report")
     report = ingest_midi_dir(
         args.midi_dir, args.out, report_path=args.report, num_workers=args.workers,
         progress=True)
@@ -128,6 +130,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     from gensuite.midi.io import read_midi
     from gensuite.midi.summary import format_summary, summarize_sequence
 
+    check_output_file(args.png, flag="--png")
     sequence = read_midi(args.midi_file)
     summary = summarize_sequence(sequence)
     if args.png:
@@ -142,6 +145,7 @@ def run_nsynth(args: argparse.Namespace) -> int:
     """Handler of ``gensuite data nsynth``."""
     from gensuite.audio.nsynth import build_nsynth
 
+    check_output_folder(args.out, flag="--out")
     # Options left out keep build_nsynth's defaults, stated once, there.
     given = {name: value for name, value in (
         ("programs", args.programs), ("pitches", args.pitches),

@@ -17,6 +17,8 @@ import sys
 import warnings
 
 from gensuite.cli._args import (
+    check_output_folder,
+    float_in,
     fraction,
     hidden_alias,
     positive_float,
@@ -24,12 +26,14 @@ from gensuite.cli._args import (
     resolve_seed,
     seed,
 )
-from gensuite.common.errors import InputFileError, ParameterError
+from gensuite.common.errors import ParameterError
 
 # Magenta's melody_rnn_generate defaults.
 DEFAULT_LENGTH_STEPS = 128  # Magenta's --num_steps
 DEFAULT_PRIMER = (60,)  # note_seq.Melody([60]): one middle C
 DEFAULT_QPM = 120.0
+# --qpm bounds: MIDI's slowest tempo is 3.6 qpm (2**24 - 1 microseconds a quarter).
+QPM_RANGE = (4.0, 1000.0)
 DEFAULT_TRAIN_STEPS = 20_000
 DEFAULT_EVAL_RATIO = 0.1
 OUTPUT_PREFIX = "generate"
@@ -166,9 +170,10 @@ def _add_generate(group) -> None:
                         help="number of melodies (MIDI files) to write")
     parser.add_argument("--seed", type=seed, metavar="S",
                         help="same seed, same melodies (default: a random one, printed)")
-    parser.add_argument("--qpm", type=positive_float, metavar="QPM",
-                        help=f"tempo of the output (default: the primer MIDI's, else "
-                             f"{DEFAULT_QPM:g})")
+    parser.add_argument("--qpm", type=float_in(*QPM_RANGE), metavar="QPM",
+                        help=f"tempo of the output in quarter notes per minute, "
+                             f"{QPM_RANGE[0]:g}-{QPM_RANGE[1]:g} (default: the primer "
+                             f"MIDI's, else {DEFAULT_QPM:g})")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     parser.set_defaults(func=run_generate)
 
@@ -211,12 +216,6 @@ def _report_skipped(skipped: list) -> None:
         print(f"skipped {relpath}: {reason}", file=sys.stderr)
     if len(skipped) > MAX_SKIPPED_SHOWN:
         print(f"... and {len(skipped) - MAX_SKIPPED_SHOWN} more files skipped", file=sys.stderr)
-
-
-def check_output_folder(path: str, *, flag: str) -> None:
-    """Raise InputFileError if ``path`` exists and is not a folder."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise InputFileError(path, f"{flag} must be a folder, but this is a file")
 
 
 def _show_progress(args) -> bool:

@@ -21,7 +21,14 @@ import os
 import sys
 import time
 
-from gensuite.cli._args import fraction, positive_float, positive_int, resolve_seed, seed
+from gensuite.cli._args import (
+    check_output_folder,
+    fraction,
+    positive_float,
+    positive_int,
+    resolve_seed,
+    seed,
+)
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 
 KIND = "music_vae"
@@ -198,7 +205,26 @@ def _add_temperature(parser) -> None:
                                           "conservative")
 
 
-SUBCOMMANDS = (_add_train, _add_sample, _add_interpolate, _add_evaluate)
+def _add_fit_prior(group) -> None:
+    parser = group.add_parser(
+        "fit-prior", help="sample from where real music lies, not from N(0, I)",
+        description="Encode every window of a MIDI folder with a 2-bar or 16-bar MusicVAE, "
+                    "fit a full-covariance Gaussian to the posterior means, and write a "
+                    "copy of the model that samples from it (prior.npz). A model that "
+                    "reconstructs well spends more information than N(0, I) allows, so "
+                    "many N(0, I) samples land where its decoder never trained (held notes, "
+                    "scatters over seven octaves); fit on the data the model learnt from.")
+    _add_checkpoint(parser)
+    parser.add_argument("--midi-dir", required=True, metavar="DIR",
+                        help="folder of .mid/.midi files, searched recursively")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for the model with its fitted prior")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="processes reading MIDI files (default: every core)")
+    parser.set_defaults(func=run_fit_prior)
+
+
+SUBCOMMANDS = (_add_train, _add_sample, _add_interpolate, _add_evaluate, _add_fit_prior)
 
 
 # --------------------------------------------------------------------------
@@ -555,6 +581,7 @@ def run_sample(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae sample``."""
     from gensuite.midi.io import write_midi
 
+    check_output_folder(args.out, flag="--out")
     info, _ = read_checkpoint(args.checkpoint)
     model = load_model(info)
     chosen_seed = resolve_seed(args.seed)
@@ -573,6 +600,7 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_interpolate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae interpolate``."""
+    check_output_folder(args.out, flag="--out")
     if args.mode == "song":
         return run_interpolate_songs(args)
     from gensuite.midi.io import read_midi
@@ -671,6 +699,48 @@ def run_interpolate_songs(args: argparse.Namespace) -> int:
               f"{result.ending_accuracy:.3f} (per-step accuracy of the first and last "
               f"{window_bars} bars, temperature {args.temperature:g})")
         print(f"wrote {', '.join(names)} to {args.out}")
+    return 0
+
+
+def run_fit_prior(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite vae fit-prior``."""
+    import numpy as np
+
+    from gensuite.common.arrays import one_hot
+    from gensuite.music_vae.data import (
+        ExampleSet,
+        all_windows_converter,
+        convert_midi_dir,
+        no_examples_message,
+    )
+
+    info, spec = read_checkpoint(args.checkpoint)
+    if info.kind != KIND:
+        raise ParameterError(f"--checkpoint: fit-prior takes a MusicVAE; {info.path} holds a "
+                             f"{info.kind} (its training fits its own prior)")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise InputFileError(args.out, "is a file, expected a folder for --out")
+    results = convert_midi_dir(args.midi_dir, all_windows_converter(spec.converter),
+                               n_steps=spec.n_steps, output_depths=spec.output_depths,
+                               num_workers=args.workers, progress=True)
+    if not any(len(r) for r in results):
+        raise NoExamplesError(_with_hint(no_examples_message(results, spec.converter),
+                                         spec.options))
+    examples = ExampleSet.from_files(results)
+    if examples.inputs is not None:
+        raise ParameterError("--checkpoint: fit-prior reads melody models (their inputs are "
+                             "their outputs' one-hots)")
+    model = load_model(info)
+    inputs = one_hot(examples.classes, spec.output_depths, dtype=np.float32)
+    model.fit_prior(inputs, examples.lengths)
+    model.save(args.out, figures=info.figures, meta={
+        k: v for k, v in info.meta.items()
+        if k not in ("kind", "config", "figures", "converter_options")}
+        | {"prior": {"midi_dir": os.path.basename(os.path.abspath(args.midi_dir)),
+                     "n_windows": len(examples), "n_files": len(examples.files)}})
+    spread = float(np.trace(model.prior.scale_tril @ model.prior.scale_tril.T))
+    print(f"fitted the prior to {len(examples)} windows of {len(examples.files)} files: "
+          f"total variance {spread:.1f} (N(0, I): {model.config.z_size}); wrote {args.out}")
     return 0
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 from gensuite.common.errors import InputFileError
 
+_IS_A_FOLDER = "is a folder; expected a file path"
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[str]:
@@ -31,8 +33,16 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[st
     str
         A path in the same folder (so the final rename is atomic). If the block
         raises, the temporary file is removed and ``path`` is left untouched.
+
+    Raises
+    ------
+    InputFileError
+        ``path`` is an existing folder (checked before the block runs, and
+        again at the rename), or its folder cannot be written.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise InputFileError(path, _IS_A_FOLDER)
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -45,7 +55,10 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[st
         yield tmp
         # mkstemp makes the file private (0600); output gets the usual mode.
         os.chmod(tmp, 0o666 & ~_current_umask())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except IsADirectoryError:  # the folder appeared while the block ran
+            raise InputFileError(path, _IS_A_FOLDER) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)

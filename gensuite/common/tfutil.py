@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.abc
 import importlib.util
 import math
-import os
 import sys
-from collections.abc import Iterator
 from types import ModuleType
 
-
-@contextlib.contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """File descriptor 2 points at /dev/null meanwhile (C++ writes there directly)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+from gensuite.common.quiet import stderr_silenced
 
 
 def _initialise_quietly(tensorflow: ModuleType) -> None:
@@ -40,7 +25,7 @@ def import_tensorflow() -> ModuleType:
     stay one line.
     """
     if "tensorflow" not in sys.modules:
-        with _stderr_silenced():
+        with stderr_silenced():
             import tensorflow
 
             _initialise_quietly(tensorflow)
@@ -60,7 +45,7 @@ class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
         exec_module = spec.loader.exec_module
 
         def exec_quietly(module: ModuleType) -> None:
-            with _stderr_silenced():
+            with stderr_silenced():
                 exec_module(module)
                 _initialise_quietly(module)
 

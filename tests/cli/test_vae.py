@@ -399,3 +399,23 @@ def test_latent_hierarchy_trains_over_a_two_bar_model_and_serves_every_command(
                        "--init-from", run_dir / "export", "--num-steps", 2,
                        "--eval-fraction", 0.25)
     assert code == 0 and f"starting from the top level of {run_dir / 'export'}" in out
+
+
+def test_fit_prior_writes_a_model_that_samples_from_the_fitted_gaussian(trained, capsys,
+                                                                         tmp_path):
+    songs, run_dir = trained
+    out = tmp_path / "fitted"
+    code, stdout, err = run(capsys, "vae", "fit-prior", "--checkpoint", run_dir / "export",
+                            "--midi-dir", songs, "--out", out)
+    assert code == 0, err
+    assert "fitted the prior to " in stdout and "windows of 6 files" in stdout
+    assert sorted(os.listdir(out)) == ["config.json", "meta.json", "model.weights.h5",
+                                       "prior.npz"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["prior"]["n_files"] == 6 and meta["converter_options"]["any_meter"] is False
+    code, _, err = run(capsys, "vae", "sample", "--checkpoint", out, "--num-outputs", 2,
+                       "--seed", 1, "--out", tmp_path / "s")
+    assert code == 0, err
+    code, _, err = run(capsys, "vae", "fit-prior", "--checkpoint", run_dir / "export",
+                       "--midi-dir", tmp_path / "nowhere", "--out", out)
+    assert_one_line_error(code, err, "nowhere")

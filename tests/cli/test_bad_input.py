@@ -1,0 +1,163 @@
+"""Bad input across command groups: one line on stderr naming the file or flag, exit 2.
+
+Each case fails before any model runs (the cheap checks come first), so the
+table is fast; the checkpoints named are shipped ones, in case a check moves
+after a load.
+"""
+
+from __future__ import annotations
+
+import os
+
+import note_seq
+import numpy as np
+import pytest
+import soundfile
+
+from gensuite.common.errors import InputFileError
+from gensuite.common.fileio import write_text_atomic
+from gensuite.midi.io import write_midi
+from tests.cli_run import assert_one_line_error, run
+
+
+def _melody(n_notes: int) -> note_seq.NoteSequence:
+    sequence = note_seq.NoteSequence(ticks_per_quarter=220)
+    sequence.tempos.add(time=0.0, qpm=120.0)
+    for i in range(n_notes):
+        sequence.notes.add(pitch=60 + i % 12, velocity=80, start_time=i * 0.25,
+                           end_time=(i + 1) * 0.25, instrument=0, program=0)
+    sequence.total_time = n_notes * 0.25
+    return sequence
+
+
+@pytest.fixture
+def paths(tmp_path):
+    """Placeholders of the table -> real paths: tiny MIDI, WAV, folders, odd files."""
+    write_midi(_melody(8), tmp_path / "F.mid")
+    write_midi(_melody(32), tmp_path / "L.mid")  # 4 bars: enough for a 2-bar window
+    soundfile.write(tmp_path / "X.wav", np.zeros(1600, dtype=np.float32), 16000)
+    (tmp_path / "midis").mkdir()
+    write_midi(_melody(8), tmp_path / "midis" / "F.mid")
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "DIR").mkdir()
+    (tmp_path / "DIR" / "keep.txt").write_text("already here")
+    (tmp_path / "FILE").write_text("already here")
+    (tmp_path / "EMPTY").write_bytes(b"")
+    (tmp_path / "NOTINDEX.txt").write_text("hello\n")
+    return {name: str(tmp_path / name) for name in
+            ("F.mid", "L.mid", "X.wav", "midis", "audio", "DIR", "FILE", "EMPTY",
+             "NOTINDEX.txt", "new")}
+
+
+CASES = [
+    # 1. An output file path that is an existing folder.
+    pytest.param(["data", "inspect", "F.mid", "--png", "DIR"],
+                 ["DIR: is a folder; --png expects a file path"], id="inspect-png-folder"),
+    pytest.param(["data", "ingest", "midis", "--out", "DIR"],
+                 ["DIR: is a folder; --out expects a file path"], id="ingest-out-folder"),
+    pytest.param(["data", "ingest", "midis", "--out", "new", "--report", "DIR"],
+                 ["DIR: is a folder; --report expects a file path"], id="ingest-report-folder"),
+    pytest.param(["corpus", "export", "bach-chorales", "--out", "new", "--limit", "1",
+                  "--report", "DIR"],
+                 ["DIR: is a folder; --report expects a file path"], id="corpus-report-folder"),
+    pytest.param(["analyze", "classify", "X.wav", "--checkpoint", "instrument_cnn",
+                  "--timeline", "DIR"],
+                 ["DIR: is a folder; --timeline expects a file path"],
+                 id="classify-timeline-folder"),
+    pytest.param(["analyze", "index", "audio", "--checkpoint", "instrument_cnn", "--out", "DIR"],
+                 ["DIR: is a folder; --out expects a file path"], id="index-out-folder"),
+    # 2. An output folder path that is an existing file.
+    pytest.param(["vae", "sample", "--checkpoint", "mel_2bar", "--out", "FILE"],
+                 ["FILE: --out must be a folder, but this is a file"], id="vae-sample-out-file"),
+    pytest.param(["vae", "interpolate", "L.mid", "L.mid", "--checkpoint", "mel_2bar",
+                  "--out", "FILE"],
+                 ["FILE: --out must be a folder, but this is a file"],
+                 id="vae-interpolate-out-file"),
+    pytest.param(["vae", "interpolate", "L.mid", "L.mid", "--mode", "steps", "--checkpoint",
+                  "mel_2bar", "--out", "FILE"],
+                 ["FILE: --out must be a folder, but this is a file"],
+                 id="vae-interpolate-steps-out-file"),
+    pytest.param(["data", "nsynth", "--programs", "0", "--pitches", "60", "--velocities", "100",
+                  "--out", "FILE"],
+                 ["FILE: --out must be a folder, but this is a file"], id="nsynth-out-file"),
+    # 3. Numbers: nan, inf and out-of-range values, refused by the parser.
+    pytest.param(["render", "F.mid", "--out", "new", "--checkpoint", "gansynth_fluidr3",
+                  "--secs-per-instrument", "inf"],
+                 ["argument --secs-per-instrument: must be a finite number, got 'inf'"],
+                 id="render-secs-inf"),
+    pytest.param(["render", "F.mid", "--out", "new", "--checkpoint", "gansynth_fluidr3",
+                  "--secs-per-instrument", "nan"],
+                 ["argument --secs-per-instrument: must be a finite number, got 'nan'"],
+                 id="render-secs-nan"),
+    pytest.param(["render", "F.mid", "--out", "new", "--checkpoint", "gansynth_fluidr3",
+                  "--timbre", "0=-5"],
+                 ["--timbre: a seed must be in [0, 2**63), got '0=-5'"],
+                 id="render-timbre-negative-seed"),
+    pytest.param(["render", "F.mid", "--out", "new", "--checkpoint", "gansynth_fluidr3",
+                  "--timbre=-1=5"],
+                 ["--timbre: a track must be >= 0, got '-1=5'"], id="render-timbre-negative-track"),
+    pytest.param(["rnn", "generate", "--checkpoint", "attention_rnn", "--out", "new",
+                  "--qpm", "inf"],
+                 ["argument --qpm: must be a finite number, got 'inf'"], id="qpm-inf"),
+    pytest.param(["rnn", "generate", "--checkpoint", "attention_rnn", "--out", "new",
+                  "--qpm", "1e-9"],
+                 ["argument --qpm: must be in [4, 1000], got 1e-09"], id="qpm-tiny"),
+    pytest.param(["rnn", "generate", "--checkpoint", "attention_rnn", "--out", "new",
+                  "--qpm", "5000"],
+                 ["argument --qpm: must be in [4, 1000], got 5000"], id="qpm-huge"),
+    pytest.param(["rnn", "generate", "--checkpoint", "attention_rnn", "--out", "new",
+                  "--temperature", "nan"],
+                 ["argument --temperature: must be a finite number, got 'nan'"],
+                 id="temperature-nan"),
+    pytest.param(["analyze", "classify", "X.wav", "--checkpoint", "instrument_cnn", "--stream",
+                  "--speed", "-1"],
+                 ["argument --speed: must be >= 0, got -1"], id="speed-negative"),
+    pytest.param(["analyze", "classify", "X.wav", "--checkpoint", "instrument_cnn", "--stream",
+                  "--speed", "nan"],
+                 ["argument --speed: must be a finite number, got 'nan'"], id="speed-nan"),
+    pytest.param(["vae", "train", "--config", "tiny", "--midi-dir", "midis", "--run-dir", "new",
+                  "--eval-fraction", "nan"],
+                 ["argument --eval-fraction: must be a finite number, got 'nan'"],
+                 id="fraction-nan"),
+    # 4. --timbre naming a track the file does not have.
+    pytest.param(["render", "F.mid", "--out", "new", "--checkpoint", "gansynth_fluidr3",
+                  "--timbre", "99=1"],
+                 ["F.mid: --timbre names track 99", "its tracks are: 0"],
+                 id="render-timbre-missing-track"),
+    # 5. --index that is not an index.
+    pytest.param(["analyze", "similar", "X.wav", "--index", "EMPTY"],
+                 ["EMPTY: is empty, not a gensuite embedding index"], id="similar-empty-index"),
+    pytest.param(["analyze", "similar", "X.wav", "--index", "NOTINDEX.txt"],
+                 ["NOTINDEX.txt: not a gensuite embedding index (not an .npz archive"],
+                 id="similar-text-index"),
+]
+
+
+@pytest.mark.parametrize(("argv", "fragments"), CASES)
+def test_bad_input_is_one_line_error(capsys, tmp_path, paths, argv, fragments):
+    before = sorted(os.listdir(tmp_path))
+    code, _, err = run(capsys, *(paths.get(a, a) for a in argv))
+    assert_one_line_error(code, err, *(_with_paths(f, paths) for f in fragments))
+    assert "Traceback" not in err
+    # Nothing written, nothing lost: no new entry (temporary files included), and
+    # the folder and file given as outputs keep their contents.
+    assert sorted(os.listdir(tmp_path)) == before
+    assert os.listdir(paths["DIR"]) == ["keep.txt"]
+    with open(paths["FILE"]) as f:
+        assert f.read() == "already here"
+
+
+def _with_paths(fragment: str, paths: dict) -> str:
+    # The error names the path as given; the table writes placeholders.
+    for name, path in paths.items():
+        if fragment.startswith(f"{name}:"):
+            return path + fragment[len(name):]
+    return fragment
+
+
+def test_atomic_write_over_a_folder_is_an_input_file_error(tmp_path):
+    """The root check: every atomic writer refuses a folder before writing anything."""
+    (tmp_path / "out").mkdir()
+    with pytest.raises(InputFileError, match="is a folder; expected a file path"):
+        write_text_atomic(tmp_path / "out", "text")
+    assert sorted(os.listdir(tmp_path)) == ["out"]
