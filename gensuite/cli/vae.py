@@ -191,6 +191,13 @@ def _add_evaluate(group) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
+    parser.add_argument("--samples", type=positive_int, metavar="N",
+                        help="also draw N samples at temperatures 0.5 and 1.0 and compare "
+                             "them with the folder's melodies, window by window (gensuite "
+                             "metrics' figures: feature overlaps, degenerate share); needs "
+                             "--midi-dir")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+                        help="seed of the --samples draws")
     parser.set_defaults(func=run_evaluate)
 
 
@@ -748,6 +755,27 @@ def run_fit_prior(args: argparse.Namespace) -> int:
 # evaluate
 
 
+def sample_figures(model, spec: Windows, *, midi_dir: str, n: int, seed: int) -> dict:
+    """Samples at temperatures 0.5 and 1.0 against a folder's melodies, per model window."""
+    from gensuite.midi import metrics
+
+    bars = spec.n_steps // spec.converter.steps_per_bar
+    reference = metrics.folder_features(midi_dir, bars=bars)
+    figures = {"n": n, "seed": seed, "window_bars": bars,
+               "reference_windows": len(reference)}
+    for temperature in (0.5, 1.0):
+        generated = [metrics.window_features(window)
+                     for sequence in model.sample(n, temperature=temperature, seed=seed)
+                     for window in (metrics.melody_windows(sequence, bars=bars)
+                                    or [metrics.empty_window(bars=bars)])]
+        result = metrics.compare(generated, list(reference))
+        figures[f"temperature_{temperature:.1f}"] = {
+            "mean_overlap": result["mean_overlap"],
+            "degenerate_share": result["degenerate_share"],
+            "overlap": {k: v["overlap"] for k, v in result["features"].items()}}
+    return figures
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae evaluate``."""
     from gensuite.music_vae.data import (
@@ -759,6 +787,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     )
 
     info, spec = read_checkpoint(args.checkpoint)
+    if args.samples is not None and args.midi_dir is None:
+        raise ParameterError("--samples: compares samples with a folder's melodies; give "
+                             "--midi-dir")
     converter, options = spec.converter, spec.options
     kwargs = {"n_steps": spec.n_steps, "output_depths": spec.output_depths}
     if args.midi_dir is not None:
@@ -787,6 +818,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
             "n_examples", "teacher_forced_accuracy", "sampled_accuracy", "greedy_accuracy",
             "constant_accuracy", "kl_bits", "r_loss", "sampled_r_loss")})
     report["rejections"] = dict(count_reasons(results).most_common())
+    if args.samples is not None:
+        report["samples"] = sample_figures(model, spec, midi_dir=args.midi_dir, n=args.samples,
+                                           seed=args.seed)
     if args.json:
         print(json.dumps(report))
     else:

@@ -419,3 +419,19 @@ def test_fit_prior_writes_a_model_that_samples_from_the_fitted_gaussian(trained,
     code, _, err = run(capsys, "vae", "fit-prior", "--checkpoint", run_dir / "export",
                        "--midi-dir", tmp_path / "nowhere", "--out", out)
     assert_one_line_error(code, err, "nowhere")
+
+
+def test_evaluate_samples_compares_samples_with_the_folder(trained, capsys):
+    songs, run_dir = trained
+    code, out, err = run(capsys, "vae", "evaluate", "--checkpoint", run_dir / "export",
+                         "--midi-dir", songs, "--samples", 3, "--json")
+    assert code == 0, err
+    samples = json.loads(out)["samples"]
+    assert samples["n"] == 3 and samples["window_bars"] == 2
+    assert samples["reference_windows"] == 2 * N_SONGS  # 4-bar songs, 2-bar windows
+    for key in ("temperature_0.5", "temperature_1.0"):
+        assert 0 <= samples[key]["mean_overlap"] <= 1
+        assert set(samples[key]["degenerate_share"]) == {"generated", "reference"}
+    code, _, err = run(capsys, "vae", "evaluate", "--checkpoint", run_dir / "export",
+                       "--examples", songs / "x.tfrecord", "--samples", 3)
+    assert_one_line_error(code, err, "--samples: compares samples with a folder's melodies")
