@@ -539,7 +539,14 @@ def _train(args, config, converter, options, data, *, init_model=None) -> int:
         raise
     figures = _final_figures(trainer, held_out, data)
     export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
-    trainer.export(export_dir, figures=figures, converter_options=options, meta={
+    prior = None
+    if data.train.inputs is None:  # melodies: inputs are the outputs' one-hots
+        from gensuite.music_vae.model import MusicVAE
+
+        fitted = MusicVAE(config, network=trainer.network)
+        fitted.fit_prior(data.train.classes, data.train.lengths)
+        prior = fitted.prior
+    trainer.export(export_dir, figures=figures, converter_options=options, prior=prior, meta={
         "data": {k: v for k, v in data.summary.items() if k != "rejections"},
         "training": {"steps": trainer.step, "seed": args.seed,
                      "run_dir": os.path.abspath(args.run_dir)}})
@@ -713,7 +720,6 @@ def run_fit_prior(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae fit-prior``."""
     import numpy as np
 
-    from gensuite.common.arrays import one_hot
     from gensuite.music_vae.data import (
         ExampleSet,
         all_windows_converter,
@@ -738,8 +744,7 @@ def run_fit_prior(args: argparse.Namespace) -> int:
         raise ParameterError("--checkpoint: fit-prior reads melody models (their inputs are "
                              "their outputs' one-hots)")
     model = load_model(info)
-    inputs = one_hot(examples.classes, spec.output_depths, dtype=np.float32)
-    model.fit_prior(inputs, examples.lengths)
+    model.fit_prior(examples.classes, examples.lengths)
     model.save(args.out, figures=info.figures, meta={
         k: v for k, v in info.meta.items()
         if k not in ("kind", "config", "figures", "converter_options")}

@@ -450,20 +450,26 @@ class MusicVAE(SavedModel):
         return self.decode_to_tensors(z, length=length, temperature=temperature,
                                       seed=seed, greedy=greedy)
 
-    def fit_prior(self, inputs: np.ndarray, lengths: np.ndarray | None = None, *,
+    def fit_prior(self, classes: np.ndarray, lengths: np.ndarray | None = None, *,
                   batch_size: int = 1024) -> None:
-        """Sample from now on from a Gaussian fitted to the posterior means of ``inputs``.
+        """Sample from now on from a Gaussian fitted to the posterior means of real windows.
 
-        ``inputs``: encoder input tensors of real windows, (n, n_steps, input_depth).
+        Parameters
+        ----------
+        classes : np.ndarray, shape (n, n_steps, n_outputs), int
+            The windows as class indices (-1 past the end), as
+            :class:`~gensuite.music_vae.data.ExampleSet` holds them; one-hot
+            encoded a batch at a time.
+        lengths : np.ndarray, shape (n,), optional
         """
         from gensuite.music_vae.prior import GaussianPrior  # noqa: PLC0415
 
-        inputs = np.asarray(inputs)
-        lengths = (np.full(len(inputs), self.config.n_steps) if lengths is None
+        classes = np.asarray(classes)
+        lengths = (np.full(len(classes), self.config.n_steps) if lengths is None
                    else np.asarray(lengths))
-        means = [self.encode(inputs[i:i + batch_size].astype(np.float32),
-                             lengths=lengths[i:i + batch_size])[1]
-                 for i in range(0, len(inputs), batch_size)]
+        means = [self.encode(one_hot(classes[i:i + batch_size], self.config.output_depths,
+                                     dtype=np.float32), lengths=lengths[i:i + batch_size])[1]
+                 for i in range(0, len(classes), batch_size)]
         self.prior = GaussianPrior.fit(np.concatenate(means))
 
     def interpolate_tensors(self, a, b, *, num_steps: int, length: int | None = None,

@@ -406,12 +406,15 @@ class VAETrainer:
                                   "kl": f"{last['kl_bits']:.1f}b"})
 
     def export(self, path: str | os.PathLike, *, figures: dict | None = None,
-               converter_options=None, meta: dict | None = None) -> MusicVAE:
+               converter_options=None, prior=None, meta: dict | None = None) -> MusicVAE:
         """Save the current weights as a small (weights-only) MusicVAE checkpoint.
 
         ``converter_options`` (how the run bent its converter) travel with the
-        model, so sampling and evaluation read music as training did.
+        model, so sampling and evaluation read music as training did; a
+        ``prior`` (:class:`~gensuite.music_vae.prior.GaussianPrior`) is what
+        sampling draws from.
         """
         model = MusicVAE(self.config, network=self.network, converter_options=converter_options)
+        model.prior = prior
         model.save(path, figures=figures, meta=meta)
         return model

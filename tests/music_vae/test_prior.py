@@ -30,8 +30,9 @@ def test_fit_recovers_mean_and_covariance_and_transform_draws_from_it(tmp_path):
 def test_a_music_vae_saves_its_prior_and_samples_from_it(tmp_path):
     vae = MusicVAE("tiny-mel_2bar")
     before = vae.sample_tensors(4, seed=3, greedy=True)
-    inputs = np.eye(90, dtype=np.float32)[np.random.default_rng(1).integers(0, 90, (16, 32))]
-    vae.fit_prior(inputs)
+    classes = np.random.default_rng(1).integers(0, 90, (16, 32, 1))
+    inputs = np.eye(90, dtype=np.float32)[classes[..., 0]]
+    vae.fit_prior(classes)
     vae.save(tmp_path / "m")
     loaded = MusicVAE.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.prior.mean, vae.prior.mean)
