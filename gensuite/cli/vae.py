@@ -154,8 +154,8 @@ def _add_interpolate(group) -> None:
                         help=f"song mode: bars of the piece (default: as many as the shorter "
                              f"melody has, at most {MAX_SONG_BARS})")
     parser.add_argument("--track", metavar="NAME",
-                        help="song mode: take each melody from the track of this name "
-                             "(default: the highest line)")
+                        help="take each melody from the track of this name (default: the "
+                             "highest line)")
     parser.add_argument("--num-outputs", type=int, default=5, metavar="N",
                         help="steps mode: interpolation points (MIDI files) from A to B, both "
                              "ends included, >= 2")
@@ -619,6 +619,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
         return run_interpolate_songs(args)
     from gensuite.midi.io import read_midi
     from gensuite.music_vae import interpolation
+    from gensuite.music_vae.converters import MelodyConverter
 
     if args.num_outputs < 2:
         raise ParameterError(
@@ -631,12 +632,16 @@ def run_interpolate(args: argparse.Namespace) -> int:
     chosen = []
     for label, path, song, start_bar in (("A", args.song_a, songs[0], args.start_bar_a),
                                          ("B", args.song_b, songs[1], args.start_bar_b)):
+        track = ""
+        if isinstance(converter, MelodyConverter):
+            song, described = interpolation.select_track(song, name=path, track=args.track)
+            track = f"{described}, "
         windows = interpolation.find_windows(song, converter, name=path, n_steps=spec.n_steps,
                                              output_depths=spec.output_depths)
         window, why = interpolation.choose_window(
             windows, start_bar=start_bar, min_notes=min_notes,
             option=f"--start-bar-{label.lower()}")
-        print(f"{label}: {path}: {window.describe(len(windows))} ({why})")
+        print(f"{label}: {path}: {track}{window.describe(len(windows))} ({why})")
         chosen.append(window)
     a, b = chosen
     model = load_model(info)

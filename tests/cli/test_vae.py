@@ -236,6 +236,11 @@ def test_interpolate_songs_opens_with_a_and_ends_with_b(trained, capsys, tmp_pat
     assert (out_dir / "interpolate_song.mid").read_bytes()[:4] == b"MThd"
     assert 0.0 <= figures["opening_accuracy"] <= 1.0
 
+    code, out, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
+                         tmp_path / "a.mid", songs / "song_1.mid", "--mode", "steps",
+                         "--num-outputs", 2, "--out", tmp_path / "steps")
+    assert code == 0, err
+    assert "A: " + str(tmp_path / "a.mid") + ": track 'flute' (the highest of 2 tracks" in out
     code, _, err = run(capsys, "vae", "interpolate", "--checkpoint", run_dir / "export",
                        tmp_path / "a.mid", songs / "song_1.mid", "--bars", 8, "--out", out_dir)
     assert_one_line_error(code, err, "--bars: must be at most 4 (the shorter melody has 4 bars)")
