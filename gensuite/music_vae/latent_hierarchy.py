@@ -215,10 +215,6 @@ class LatentHierarchyVAE(SavedModel):
     # -- what the command line reads of a MusicVAE ---------------------------
 
     @property
-    def network(self) -> TopLevel:
-        return self.top
-
-    @property
     def n_steps(self) -> int:
         return self.config.n_chunks * self.chunk_steps
 
