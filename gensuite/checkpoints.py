@@ -107,6 +107,8 @@ def resolve_checkpoint(name_or_path: str | os.PathLike, *, kind: str | None = No
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
+# A latent hierarchy keeps its 2-bar model as a model folder inside its own.
+BOTTOM_DIR = "bottom"
 
 
 def save_model_folder(path: str | os.PathLike, *, kind: str, config, network,

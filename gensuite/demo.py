@@ -93,18 +93,25 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
     return index
 
 
+def write_melodies(out_dir: str, melodies, *, stem: str, png: str, title: str,
+                   model: str) -> list[str]:
+    """Write ``stem_000.mid``, ... and their piano rolls in one PNG; return the names."""
+    names = [f"{stem}_{i:03d}.mid" for i in range(len(melodies))]
+    for name, melody in zip(names, melodies):
+        midi_io.write_midi(melody, os.path.join(out_dir, name))
+    pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, png), titles=names,
+                             title=title)
+    print(f"{model}: {', '.join(names)}, {png}")
+    return names
+
+
 def sample_melodies(out_dir: str) -> Section:
     """Sample 2-bar melodies from the shipped ``mel_2bar`` MusicVAE."""
     from gensuite.music_vae.model import MusicVAE
 
-    model = MusicVAE.load("mel_2bar")
-    melodies = model.sample(N_SAMPLES, temperature=TEMPERATURE, seed=SEED)
-    names = [f"sample_{i:03d}.mid" for i in range(len(melodies))]
-    for name, melody in zip(names, melodies):
-        midi_io.write_midi(melody, os.path.join(out_dir, name))
-    pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, "samples.png"),
-                         titles=names, title=f"mel_2bar samples, temperature {TEMPERATURE}")
-    print(f"mel_2bar: {len(melodies)} samples -> {', '.join(names)}, samples.png")
+    melodies = MusicVAE.load("mel_2bar").sample(N_SAMPLES, temperature=TEMPERATURE, seed=SEED)
+    names = write_melodies(out_dir, melodies, stem="sample", png="samples.png", model="mel_2bar",
+                           title=f"mel_2bar samples, temperature {TEMPERATURE}")
     return Section("mel_2bar: sampled melodies", "samples.png",
                    f"{len(melodies)} two-bar melodies, temperature {TEMPERATURE}, seed {SEED}: "
                    + ", ".join(names), midis=(names[0],))
@@ -142,14 +149,9 @@ def sample_songs(out_dir: str) -> Section:
     """Sample 16-bar melodies from the shipped ``mel_16bar``."""
     from gensuite.music_vae.latent_hierarchy import load_melody_model
 
-    model = load_melody_model("mel_16bar")
-    melodies = model.sample(2, temperature=TEMPERATURE, seed=SEED)
-    names = [f"song_sample_{i:03d}.mid" for i in range(len(melodies))]
-    for name, melody in zip(names, melodies):
-        midi_io.write_midi(melody, os.path.join(out_dir, name))
-    pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, "song_samples.png"),
-                             titles=names, title=f"mel_16bar samples, temperature {TEMPERATURE}")
-    print(f"mel_16bar: {len(melodies)} samples -> {', '.join(names)}, song_samples.png")
+    melodies = load_melody_model("mel_16bar").sample(2, temperature=TEMPERATURE, seed=SEED)
+    names = write_melodies(out_dir, melodies, stem="song_sample", png="song_samples.png",
+                           model="mel_16bar", title=f"mel_16bar samples, temperature {TEMPERATURE}")
     return Section("mel_16bar: sampled 16-bar melodies", "song_samples.png",
                    f"{len(melodies)} melodies of 16 bars, temperature {TEMPERATURE}, seed {SEED}: "
                    + ", ".join(names), midis=(names[0],))
@@ -164,13 +166,10 @@ def continue_primer(out_dir: str) -> Section:
     result = model.generate(PRIMER, num_steps=RNN_STEPS, temperature=1.0, beam_size=2,
                             branch_factor=2, num_outputs=2, seed=SEED)
     melodies = [melody_events_to_sequence(events) for events in result.events]
-    names = [f"continue_{i:03d}.mid" for i in range(len(melodies))]
-    for name, melody in zip(names, melodies):
-        midi_io.write_midi(melody, os.path.join(out_dir, name))
-    pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, "continue.png"), titles=names,
-                         title=f"attention_rnn: {len(PRIMER)}-step primer continued "
-                               f"to {RNN_STEPS} steps")
-    print(f"attention_rnn: {len(melodies)} continuations -> {', '.join(names)}, continue.png")
+    names = write_melodies(out_dir, melodies, stem="continue", png="continue.png",
+                           model="attention_rnn",
+                           title=f"attention_rnn: {len(PRIMER)}-step primer continued "
+                                 f"to {RNN_STEPS} steps")
     return Section("attention_rnn: a primer continued", "continue.png",
                    f"primer (2 bars) continued to {RNN_STEPS} steps with beam search "
                    f"(beam 2, branch 2); log-likelihoods "

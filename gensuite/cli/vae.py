@@ -257,14 +257,14 @@ def read_checkpoint(checkpoint: str):
     -------
     (CheckpointInfo, Windows)
     """
-    from gensuite.checkpoints import read_model_config, resolve_checkpoint
+    from gensuite.checkpoints import BOTTOM_DIR, read_model_config, resolve_checkpoint
     from gensuite.music_vae.configs import MusicVAEConfig
     from gensuite.music_vae.converters import ConverterOptions, build_converter
 
     info = resolve_checkpoint(checkpoint)
     folder, steps_factor, name = info.path, 1, info.meta.get("config", {}).get("name", "")
     if info.kind == LATENT_KIND:
-        folder = os.path.join(info.path, "bottom")
+        folder = os.path.join(info.path, BOTTOM_DIR)
         steps_factor = int(info.meta.get("config", {}).get("n_chunks", 8))
     elif info.kind != KIND:
         raise InputFileError(checkpoint, f"holds a {info.kind} model, expected {KIND} "
@@ -281,9 +281,6 @@ def read_checkpoint(checkpoint: str):
 
 def load_model(info):
     """The model of a resolved checkpoint: a MusicVAE or a latent hierarchy."""
-    from gensuite.common.tfutil import import_tensorflow
-
-    import_tensorflow()
     from gensuite.music_vae.latent_hierarchy import load_melody_model
 
     return load_melody_model(info.path)
@@ -352,7 +349,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
     """``vae train`` of a latent hierarchy: a top level over a trained 2-bar model."""
-    from gensuite.common.tfutil import count_parameters, import_tensorflow
+    from gensuite.common.tfutil import count_parameters
     from gensuite.music_vae import latent_hierarchy as lh
     from gensuite.music_vae.data import TrainingData, prepare_training_data
 
@@ -361,26 +358,25 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
         raise ParameterError("--track-name, --any-meter, --any-program: a latent hierarchy "
                              "reads music as its 2-bar model was trained to")
     os.makedirs(args.run_dir, exist_ok=True)
-    import_tensorflow()
-    from gensuite.checkpoints import load_model_weights, resolve_checkpoint
+    from gensuite.checkpoints import BOTTOM_DIR, META_FILE, load_model_weights, resolve_checkpoint
     from gensuite.music_vae.model import MusicVAE
+    from gensuite.training.checkpointing import has_checkpoints
 
     # The 2-bar model: the run's own copy when resuming; else --init-from's
     # (a 2-bar MusicVAE, or a latent hierarchy whose top level comes along
     # too, so a run continues from a committed export); else the preset's.
-    own_copy = os.path.join(args.run_dir, lh.BOTTOM_DIR)
+    own_copy = os.path.join(args.run_dir, BOTTOM_DIR)
     init = resolve_checkpoint(args.init_from) if args.init_from else None
-    if os.path.isfile(os.path.join(own_copy, "meta.json")):
+    if os.path.isfile(os.path.join(own_copy, META_FILE)):
         bottom_source = own_copy
     elif init is not None and init.kind == LATENT_KIND:
-        bottom_source = os.path.join(init.path, lh.BOTTOM_DIR)
+        bottom_source = os.path.join(init.path, BOTTOM_DIR)
     else:
         bottom_source = init.path if init is not None else config.bottom
     model = lh.LatentHierarchyVAE(config, bottom=MusicVAE.load(bottom_source))
     if bottom_source != own_copy:
         model.bottom.save(own_copy)
-    if init is not None and init.kind == LATENT_KIND and not os.path.isdir(
-            os.path.join(args.run_dir, "checkpoints")):
+    if init is not None and init.kind == LATENT_KIND and not has_checkpoints(args.run_dir):
         load_model_weights(model.top, init)
         print(f"starting from the top level of {init.path}")
     data = TrainingData.load(args.run_dir)
@@ -486,9 +482,6 @@ def format_data_summary(summary: dict, converter) -> list[str]:
 
 
 def _train(args, config, converter, options, data, *, init_model=None) -> int:
-    from gensuite.common.tfutil import import_tensorflow
-
-    import_tensorflow()
     from gensuite.common.tfutil import count_parameters
     from gensuite.music_vae.converters import MelodyConverter
     from gensuite.music_vae.trainer import VAETrainer

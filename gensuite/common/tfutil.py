@@ -16,22 +16,6 @@ def _initialise_quietly(tensorflow: ModuleType) -> None:
     tensorflow.config.list_physical_devices("GPU")
 
 
-def import_tensorflow() -> ModuleType:
-    """Import and return TensorFlow with file descriptor 2 silenced meanwhile.
-
-    TensorFlow's C++ start-up lines (oneDNN, CUDA stubs, cuInit failures on
-    machines without a GPU) are printed before absl logging is initialised,
-    so no environment variable hides them, and our command-line errors must
-    stay one line.
-    """
-    if "tensorflow" not in sys.modules:
-        with stderr_silenced():
-            import tensorflow
-
-            _initialise_quietly(tensorflow)
-    return sys.modules["tensorflow"]
-
-
 class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
     """Finds ``tensorflow`` like the other finders, then runs its import silenced."""
 
@@ -64,6 +48,20 @@ def quiet_tensorflow_imports() -> None:
             isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _QuietTensorFlowFinder())
+
+
+def import_tensorflow() -> ModuleType:
+    """Import and return TensorFlow without its start-up lines on stderr.
+
+    TensorFlow's C++ start-up lines (oneDNN, CUDA stubs, cuInit failures on
+    machines without a GPU) are printed before absl logging is initialised,
+    so no environment variable hides them, and our command-line errors must
+    stay one line.
+    """
+    quiet_tensorflow_imports()
+    import tensorflow
+
+    return tensorflow
 
 
 def count_parameters(network) -> int:

@@ -21,6 +21,7 @@ from note_seq.sequences_lib import concatenate_sequences
 
 from gensuite.common.arrays import one_hot
 from gensuite.common.errors import NoExamplesError, ParameterError
+from gensuite.common.slerp import slerp
 from gensuite.midi.io import write_midi
 from gensuite.midi.pianoroll import compute_bar_times, plot_pianoroll
 from gensuite.midi.sequences import (
@@ -460,8 +461,6 @@ def interpolate_songs(model, converter, a: SongLine, b: SongLine, *, n_segments:
     if n_segments < 2 or n_segments > min(len(a.windows), len(b.windows)):
         raise ParameterError(
             f"n_segments: must be 2-{min(len(a.windows), len(b.windows))}, got {n_segments}")
-    from gensuite.common.slerp import slerp  # noqa: PLC0415
-
     inputs = np.stack([w.inputs for w in a.windows[:n_segments]]
                       + [w.inputs for w in b.windows[:n_segments]])
     _, mu, _ = model.encode(inputs)

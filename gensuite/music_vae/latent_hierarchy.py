@@ -34,16 +34,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gensuite.checkpoints import CheckpointInfo, SavedModel
+from gensuite.checkpoints import BOTTOM_DIR, CheckpointInfo, SavedModel
 from gensuite.common.arrays import one_hot
 from gensuite.common.config import JsonConfig, lookup_preset
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.slerp import slerp
+from gensuite.music_vae.losses import constant_accuracy
 from gensuite.music_vae.model import MusicVAE, check_temperature
 from gensuite.music_vae.prior import GaussianPrior
 
 KIND = "latent_hierarchy"
-BOTTOM_DIR = "bottom"
 ENCODE_BATCH = 1024
 
 
@@ -410,7 +410,7 @@ def accuracies(model: LatentHierarchyVAE, classes: np.ndarray, *, seed: int = 0,
     counts = np.bincount(classes.ravel(), minlength=model.output_depths[0])
     return {"n_examples": len(classes),
             **{f"{k}_accuracy": v / n_steps for k, v in hits.items()},
-            "constant_accuracy": float(counts.max() / n_steps),
+            "constant_accuracy": constant_accuracy(counts, n_steps, model.output_depths),
             "latent_nll": nll / len(classes), "kl_bits": kl / len(classes)}
 
 
