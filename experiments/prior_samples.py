@@ -9,7 +9,7 @@ removed), each compared with a folder of real melodies window by window
 Usage::
 
     python experiments/prior_samples.py --checkpoint mel_2bar --reference DIR \\
-        [--num-outputs 128] [--seed 11] [--bars 2]
+        [--num-outputs 128] [--seed 11] [--bars 2] [--top-track] [--repeats-within file]
 """
 
 from __future__ import annotations
@@ -37,15 +37,23 @@ def main() -> None:
     parser.add_argument("--num-outputs", type=int, default=128)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--bars", type=int, default=2, help="window length compared")
+    parser.add_argument("--top-track", action="store_true",
+                        help="read each reference file's highest track only")
+    parser.add_argument("--repeats-within", choices=("file", "window"), default="window",
+                        help="count a reference bar's repeats within its file or its window "
+                             "(a one-window sample has no song before it)")
     args = parser.parse_args()
 
     import_tensorflow()
     from gensuite.music_vae.latent_hierarchy import load_melody_model
 
     model = load_melody_model(args.checkpoint)
-    reference = list(metrics.folder_features(args.reference, bars=args.bars))
+    reference = list(metrics.folder_features(args.reference, bars=args.bars,
+                                             top_track=args.top_track,
+                                             repeats_within=args.repeats_within))
     fitted = model.prior
     result = {"checkpoint": args.checkpoint, "reference_windows": len(reference),
+              "top_track": args.top_track, "repeats_within": args.repeats_within,
               "num_outputs": args.num_outputs, "seed": args.seed, "bars": args.bars}
     for label, prior in (("fitted", fitted), ("standard_normal", None)):
         if label == "fitted" and prior is None:

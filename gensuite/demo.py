@@ -9,9 +9,10 @@
    the first song's to the second's.
 4. 16-bar melodies sampled from the song-scale model (``mel_16bar``).
 5. A primer continued by the shipped attention MelodyRNN (``attention_rnn``).
-6. Each result rendered to WAV through the shipped GANSynth timbres
-   (``gansynth_fluidr3``) and through the soundfont reference, with a
-   spectrogram PNG of each.
+6. Every generated melody rendered to WAV through the shipped GANSynth
+   timbres (``gansynth_fluidr3``) and through the soundfont reference, each
+   with its own piano roll, and the first of each stage with a spectrogram
+   PNG per renderer.
 Stages whose checkpoint (or renderer) is missing are skipped and listed.
 Everything lands in one folder with an index.html that plays and shows it.
 """
@@ -43,13 +44,18 @@ GANSYNTH = "gansynth_fluidr3"
 
 @dataclasses.dataclass
 class Section:
-    """One block of the index page: a picture, a text and any rendered audio."""
+    """One block of the index page: a picture, a text and the files it plays.
+
+    ``midis`` are paths under the demo folder, each with a piano roll of the
+    same stem (``.png``); ``audio`` maps each to its renderings as (renderer,
+    wav, spectrogram png or "" when only the first file has one).
+    """
 
     title: str
     png: str
     text: str
-    midis: tuple[str, ...] = ()  # paths under out_dir to render to audio
-    audio: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # label, wav, png
+    midis: tuple[str, ...] = ()
+    audio: dict[str, list[tuple[str, str, str]]] = dataclasses.field(default_factory=dict)
 
 
 def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
@@ -95,10 +101,12 @@ def run_demo(*, out_dir: str | os.PathLike, progress: bool = False) -> str:
 
 def write_melodies(out_dir: str, melodies, *, stem: str, png: str, title: str,
                    model: str) -> list[str]:
-    """Write ``stem_000.mid``, ... and their piano rolls in one PNG; return the names."""
+    """Write ``stem_000.mid``, ..., each one's piano roll (``stem_000.png``) and all of
+    them in one PNG; return the names."""
     names = [f"{stem}_{i:03d}.mid" for i in range(len(melodies))]
     for name, melody in zip(names, melodies):
         midi_io.write_midi(melody, os.path.join(out_dir, name))
+        pianoroll.plot_pianoroll(melody, path=os.path.join(out_dir, _roll_of(name)), title=name)
     pianoroll.plot_pianoroll(melodies, path=os.path.join(out_dir, png), titles=names,
                              title=title)
     print(f"{model}: {', '.join(names)}, {png}")
@@ -114,7 +122,7 @@ def sample_melodies(out_dir: str) -> Section:
                            title=f"mel_2bar samples, temperature {TEMPERATURE}")
     return Section("mel_2bar: sampled melodies", "samples.png",
                    f"{len(melodies)} two-bar melodies, temperature {TEMPERATURE}, seed {SEED}: "
-                   + ", ".join(names), midis=(names[0],))
+                   + ", ".join(names), midis=tuple(names))
 
 
 def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
@@ -134,6 +142,9 @@ def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
     interpolation.write_song_interpolation(
         result, os.path.join(out_dir, "interpolation"), labels=labels,
         title=f"mel_2bar: {2 * n_segments} bars, A -> B")
+    morph = "interpolation/interpolate_song.mid"
+    pianoroll.plot_pianoroll(midi_io.read_midi(os.path.join(out_dir, morph)),
+                             path=os.path.join(out_dir, _roll_of(morph)), title=morph)
     print(f"mel_2bar: {2 * n_segments}-bar song morph -> interpolation/ (opening "
           f"{result.opening_accuracy:.2f} of A, ending {result.ending_accuracy:.2f} of B)")
     return Section(
@@ -142,7 +153,7 @@ def interpolate_songs(out_dir: str, songs: list[str]) -> Section:
         f"from the first song's to the second's over {2 * n_segments} bars "
         f"(interpolation/interpolate_song.mid); the opening reproduces the first song at "
         f"{result.opening_accuracy:.2f}, the ending the second at {result.ending_accuracy:.2f}",
-        midis=("interpolation/interpolate_song.mid",))
+        midis=(morph,))
 
 
 def sample_songs(out_dir: str) -> Section:
@@ -154,7 +165,7 @@ def sample_songs(out_dir: str) -> Section:
                            model="mel_16bar", title=f"mel_16bar samples, temperature {TEMPERATURE}")
     return Section("mel_16bar: sampled 16-bar melodies", "song_samples.png",
                    f"{len(melodies)} melodies of 16 bars, temperature {TEMPERATURE}, seed {SEED}: "
-                   + ", ".join(names), midis=(names[0],))
+                   + ", ".join(names), midis=tuple(names))
 
 
 def continue_primer(out_dir: str) -> Section:
@@ -163,22 +174,25 @@ def continue_primer(out_dir: str) -> Section:
     from gensuite.midi.sequences import melody_events_to_sequence
 
     model = MelodyRNN.load("attention_rnn")
-    result = model.generate(PRIMER, num_steps=RNN_STEPS, temperature=1.0, beam_size=2,
-                            branch_factor=2, num_outputs=2, seed=SEED)
+    # Plain sampling at temperature 1: beam search finds likelier melodies that loop one
+    # phrase (the attention_rnn card's continuation figures).
+    result = model.generate(PRIMER, num_steps=RNN_STEPS, temperature=1.0, num_outputs=2,
+                            seed=SEED)
     melodies = [melody_events_to_sequence(events) for events in result.events]
     names = write_melodies(out_dir, melodies, stem="continue", png="continue.png",
                            model="attention_rnn",
                            title=f"attention_rnn: {len(PRIMER)}-step primer continued "
                                  f"to {RNN_STEPS} steps")
     return Section("attention_rnn: a primer continued", "continue.png",
-                   f"primer (2 bars) continued to {RNN_STEPS} steps with beam search "
-                   f"(beam 2, branch 2); log-likelihoods "
+                   f"primer (2 bars) continued to {RNN_STEPS} steps, sampling at "
+                   f"temperature 1.0; log-likelihoods "
                    + ", ".join(f"{v:.1f}" for v in result.log_likelihood),
-                   midis=(names[0],))
+                   midis=tuple(names))
 
 
 def render_sections(out_dir: str, sections: list[Section], *, use_gansynth: bool) -> list[str]:
-    """Render each section's MIDI files to WAV + spectrogram; return what was unavailable."""
+    """Render each section's MIDI files to WAV, with a spectrogram of the first file per
+    renderer; return what was unavailable."""
     from gensuite.audio.io import write_wav
     from gensuite.audio.soundfont import fluidsynth_available
     from gensuite.render import render_sequence_audio
@@ -191,19 +205,27 @@ def render_sections(out_dir: str, sections: list[Section], *, use_gansynth: bool
 
         model = GANSynth.load(GANSYNTH)
     for section in sections:
-        for midi in section.midis:
+        for index, midi in enumerate(section.midis):
             stem = os.path.splitext(midi)[0]
             for synth in synths:
                 wave, rate, report = render_sequence_audio(
                     os.path.join(out_dir, midi), synth=synth, model=model, seed=SEED)
-                wav, png = f"{stem}_{synth}.wav", f"{stem}_{synth}.png"
+                wav, png = f"{stem}_{synth}.wav", ""
                 write_wav(os.path.join(out_dir, wav), wave, sample_rate=rate)
-                plot_spectrogram(wave, sample_rate=rate, path=os.path.join(out_dir, png),
-                                       title=f"{midi} ({synth})")
-                section.audio.append((f"{os.path.basename(midi)} through {synth}", wav, png))
-                print(f"{synth}: {midi} -> {wav} ({report.duration_s:.1f} s), {png}")
+                if index == 0:
+                    png = f"{stem}_{synth}.png"
+                    plot_spectrogram(wave, sample_rate=rate, path=os.path.join(out_dir, png),
+                                     title=f"{midi} ({synth})")
+                section.audio.setdefault(midi, []).append((synth, wav, png))
+                print(f"{synth}: {midi} -> {wav} ({report.duration_s:.1f} s)"
+                      + (f", {png}" if png else ""))
     return ([] if use_gansynth else [f"GANSynth timbres ({GANSYNTH})"]) + (
         [] if "soundfont" in synths else ["the soundfont renderer (libfluidsynth3)"])
+
+
+def _roll_of(midi: str) -> str:
+    """The piano roll PNG beside a MIDI file."""
+    return os.path.splitext(midi)[0] + ".png"
 
 
 def render_index(sections, report: midi_io.IngestReport, *, skipped=()) -> str:
@@ -218,10 +240,14 @@ def render_index(sections, report: midi_io.IngestReport, *, skipped=()) -> str:
         parts += [f"<h2>{html.escape(section.title)}</h2>",
                   f"<img src='{html.escape(section.png)}' style='max-width:100%'>",
                   f"<pre>{html.escape(section.text)}</pre>"]
-        for label, wav, png in section.audio:
-            parts += [f"<h3>{html.escape(label)}</h3>",
-                      f"<audio controls src='{html.escape(wav)}'></audio><br>",
-                      f"<img src='{html.escape(png)}' style='max-width:100%'>"]
+        for midi in section.midis:
+            parts += [f"<h3>{html.escape(midi)}</h3>",
+                      f"<img src='{html.escape(_roll_of(midi))}' style='max-width:60%'><br>"]
+            for synth, wav, png in section.audio.get(midi, []):
+                parts.append(f"{html.escape(synth)}: <audio controls "
+                             f"src='{html.escape(wav)}'></audio><br>")
+                if png:
+                    parts.append(f"<img src='{html.escape(png)}' style='max-width:100%'><br>")
     if skipped:
         parts.append("<p>Not available here, so skipped: "
                      + html.escape(", ".join(skipped)) + ".</p>")

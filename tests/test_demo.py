@@ -54,11 +54,15 @@ def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatc
                 "interpolation/interpolate_song.mid", "interpolation/input_a.mid",
                 "interpolation/input_b.mid", "interpolation/interpolate.png",
                 "song_sample_000.mid", "song_samples.png"]
+    generated = [f"sample_{i:03d}" for i in range(4)] + ["continue_000", "continue_001",
+                 "interpolation/interpolate_song", "song_sample_000", "song_sample_001"]
+    expected += [f"{stem}.png" for stem in generated]  # each one's own piano roll
     if fluidsynth_available():
-        expected += [f"{stem}_{synth}.{ext}" for stem in
+        expected += [f"{stem}_{synth}.wav" for stem in generated
+                     for synth in ("gansynth", "soundfont")]
+        expected += [f"{stem}_{synth}.png" for stem in
                      ("sample_000", "continue_000", "interpolation/interpolate_song",
-                      "song_sample_000")
-                     for synth in ("gansynth", "soundfont") for ext in ("wav", "png")]
+                      "song_sample_000") for synth in ("gansynth", "soundfont")]
     for name in expected:
         assert (out / name).stat().st_size > 0, name
     continued = midi_io.read_midi(out / "continue_000.mid")
@@ -74,4 +78,7 @@ def test_demo_runs_every_model_stage_on_shipped_checkpoints(tmp_path, monkeypatc
     assert [n.pitch for n in soprano.notes][:8] == [
         n.pitch for n in sorted(chorale.notes, key=lambda n: n.start_time)
         if n.instrument == top][:8]
-    assert "<audio controls src='sample_000_gansynth.wav'>" in index
+    for stem in generated:  # the page shows and plays every generated melody
+        assert f"<img src='{stem}.png'" in index
+        if fluidsynth_available():
+            assert f"<audio controls src='{stem}_soundfont.wav'>" in index

@@ -50,6 +50,15 @@ def add_parser(subparsers) -> None:
                              "searched recursively")
     parser.add_argument("--bars", type=positive_int, default=2, metavar="N",
                         help="window length in 4/4 bars; match the model (mel_2bar: 2)")
+    parser.add_argument("--top-track", action="store_true",
+                        help="read only each file's highest track (mean pitch) in both "
+                             "folders: a score's melody line (a chorale's soprano) instead "
+                             "of the top note of all its parts")
+    parser.add_argument("--repeats-within", choices=("file", "window"), default="file",
+                        help="a bar repeats when it equals an earlier bar of its file, or "
+                             "only of its own window: use window when GENERATED_DIR holds "
+                             "one-window samples (a 2-bar model's), which have no song "
+                             "before them to repeat")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead of text")
     parser.set_defaults(func=run)
@@ -59,8 +68,10 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``gensuite metrics``."""
     from gensuite.midi.metrics import compare, folder_features
 
-    generated = folder_features(args.generated, bars=args.bars)
-    reference = folder_features(args.reference, bars=args.bars)
+    reading = {"bars": args.bars, "top_track": args.top_track,
+               "repeats_within": args.repeats_within}
+    generated = folder_features(args.generated, **reading)
+    reference = folder_features(args.reference, **reading)
     result = compare(generated, reference)
     for label, found in (("generated", generated), ("reference", reference)):
         for line in format_skipped(label, found.skipped, max_shown=MAX_SKIPPED_SHOWN):

@@ -30,6 +30,7 @@ from gensuite.cli._args import (
     seed,
 )
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
+from gensuite.music_vae.midime import MidiMeConfig
 
 KIND = "music_vae"
 LATENT_KIND = "latent_hierarchy"
@@ -51,20 +52,24 @@ def add_parser(subparsers) -> None:
         add(group)
 
 
-def _add_data_options(parser) -> None:
+def _add_data_options(parser, *, what: str = "saved with the model") -> None:
+    """The flags that say how a folder's music is read; ``what`` ends each help text."""
     parser.add_argument(
         "--any-meter", action="store_true",
         help="read every meter on 16-step (4/4) bars instead of skipping non-4/4 music "
-             "(folk collections need it); saved with the model")
+             f"(folk collections need it); {what}")
     parser.add_argument(
         "--any-program", action="store_true",
         help="melody models: use notes of every MIDI program, not only 0-31 (piano to "
-             "guitar); saved with the model")
+             f"guitar); {what}")
     parser.add_argument(
         "--track-name", action="append", default=[], metavar="NAME",
         help="melody models: use only tracks with this name, ignoring case (repeatable), "
-             "e.g. --track-name soprano for the top line of the chorales; saved with "
-             "the model")
+             f"e.g. --track-name soprano for the top line of the chorales; {what}")
+    parser.add_argument(
+        "--top-track", action="store_true",
+        help="melody models: use only each file's highest track by mean pitch (a "
+             f"chorale's soprano, a quartet's violin I); {what}")
 
 
 def _add_train(group) -> None:
@@ -106,7 +111,8 @@ def _add_train(group) -> None:
                              "name such as mel_2bar, or an export folder: weights and "
                              "step), e.g. to fine-tune on one artist; the configs may "
                              "differ only in free bits, beta and scheduled sampling; "
-                             "--num-steps counts from that step")
+                             "training goes on from that step, so --num-steps is the "
+                             "total (e.g. 16000 to add 4000 to a model at step 12000)")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
     _add_data_options(parser)
@@ -117,8 +123,10 @@ def _add_train(group) -> None:
 def _add_sample(group) -> None:
     parser = group.add_parser(
         "sample", help="draw melodies from the prior",
-        description="Decode N latent vectors drawn from N(0, I) into MIDI files "
-                    "sample_000.mid, ...; the same seed gives the same files.")
+        description="Decode N latent vectors drawn from the model's prior into MIDI files "
+                    "sample_000.mid, ...: N(0, I), the Gaussian of fit-prior (prior.npz) or "
+                    "a personaliser (midime.npz), whichever the model folder holds; the "
+                    "same seed gives the same files.")
     _add_checkpoint(parser)
     parser.add_argument("--num-outputs", type=positive_int, default=4, metavar="N",
                         help="number of melodies (MIDI files) to write")
@@ -198,6 +206,8 @@ def _add_evaluate(group) -> None:
                              "--midi-dir")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seed of the --samples draws")
+    _add_data_options(parser, what="read the folder this way too (beside the model's own "
+                                   "settings)")
     parser.set_defaults(func=run_evaluate)
 
 
@@ -231,7 +241,38 @@ def _add_fit_prior(group) -> None:
     parser.set_defaults(func=run_fit_prior)
 
 
-SUBCOMMANDS = (_add_train, _add_sample, _add_interpolate, _add_evaluate, _add_fit_prior)
+def _add_personalize(group) -> None:
+    parser = group.add_parser(
+        "personalize", help="tune a 2-bar model's samples to one artist's folder in a minute",
+        description="MidiMe: encode every window of an artist's MIDI folder with a 2-bar "
+                    "MusicVAE and train a small VAE of dense layers on those latent "
+                    "vectors (the base model's weights stay as they are). Writes a copy of "
+                    "the model whose samples go through the small VAE (midime.npz); vae "
+                    "sample, interpolate and evaluate read it like any MusicVAE. Seconds "
+                    "to a minute where fine-tuning (vae train --init-from) takes many "
+                    "minutes.")
+    _add_checkpoint(parser)
+    parser.add_argument("--midi-dir", required=True, metavar="DIR",
+                        help="the artist's .mid/.midi files, searched recursively")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for the personalised model")
+    parser.add_argument("--num-steps", type=positive_int, default=MidiMeConfig.num_steps,
+                        metavar="N", help="training steps of the small VAE")
+    parser.add_argument("--latent-size", type=positive_int,
+                        default=MidiMeConfig.latent_size, metavar="N",
+                        help="dimensions of the small VAE's latent")
+    parser.add_argument("--seed", type=seed, default=0, metavar="S",
+                        help="seed of the training")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="processes reading MIDI files (default: every core)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_data_options(parser, what="read the folder this way too (beside the model's own "
+                                   "settings); saved with the personalised model")
+    parser.set_defaults(func=run_personalize)
+
+
+SUBCOMMANDS = (_add_train, _add_sample, _add_interpolate, _add_evaluate, _add_fit_prior,
+               _add_personalize)
 
 
 # --------------------------------------------------------------------------
@@ -244,6 +285,7 @@ class Windows:
 
     name: str
     converter: object
+    converter_name: str
     options: object
     n_steps: int
     output_depths: tuple[int, ...]
@@ -274,9 +316,20 @@ def read_checkpoint(checkpoint: str):
     converter = build_converter(config.converter, options)
     if steps_factor > 1:
         converter = dataclasses.replace(converter, slice_bars=converter.slice_bars * steps_factor)
-    return info, Windows(name=name or config.name, converter=converter, options=options,
+    return info, Windows(name=name or config.name, converter=converter,
+                         converter_name=config.converter, options=options,
                          n_steps=config.n_steps * steps_factor,
                          output_depths=config.output_depths, batch_size=config.batch_size)
+
+
+def merge_data_options(saved, args):
+    """A model's converter options with a command's data flags added (a flag given wins)."""
+    from gensuite.music_vae.converters import ConverterOptions
+
+    return ConverterOptions(any_meter=saved.any_meter or args.any_meter,
+                            any_program=saved.any_program or args.any_program,
+                            track_names=tuple(args.track_name) or saved.track_names,
+                            top_track=saved.top_track or args.top_track)
 
 
 def load_model(info):
@@ -308,7 +361,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     config = get_config(args.config)
     options = ConverterOptions(any_meter=args.any_meter, any_program=args.any_program,
-                               track_names=tuple(args.track_name))
+                               track_names=tuple(args.track_name),
+                               top_track=args.top_track)
     converter = build_converter(config.converter, options)
     run_dir = args.run_dir
     if os.path.exists(run_dir) and not os.path.isdir(run_dir):
@@ -354,9 +408,9 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
     from gensuite.music_vae.data import TrainingData, prepare_training_data
 
     config = lh.get_config(args.config)
-    if args.track_name or args.any_meter or args.any_program:
-        raise ParameterError("--track-name, --any-meter, --any-program: a latent hierarchy "
-                             "reads music as its 2-bar model was trained to")
+    if args.track_name or args.any_meter or args.any_program or args.top_track:
+        raise ParameterError("--track-name, --top-track, --any-meter, --any-program: a "
+                             "latent hierarchy reads music as its 2-bar model was trained to")
     os.makedirs(args.run_dir, exist_ok=True)
     from gensuite.checkpoints import BOTTOM_DIR, META_FILE, load_model_weights, resolve_checkpoint
     from gensuite.music_vae.model import MusicVAE
@@ -754,6 +808,62 @@ def run_fit_prior(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_personalize(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite vae personalize``."""
+    from gensuite.music_vae.converters import build_converter
+    from gensuite.music_vae.data import (
+        ExampleSet,
+        all_windows_converter,
+        convert_midi_dir,
+        no_examples_message,
+    )
+
+    start = time.perf_counter()
+    info, spec = read_checkpoint(args.checkpoint)
+    if info.kind != KIND:
+        raise ParameterError(f"--checkpoint: personalize takes a 2-bar MusicVAE; {info.path} "
+                             f"holds a {info.kind}")
+    check_output_folder(args.out, flag="--out")
+    options = merge_data_options(spec.options, args)
+    converter = build_converter(spec.converter_name, options)
+    results = convert_midi_dir(args.midi_dir, all_windows_converter(converter),
+                               n_steps=spec.n_steps, output_depths=spec.output_depths,
+                               num_workers=args.workers, progress=True)
+    if not any(len(r) for r in results):
+        raise NoExamplesError(f"{args.midi_dir}: no usable melody: " + _with_hint(
+            no_examples_message(results, converter), options))
+    examples = ExampleSet.from_files(results)
+    if examples.inputs is not None:
+        raise ParameterError("--checkpoint: personalize reads melody models (their inputs "
+                             "are their outputs' one-hots)")
+    if len(examples) < 2:
+        raise NoExamplesError(f"{args.midi_dir}: gave 1 window; a personaliser needs at "
+                              f"least 2")
+    from gensuite.music_vae.midime import train_midime
+
+    model = load_model(info)
+    z = model.encode_means(examples.classes, examples.lengths)
+    config = MidiMeConfig(latent_size=args.latent_size, num_steps=args.num_steps)
+    model.prior = train_midime(z, config, seed=args.seed, figures={
+        "midi_dir": os.path.basename(os.path.abspath(args.midi_dir)),
+        "n_files": len(examples.files)})
+    model.converter_options = options
+    model.save(args.out, figures=info.figures, meta={
+        k: v for k, v in info.meta.items()
+        if k not in ("kind", "config", "figures", "converter_options", "prior")}
+        | {"personalized_from": info.meta.get("name") or os.path.basename(info.path)})
+    figures = dict(model.prior.figures, seconds=round(time.perf_counter() - start, 1),
+                   out=args.out)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"personalised on {figures['n_vectors']} windows of {figures['n_files']} "
+              f"files in {figures['seconds']:.0f} s (reconstruction error "
+              f"{figures['reconstruction']:.3f} per standardised dimension, KL "
+              f"{figures['kl_bits']:.1f} bits); wrote {args.out}")
+    return 0
+
+
 # --------------------------------------------------------------------------
 # evaluate
 
@@ -763,9 +873,12 @@ def sample_figures(model, spec: Windows, *, midi_dir: str, n: int, seed: int) ->
     from gensuite.midi import metrics
 
     bars = spec.n_steps // spec.converter.steps_per_bar
-    reference = metrics.folder_features(midi_dir, bars=bars)
+    # A sample is one window with no song before it: real windows' repeated bars are
+    # counted within the window too.
+    reference = metrics.folder_features(midi_dir, bars=bars, top_track=spec.options.top_track,
+                                        repeats_within="window")
     figures = {"n": n, "seed": seed, "window_bars": bars,
-               "reference_windows": len(reference)}
+               "reference_windows": len(reference), "repeats_within": "window"}
     for temperature in (0.5, 1.0):
         generated = [metrics.window_features(window)
                      for sequence in model.sample(n, temperature=temperature, seed=seed)
@@ -781,6 +894,7 @@ def sample_figures(model, spec: Windows, *, midi_dir: str, n: int, seed: int) ->
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae evaluate``."""
+    from gensuite.music_vae.converters import build_converter
     from gensuite.music_vae.data import (
         ExampleSet,
         convert_midi_dir,
@@ -793,7 +907,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.samples is not None and args.midi_dir is None:
         raise ParameterError("--samples: compares samples with a folder's melodies; give "
                              "--midi-dir")
-    converter, options = spec.converter, spec.options
+    converter, options = spec.converter, merge_data_options(spec.options, args)
+    if options != spec.options:
+        if info.kind == LATENT_KIND:
+            raise ParameterError("--track-name, --top-track, --any-meter, --any-program: a "
+                                 "latent hierarchy reads music as its 2-bar model was "
+                                 "trained to")
+        converter = build_converter(spec.converter_name, options)
+        spec = dataclasses.replace(spec, converter=converter, options=options)
     kwargs = {"n_steps": spec.n_steps, "output_depths": spec.output_depths}
     if args.midi_dir is not None:
         results = convert_midi_dir(args.midi_dir, converter, num_workers=args.workers,

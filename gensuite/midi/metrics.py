@@ -35,8 +35,10 @@ Scalars (``SCALAR_FEATURES``):
   pattern is its onsets (steps from the bar line) with pitches relative to its
   first note; empty bars take no part. In a one-window file this compares the
   window's own bars (two equal bars give 1.0, two different ones 0.0); in a
-  longer file every bar is compared with all earlier bars of the file. NaN when
-  no bar has an earlier one.
+  longer file every bar is compared with all earlier bars of the file, or, read
+  with ``repeats_within="window"``, only with the earlier bars of its window
+  (how a 2-bar model's samples must be compared with real music: they have no
+  song before them). NaN when no bar has an earlier one.
 
 Histograms (``HISTOGRAM_FEATURES``, counts):
 
@@ -92,6 +94,7 @@ import numpy as np
 from note_seq import NoteSequence
 
 from gensuite.common.errors import InputFileError, InvalidMidiError, ParameterError
+from gensuite.midi.sequences import rank_tracks_by_pitch
 
 STEPS_PER_QUARTER = 4
 STEPS_PER_BAR = 16  # 4/4 assumed
@@ -99,6 +102,7 @@ DEFAULT_QPM = 120.0
 INTERVAL_BINS = 14  # 0..12 semitones, then > 12
 STEP_BINS = 16  # 1..15 steps, then >= 16
 KDE_GRID_POINTS = 1024
+REPEATS_WITHIN = ("file", "window")
 MAX_DISCRETE_VALUES = 50
 
 SCALAR_FEATURES = ("onsets_per_bar", "pitch_range", "pitch_class_entropy", "in_scale_rate",
@@ -220,7 +224,8 @@ def _bar_patterns(pitches, onsets, n_bars: int) -> list[tuple | None]:
             for b in range(n_bars)]
 
 
-def melody_windows(sequence: NoteSequence, *, bars: int = 2) -> list[MelodyWindow]:
+def melody_windows(sequence: NoteSequence, *, bars: int = 2,
+                   repeats_within: str = "file") -> list[MelodyWindow]:
     """Cut a sequence's melody into windows of ``bars`` bars.
 
     Parameters
@@ -230,6 +235,11 @@ def melody_windows(sequence: NoteSequence, *, bars: int = 2) -> list[MelodyWindo
         :func:`melody_notes`).
     bars : int
         Window length in 4/4 bars (16 sixteenth-note steps each).
+    repeats_within : {"file", "window"}
+        Whether a bar's repeat counts against every earlier bar of the file
+        or only against the earlier bars of its own window. Compare one-window
+        samples (a 2-bar model's) with real windows read "window": a sample
+        has no song before it to repeat.
 
     Returns
     -------
@@ -239,6 +249,9 @@ def melody_windows(sequence: NoteSequence, *, bars: int = 2) -> list[MelodyWindo
         part shorter than a window is dropped). Empty without pitched notes.
     """
     bars = _check_bars(bars)
+    if repeats_within not in REPEATS_WITHIN:
+        raise ParameterError(f"repeats_within: must be one of {', '.join(REPEATS_WITHIN)}, "
+                             f"got {repeats_within!r}")
     pitches, onsets, lengths, end_step = melody_notes(sequence)
     if pitches.size == 0:
         return []
@@ -255,7 +268,8 @@ def melody_windows(sequence: NoteSequence, *, bars: int = 2) -> list[MelodyWindo
         windows.append(MelodyWindow(
             pitches=pitches[inside], onsets=onsets[inside] - start, lengths=lengths[inside],
             bars=bars, start_bar=k * bars,
-            earlier_patterns=frozenset(p for p in patterns[:k * bars] if p is not None),
+            earlier_patterns=(frozenset() if repeats_within == "window" else
+                              frozenset(p for p in patterns[:k * bars] if p is not None)),
             qpm=qpm))
     return windows
 
@@ -554,7 +568,8 @@ class FolderFeatures(list):
             "skipped": list(self.skipped)}
 
 
-def folder_features(folder: str | os.PathLike, *, bars: int = 2) -> FolderFeatures:
+def folder_features(folder: str | os.PathLike, *, bars: int = 2, top_track: bool = False,
+                    repeats_within: str = "file") -> FolderFeatures:
     """Features of every window of every MIDI file under a folder.
 
     Parameters
@@ -563,6 +578,11 @@ def folder_features(folder: str | os.PathLike, *, bars: int = 2) -> FolderFeatur
         Searched recursively (:func:`gensuite.midi.io.find_midi_files`).
     bars : int
         Window length in bars (:func:`melody_windows`).
+    top_track : bool
+        Read only each file's highest track (mean pitch): a score's melody
+        line instead of the top note of all its parts.
+    repeats_within : {"file", "window"}
+        See :func:`melody_windows`.
 
     Returns
     -------
@@ -598,7 +618,12 @@ def folder_features(folder: str | os.PathLike, *, bars: int = 2) -> FolderFeatur
         except (InputFileError, OSError) as exc:
             result.skipped.append({"file": relpath, "reason": getattr(exc, "rule", str(exc))})
             continue
-        windows = melody_windows(sequence, bars=bars)
+        if top_track and any(not n.is_drum for n in sequence.notes):
+            top = rank_tracks_by_pitch(sequence.notes)[0][0]
+            kept = [n for n in sequence.notes if n.instrument == top and not n.is_drum]
+            del sequence.notes[:]
+            sequence.notes.extend(kept)
+        windows = melody_windows(sequence, bars=bars, repeats_within=repeats_within)
         if not windows:
             if any(not n.is_drum for n in sequence.notes):
                 result.files_without_windows.append(relpath)

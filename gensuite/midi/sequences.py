@@ -193,6 +193,20 @@ def find_named_tracks(sequence: NoteSequence, names: Collection[str]) -> set[int
             if info.name.strip().casefold() in wanted}
 
 
+def rank_tracks_by_pitch(notes: Iterable) -> list[tuple[int, float]]:
+    """(instrument, mean pitch) of the pitched notes' tracks, highest line first.
+
+    The highest line is how a melody is taken from a score that has several
+    parts: the soprano of a chorale, violin I of a quartet, a madrigal's cantus.
+    Drum notes are ignored.
+    """
+    pitches: dict[int, list[int]] = {}
+    for note in notes:
+        if not note.is_drum:
+            pitches.setdefault(note.instrument, []).append(note.pitch)
+    return sorted(((i, float(np.mean(p))) for i, p in pitches.items()), key=lambda t: -t[1])
+
+
 def melody_events_to_sequence(
     events,
     *,

@@ -63,6 +63,7 @@ from gensuite.midi.sequences import (
     find_named_tracks,
     format_ranges,
     quantize_sequence,
+    rank_tracks_by_pitch,
     replace_time_signatures,
     split_on_time_changes,
 )
@@ -433,6 +434,10 @@ class MelodyConverter(_Converter):
     track_names : tuple of str, optional
         (Not in Magenta.) Keep only tracks with one of these names, ignoring
         case, e.g. ``("soprano",)`` for the top line of the chorales.
+    top_track : bool
+        (Not in Magenta.) Keep only the track with the highest mean pitch
+        (after the name and program filters): a score's melody line, e.g. a
+        chorale's soprano, a quartet's violin I, a madrigal's cantus.
     skip_polyphony : bool
         Skip tracks where notes start together instead of keeping the highest.
     max_bars : int, optional
@@ -462,6 +467,7 @@ class MelodyConverter(_Converter):
     max_pitch: int = PIANO_MAX_PITCH
     valid_programs: tuple[int, ...] | None = None
     track_names: tuple[str, ...] | None = None
+    top_track: bool = False
     skip_polyphony: bool = False
     max_bars: int | None = None
     slice_bars: int | None = None
@@ -557,6 +563,10 @@ class MelodyConverter(_Converter):
             if not pitched:
                 raise UnusableSequenceError(
                     f"no pitched notes in programs {format_ranges(self.valid_programs)}")
+        if self.top_track:
+            top = rank_tracks_by_pitch(pitched)[0][0]
+            pitched = [n for n in pitched if n.instrument == top]
+            tracks = {top}
         if not any(self.min_pitch <= n.pitch <= self.max_pitch for n in pitched):
             raise UnusableSequenceError(
                 f"no pitched notes in pitch range {self.min_pitch}-{self.max_pitch}")
@@ -1097,11 +1107,14 @@ class ConverterOptions:
     track_names : tuple of str
         Melody converters: use only tracks with these names (ignoring case),
         e.g. ``("soprano",)``; empty uses every track.
+    top_track : bool
+        Melody converters: use only each file's highest track (mean pitch).
     """
 
     any_meter: bool = False
     any_program: bool = False
     track_names: tuple[str, ...] = ()
+    top_track: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready (lists, not tuples, so a saved copy compares equal)."""
@@ -1112,7 +1125,8 @@ class ConverterOptions:
         data = data or {}
         return cls(any_meter=bool(data.get("any_meter", False)),
                    any_program=bool(data.get("any_program", False)),
-                   track_names=tuple(data.get("track_names", ())))
+                   track_names=tuple(data.get("track_names", ())),
+                   top_track=bool(data.get("top_track", False)))
 
 
 def build_converter(name: str, options: ConverterOptions = ConverterOptions()):
@@ -1138,4 +1152,9 @@ def build_converter(name: str, options: ConverterOptions = ConverterOptions()):
             raise ParameterError(
                 f"--track-name: only melody converters select tracks by name, not {name!r}")
         changes["track_names"] = options.track_names
+    if options.top_track:
+        if not isinstance(converter, MelodyConverter):
+            raise ParameterError(
+                f"--top-track: only melody converters choose a track, not {name!r}")
+        changes["top_track"] = True
     return dataclasses.replace(converter, **changes) if changes else converter

@@ -29,6 +29,7 @@ from gensuite.midi.sequences import (
     check_steps_per_bar,
     extract_melodies,
     quantize_sequence,
+    rank_tracks_by_pitch,
     replace_time_signatures,
     split_on_time_changes,
 )
@@ -352,13 +353,8 @@ class SongLine:
 def melody_tracks(sequence: NoteSequence) -> list[tuple[int, str, float]]:
     """Pitched tracks as (instrument, name, mean pitch), highest line first."""
     names = {info.instrument: info.name for info in sequence.instrument_infos}
-    pitches: dict[int, list[int]] = {}
-    for note in sequence.notes:
-        if not note.is_drum:
-            pitches.setdefault(note.instrument, []).append(note.pitch)
-    tracks = [(i, names.get(i, "") or f"track {i}", float(np.mean(p)))
-              for i, p in pitches.items()]
-    return sorted(tracks, key=lambda t: -t[2])
+    return [(i, names.get(i, "") or f"track {i}", mean)
+            for i, mean in rank_tracks_by_pitch(sequence.notes)]
 
 
 def select_track(sequence: NoteSequence, *, name: str, track: str | None = None

@@ -268,7 +268,7 @@ class MusicVAE(SavedModel):
         self.config = get_config(config) if isinstance(config, str) else config
         self.network = network if network is not None else MusicVAENetwork(self.config)
         self.converter_options = converter_options or ConverterOptions()
-        self.prior = None  # N(0, I); see fit_prior
+        self.prior = None  # N(0, I); see fit_prior and midime
         self._converter = converter
         c = self.config
         self._encode_fn = tf.function(
@@ -291,7 +291,8 @@ class MusicVAE(SavedModel):
         return {"converter_options": self.converter_options.to_dict()}
 
     def save(self, path, *, figures: dict | None = None, meta: dict | None = None) -> None:
-        """Write the model folder, with ``prior.npz`` when the model has a fitted prior."""
+        """Write the model folder, with its prior's file when it has one (``prior.npz``
+        fitted, ``midime.npz`` personalised)."""
         if self.prior is not None:
             os.makedirs(path, exist_ok=True)
             self.prior.save(path)
@@ -300,11 +301,13 @@ class MusicVAE(SavedModel):
     @classmethod
     def from_saved(cls, config, info) -> "MusicVAE":
         from gensuite.music_vae.converters import ConverterOptions  # noqa: PLC0415
+        from gensuite.music_vae.midime import MidiMePrior  # noqa: PLC0415
         from gensuite.music_vae.prior import GaussianPrior  # noqa: PLC0415
 
         model = cls(config, converter_options=ConverterOptions.from_dict(
             info.meta.get("converter_options")))
-        model.prior = GaussianPrior.load(info.path, z_size=config.z_size)
+        model.prior = (MidiMePrior.load(info.path, z_size=config.z_size)
+                       or GaussianPrior.load(info.path, z_size=config.z_size))
         return model
 
     # ----- tensors ------------------------------------------------------
@@ -437,8 +440,9 @@ class MusicVAE(SavedModel):
                        seed: int | None = None, greedy: bool = False) -> np.ndarray:
         """Draw z from the prior and decode: one-hots ``(n, length, output_depth)``.
 
-        The prior is N(0, I), or the Gaussian of :meth:`fit_prior` when the
-        model has one (see :mod:`gensuite.music_vae.prior`).
+        The prior is N(0, I), the Gaussian of :meth:`fit_prior` (see
+        :mod:`gensuite.music_vae.prior`) or a personaliser's learnt map (see
+        :mod:`gensuite.music_vae.midime`).
         """
         if int(n) != n or n < 1:
             raise ParameterError(f"n: must be an integer >= 1, got {n!r}")
@@ -450,9 +454,9 @@ class MusicVAE(SavedModel):
         return self.decode_to_tensors(z, length=length, temperature=temperature,
                                       seed=seed, greedy=greedy)
 
-    def fit_prior(self, classes: np.ndarray, lengths: np.ndarray | None = None, *,
-                  batch_size: int = 1024) -> None:
-        """Sample from now on from a Gaussian fitted to the posterior means of real windows.
+    def encode_means(self, classes: np.ndarray, lengths: np.ndarray | None = None, *,
+                     batch_size: int = 1024) -> np.ndarray:
+        """Posterior means ``(n, z_size)`` of windows given as class indices.
 
         Parameters
         ----------
@@ -462,15 +466,20 @@ class MusicVAE(SavedModel):
             encoded a batch at a time.
         lengths : np.ndarray, shape (n,), optional
         """
-        from gensuite.music_vae.prior import GaussianPrior  # noqa: PLC0415
-
         classes = np.asarray(classes)
         lengths = (np.full(len(classes), self.config.n_steps) if lengths is None
                    else np.asarray(lengths))
-        means = [self.encode(one_hot(classes[i:i + batch_size], self.config.output_depths,
-                                     dtype=np.float32), lengths=lengths[i:i + batch_size])[1]
-                 for i in range(0, len(classes), batch_size)]
-        self.prior = GaussianPrior.fit(np.concatenate(means))
+        return np.concatenate([
+            self.encode(one_hot(classes[i:i + batch_size], self.config.output_depths,
+                                dtype=np.float32), lengths=lengths[i:i + batch_size])[1]
+            for i in range(0, len(classes), batch_size)])
+
+    def fit_prior(self, classes: np.ndarray, lengths: np.ndarray | None = None) -> None:
+        """Sample from now on from a Gaussian fitted to the posterior means of real
+        windows (arguments as :meth:`encode_means`)."""
+        from gensuite.music_vae.prior import GaussianPrior  # noqa: PLC0415
+
+        self.prior = GaussianPrior.fit(self.encode_means(classes, lengths))
 
     def interpolate_tensors(self, a, b, *, num_steps: int, length: int | None = None,
                             temperature: float = 1.0, seed: int | None = None,

@@ -225,7 +225,7 @@ def test_num_steps_means_training_steps_only():
     for parser in all_parsers():
         if any("--num-steps" in a.option_strings and a.help != "==SUPPRESS=="
                for a in parser._actions):
-            assert parser.prog.endswith(" train"), parser.prog
+            assert parser.prog.endswith((" train", " personalize")), parser.prog
 
 
 def test_resolve_seed_prints_the_chosen_seed_once(capsys):

@@ -444,6 +444,20 @@ def test_evaluate_prints_one_json_object(run_cli, trained, midi_dir, capsys):
                                                        rel=1e-5)
 
 
+def test_evaluate_samples_judges_continuations_of_the_folders_tunes(run_cli, trained,
+                                                                    midi_dir, capsys):
+    assert run_cli(["rnn", "evaluate", "--checkpoint", str(trained[0]), "--midi-dir",
+                    str(midi_dir), "--samples", "2", "--length-steps", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "continuations of 2 primers (32 steps) to 64 steps" in out
+    for name in ("temperature_0.5", "temperature_1.0", "beam_4x2"):
+        assert f"  {name}: mean overlap " in out
+    assert run_cli(["rnn", "evaluate", "--checkpoint", str(trained[0]), "--midi-dir",
+                    str(midi_dir), "--samples", "2", "--length-steps", "100"]) == 2
+    assert error_line(capsys) == ("gensuite rnn: error: length_steps: must be the 32-step "
+                                  "primer plus a multiple of 32, got 100")
+
+
 def test_evaluate_rejects_a_folder_without_melodies(run_cli, trained, tmp_path, capsys):
     assert run_cli(["rnn", "evaluate", "--checkpoint", str(trained[0]), "--midi-dir",
                     str(tmp_path), "--json"]) == 2

@@ -62,7 +62,7 @@ def test_train_writes_checkpoints_logs_cache_and_export(trained, capsys):
     figures = meta["figures"]
     assert meta["kind"] == "music_vae" and meta["config"]["name"] == "tiny-mel_2bar"
     assert meta["converter_options"] == {
-        "any_meter": False, "any_program": False, "track_names": []}
+        "any_meter": False, "any_program": False, "track_names": [], "top_track": False}
     # 6 files x 3 windows (bars 1-2, 2-3, 3-4); round(6 * 0.2) = 1 file held out.
     assert figures["steps"] == 20
     assert (figures["train_files"], figures["train_examples"]) == (5, 15)
@@ -440,3 +440,34 @@ def test_evaluate_samples_compares_samples_with_the_folder(trained, capsys):
     code, _, err = run(capsys, "vae", "evaluate", "--checkpoint", run_dir / "export",
                        "--examples", songs / "x.tfrecord", "--samples", 3)
     assert_one_line_error(code, err, "--samples: compares samples with a folder's melodies")
+
+
+def test_personalize_writes_a_model_that_sample_reads(trained, capsys, tmp_path):
+    songs, run_dir = trained
+    out = tmp_path / "me"
+    code, stdout, err = run(capsys, "vae", "personalize", "--checkpoint", run_dir / "export",
+                            "--midi-dir", songs, "--out", out, "--num-steps", 20,
+                            "--latent-size", 2, "--json")
+    assert code == 0, err
+    figures = json.loads(stdout)
+    assert (figures["n_files"], figures["n_vectors"]) == (N_SONGS, 3 * N_SONGS)
+    assert sorted(os.listdir(out)) == ["config.json", "meta.json", "midime.npz",
+                                       "model.weights.h5"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["personalized_from"] == "export"
+    code, _, err = run(capsys, "vae", "sample", "--checkpoint", out, "--num-outputs", 2,
+                       "--seed", 1, "--out", tmp_path / "s")
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_path / "s")) == ["sample_000.mid", "sample_001.mid"]
+
+
+def test_personalize_on_a_folder_without_melody_says_why(trained, capsys, tmp_path):
+    _, run_dir = trained
+    drums = tmp_path / "drums"
+    drums.mkdir()
+    write_midi(melody([36, 38] * 16, is_drum=True), drums / "beat.mid")
+    code, _, err = run(capsys, "vae", "personalize", "--checkpoint", run_dir / "export",
+                       "--midi-dir", drums, "--out", tmp_path / "me")
+    assert_one_line_error(code, err, f"{drums}: no usable melody: ")
+    assert "only drum tracks" in err
+    assert not (tmp_path / "me").exists()

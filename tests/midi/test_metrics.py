@@ -15,7 +15,7 @@ from gensuite.common.errors import InputFileError, ParameterError
 from gensuite.midi import metrics
 from gensuite.midi.io import write_midi
 from tests.cli_run import assert_one_line_error, run
-from tests.conftest import build_note_sequence
+from tests.conftest import add_track_notes, build_note_sequence
 
 # C E G C' as quarter notes (4 steps each), twice: two equal bars.
 ARPEGGIO = [(p, 4 * i, 4 * i + 4) for i, p in enumerate([60, 64, 67, 72] * 2)]
@@ -258,6 +258,21 @@ def test_folder_without_usable_windows_says_why(tmp_path):
     empty.mkdir()
     with pytest.raises(InputFileError, match="empty: holds no .mid or .midi files"):
         metrics.folder_features(empty)
+
+
+def test_top_track_reads_the_highest_part_not_the_skyline(tmp_path):
+    # A low line of quarters under a high line of half notes that starts a bar late:
+    # the skyline takes the low line's first bar, the top track does not.
+    score = build_note_sequence(quarters([48, 50, 52, 53] * 2), instrument=0)
+    add_track_notes(score, quarters([72, 74, 76], start_step=16, step=8), instrument=1)
+    folder = tmp_path / "score"
+    folder.mkdir()
+    write_midi(score, folder / "score.mid")
+    skyline = metrics.folder_features(folder)
+    top = metrics.folder_features(folder, top_track=True)
+    # Window 1: the high line's 72 and 74 (steps 16, 24) over eight low quarters.
+    assert skyline[0]["n_onsets"] == 4 + 4 and skyline[0]["pitch_range"] == 74 - 48
+    assert top[0]["n_onsets"] == 2 and top[0]["pitch_range"] == 2
 
 
 @pytest.fixture

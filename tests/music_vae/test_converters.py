@@ -151,6 +151,19 @@ def test_melody_track_name_filter(make_sequence, add_notes):
     assert t.n_examples == 0 and t.reason == "no track named tenor or bass"
 
 
+def test_melody_top_track_keeps_the_highest_line(make_sequence, add_notes):
+    # Track 1 (mean 72.5) lies above track 0 (60-62) although track 0 comes first.
+    seq = make_sequence(bars(60, 62), instrument=0)
+    add_notes(seq, bars(72, 73), instrument=1)
+    top = dataclasses.replace(MEL_2BAR, top_track=True)
+    assert classes_of(top.to_tensors(seq)).tolist() == [bar_classes(72, 73)]
+    # The name filter applies first: the tenor is the only track left.
+    seq.instrument_infos.add(instrument=0, name="Tenor")
+    seq.instrument_infos.add(instrument=1, name="Soprano")
+    low = dataclasses.replace(top, track_names=("tenor",))
+    assert classes_of(low.to_tensors(seq)).tolist() == [bar_classes(60, 62)]
+
+
 def test_melody_pitch_range_filter(make_sequence):
     t = MEL_2BAR.to_tensors(make_sequence([(15, 0, 4), (110, 4, 8)]))
     assert t.reason == "no pitched notes in pitch range 21-108"
