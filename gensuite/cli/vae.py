@@ -796,15 +796,16 @@ def run_fit_prior(args: argparse.Namespace) -> int:
         raise ParameterError("--checkpoint: fit-prior reads melody models (their inputs are "
                              "their outputs' one-hots)")
     model = load_model(info)
-    model.fit_prior(examples.classes, examples.lengths)
+    fitted = model.fit_prior(examples.classes, examples.lengths)
     model.save(args.out, figures=info.figures, meta={
         k: v for k, v in info.meta.items()
         if k not in ("kind", "config", "figures", "converter_options")}
         | {"prior": {"midi_dir": os.path.basename(os.path.abspath(args.midi_dir)),
-                     "n_windows": len(examples), "n_files": len(examples.files)}})
+                     "n_windows": fitted, "n_files": len(examples.files)}})
     spread = float(np.trace(model.prior.scale_tril @ model.prior.scale_tril.T))
-    print(f"fitted the prior to {len(examples)} windows of {len(examples.files)} files: "
-          f"total variance {spread:.1f} (N(0, I): {model.config.z_size}); wrote {args.out}")
+    print(f"fitted the prior to {fitted} of the {len(examples)} windows of "
+          f"{len(examples.files)} files (degenerate ones left out): total variance "
+          f"{spread:.1f} (N(0, I): {model.config.z_size}); wrote {args.out}")
     return 0
 
 

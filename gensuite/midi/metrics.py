@@ -353,12 +353,16 @@ def is_degenerate(features: dict) -> bool:
         From :func:`window_features`; reads ``n_onsets``, ``pitch_range`` and
         ``bars`` (2 when missing).
     """
-    bars = features.get("bars", 2)
-    n = features["n_onsets"]
-    if n <= bars:
-        return True
-    pitch_range = features["pitch_range"]
-    return bool(n >= 12 * bars and not math.isnan(pitch_range) and pitch_range > 24)
+    return bool(degenerate_mask(features["n_onsets"], features["pitch_range"],
+                                bars=features.get("bars", 2)))
+
+
+def degenerate_mask(n_onsets, pitch_range, *, bars: int) -> np.ndarray:
+    """:func:`is_degenerate` for arrays of windows of ``bars`` bars (NaN range: not noise)."""
+    n = np.asarray(n_onsets)
+    with np.errstate(invalid="ignore"):
+        wide = np.asarray(pitch_range, dtype=np.float64) > 24
+    return (n <= bars) | ((n >= 12 * bars) & wide)
 
 
 # --------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from note_seq.drums_encoder_decoder import DEFAULT_DRUM_TYPE_PITCHES
 
 from gensuite.common.arrays import one_hot
 from gensuite.common.errors import ParameterError
+from gensuite.midi.metrics import degenerate_mask
 from gensuite.midi.sequences import (
     BASS_PROGRAMS,
     MEL_PROGRAMS,
@@ -410,6 +411,29 @@ def _gap_steps(gap_bars: float | None) -> float:
 
 # --------------------------------------------------------------------------
 # Melody
+
+
+def melody_degenerate_mask(classes: np.ndarray, *, bars: int) -> np.ndarray:
+    """Which melody windows :func:`gensuite.midi.metrics.is_degenerate` calls degenerate.
+
+    Parameters
+    ----------
+    classes : np.ndarray, shape (n, n_steps), int
+        Melody classes (``NO_EVENT_CLASS``, ``NOTE_OFF_CLASS``, then pitches;
+        -1 past the end).
+    bars : int
+        Bars per window.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), bool
+    """
+    classes = np.asarray(classes)
+    onsets = classes >= N_SPECIAL_CLASSES
+    highest = np.where(onsets, classes, -1).max(axis=1)
+    lowest = np.where(onsets, classes, np.iinfo(np.int32).max).min(axis=1)
+    pitch_range = np.where(onsets.any(axis=1), highest - lowest, np.nan)
+    return degenerate_mask(onsets.sum(axis=1), pitch_range, bars=bars)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -474,12 +474,33 @@ class MusicVAE(SavedModel):
                                 dtype=np.float32), lengths=lengths[i:i + batch_size])[1]
             for i in range(0, len(classes), batch_size)])
 
-    def fit_prior(self, classes: np.ndarray, lengths: np.ndarray | None = None) -> None:
+    def fit_prior(self, classes: np.ndarray, lengths: np.ndarray | None = None) -> int:
         """Sample from now on from a Gaussian fitted to the posterior means of real
-        windows (arguments as :meth:`encode_means`)."""
+        windows (arguments as :meth:`encode_means`).
+
+        A melody model leaves out the windows that :mod:`gensuite.midi.metrics`
+        calls degenerate (at most one onset a bar: a held note or a rest; or a
+        scatter of 12+ onsets a bar over more than two octaves): they are real
+        (slow hymns, Renaissance cantus lines in whole notes), but a sampler
+        asked for a melody should not draw a held note. All windows are used
+        when fewer than two are left. Returns the number of windows fitted.
+        """
+        from gensuite.music_vae.converters import (  # noqa: PLC0415
+            MelodyConverter,
+            melody_degenerate_mask,
+        )
         from gensuite.music_vae.prior import GaussianPrior  # noqa: PLC0415
 
+        classes = np.asarray(classes)
+        lengths = (np.full(len(classes), self.config.n_steps) if lengths is None
+                   else np.asarray(lengths))
+        if isinstance(self.converter, MelodyConverter):
+            keep = ~melody_degenerate_mask(classes[..., 0],
+                                           bars=self.config.n_steps // STEPS_PER_BAR)
+            if keep.sum() >= 2:
+                classes, lengths = classes[keep], lengths[keep]
         self.prior = GaussianPrior.fit(self.encode_means(classes, lengths))
+        return len(classes)
 
     def interpolate_tensors(self, a, b, *, num_steps: int, length: int | None = None,
                             temperature: float = 1.0, seed: int | None = None,

@@ -471,3 +471,24 @@ def test_personalize_on_a_folder_without_melody_says_why(trained, capsys, tmp_pa
     assert_one_line_error(code, err, f"{drums}: no usable melody: ")
     assert "only drum tracks" in err
     assert not (tmp_path / "me").exists()
+
+
+def test_evaluate_reads_the_folder_with_added_data_flags(trained, capsys, tmp_path):
+    songs, run_dir = trained
+    # Each song gets a lower second part: with --top-track only the melody counts.
+    doubled = tmp_path / "doubled"
+    doubled.mkdir()
+    for k in range(2):
+        seq = song(k)
+        for note in list(seq.notes):
+            seq.notes.add(pitch=note.pitch - 24, velocity=80, instrument=1,
+                          start_time=note.start_time, end_time=note.end_time)
+        write_midi(seq, doubled / f"song_{k}.mid")
+    reports = {}
+    for flags in ((), ("--top-track",)):
+        code, out, err = run(capsys, "vae", "evaluate", "--checkpoint", run_dir / "export",
+                             "--midi-dir", doubled, "--json", *flags)
+        assert code == 0, err
+        reports[flags] = json.loads(out)
+    assert reports[("--top-track",)]["n_examples"] == 2 * 3  # bars 1-2, 2-3, 3-4
+    assert reports[()]["n_examples"] > 6
