@@ -385,7 +385,8 @@ def test_tiny_model_overfits_four_sequences(tmp_path):
     trainer = VAETrainer(config, tmp_path / "run", progress=False, log_every=100)
     result = trainer.fit(data, num_steps=200, eval_data=data, eval_every=200)
     assert trainer.step == 200
-    assert result["teacher_forced_accuracy"] >= 0.95  # chance is 1/90; thread order varies the last %
+    # Chance is 1/90; thread order varies the last points (0.93-1.0 seen on 2 cores).
+    assert result["teacher_forced_accuracy"] >= 0.9
     assert result["n_examples"] == 4
     logged = read_metrics(str(tmp_path / "run"), "train")
     assert [r["step"] for r in logged] == [100, 200]
