@@ -235,8 +235,15 @@ def train_midime(z: np.ndarray, config: MidiMeConfig = MidiMeConfig(), *, seed: 
     variables = encoder.trainable_variables + decoder.trainable_variables
     optimizer = keras.optimizers.Adam(config.learning_rate)
 
-    @tf.function
-    def step(batch, noise):
+    n, batch_size = len(z), config.batch_size
+    optimizer.build(variables)
+
+    def step(i, r_loss, kl):
+        # Stateless draws keyed on (seed, step): the same seed trains the same network.
+        key = tf.stack([tf.constant(seed, tf.int32), i])
+        index = tf.random.stateless_uniform([batch_size], seed=key, maxval=n, dtype=tf.int32)
+        noise = tf.random.stateless_normal([batch_size, size], seed=key + [0, 1 << 20])
+        batch = tf.gather(data, index)
         with tf.GradientTape() as tape:
             out = encoder(batch)
             mu, sigma = out[:, :size], tf.nn.softplus(out[:, size:]) + 1e-4
@@ -246,14 +253,15 @@ def train_midime(z: np.ndarray, config: MidiMeConfig = MidiMeConfig(), *, seed: 
                                      - 2.0 * tf.math.log(sigma) - 1.0, axis=1)
             loss = tf.reduce_mean(r_loss + config.beta * kl)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return tf.reduce_mean(r_loss), tf.reduce_mean(kl)
+        return i + 1, tf.reduce_mean(r_loss), tf.reduce_mean(kl)
 
-    rng = np.random.default_rng(seed)
-    for _ in range(config.num_steps):
-        index = rng.integers(0, len(z), config.batch_size)
-        r_loss, kl = step(tf.gather(data, index),
-                          tf.constant(rng.standard_normal((config.batch_size, size)),
-                                      tf.float32))
+    # One compiled loop: a Python call per step would cost more than the step.
+    @tf.function
+    def train():
+        return tf.while_loop(lambda i, *_: i < config.num_steps, step,
+                             (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
+
+    _, r_loss, kl = train()
     weights = {}
     for name, net in (("encoder", encoder), ("decoder", decoder)):
         weights[name] = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in net.layers]
