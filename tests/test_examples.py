@@ -84,9 +84,11 @@ def test_classify_and_search(examples):
 def test_personal_vae(examples):
     out, _ = examples("personal_vae")
     assert (out / "run" / "export" / "model.weights.h5").stat().st_size > 1_000_000
-    samples = sorted((out / "samples").glob("sample_*.mid"))
-    assert len(samples) == 4
-    assert all(midi_notes(path) > 0 for path in samples)
+    assert (out / "personal" / "midime.npz").stat().st_size > 0
+    for folder in ("samples", "personal_samples"):
+        samples = sorted((out / folder).glob("sample_*.mid"))
+        assert len(samples) == 4
+        assert all(midi_notes(path) > 0 for path in samples)
 
 
 def test_interpolate_songs(examples):
