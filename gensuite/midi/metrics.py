@@ -425,8 +425,12 @@ def overlap_area(a, b) -> tuple[float, str]:
     high = max(a.max(), b.max()) + 4 * bandwidth
     grid = np.linspace(low, high, KDE_GRID_POINTS)
     density_a, density_b = kde_a(grid), kde_b(grid)
-    density_a /= np.trapezoid(density_a, grid)
-    density_b /= np.trapezoid(density_b, grid)
+    areas = np.trapezoid(density_a, grid), np.trapezoid(density_b, grid)
+    if not all(np.isfinite(area) and area > 0 for area in areas):
+        # A KDE narrower than the grid's spacing: the grid misses its mass.
+        return _histogram_overlap(a, b), "histogram"
+    density_a /= areas[0]
+    density_b /= areas[1]
     return float(np.clip(np.trapezoid(np.minimum(density_a, density_b), grid), 0.0, 1.0)), "kde"
 
 

@@ -218,6 +218,9 @@ def train_midime(z: np.ndarray, config: MidiMeConfig = MidiMeConfig(), *, seed: 
     z = np.asarray(z, np.float32)
     if z.ndim != 2 or len(z) < 2:
         raise NoExamplesError(f"MidiMe needs at least two latent vectors, got shape {z.shape}")
+    if config.latent_size >= z.shape[1]:
+        raise ParameterError(f"latent_size: must be smaller than the base latent size "
+                             f"{z.shape[1]}, got {config.latent_size}")
     z_mean = z.mean(0)
     z_scale = z.std(0) + 1e-3
     data = tf.constant((z - z_mean) / z_scale)
@@ -234,9 +237,8 @@ def train_midime(z: np.ndarray, config: MidiMeConfig = MidiMeConfig(), *, seed: 
     decoder.build((None, size))
     variables = encoder.trainable_variables + decoder.trainable_variables
     optimizer = keras.optimizers.Adam(config.learning_rate)
-
-    n, batch_size = len(z), config.batch_size
     optimizer.build(variables)
+    n, batch_size = len(z), config.batch_size
 
     def step(i, r_loss, kl):
         # Stateless draws keyed on (seed, step): the same seed trains the same network.

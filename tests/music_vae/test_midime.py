@@ -63,6 +63,8 @@ def test_bad_configs_and_inputs_say_which_rule(manifold):
         MidiMeConfig(beta=-1.0)
     with pytest.raises(NoExamplesError, match="at least two latent vectors"):
         train_midime(np.zeros((1, 8)), TINY)
+    with pytest.raises(ParameterError, match="smaller than the base latent size 2, got 2"):
+        train_midime(np.zeros((5, 2)), TINY)
     with pytest.raises(ParameterError, match=r"w: must have shape \(n, 2\)"):
         prior.decode_w(np.zeros((3, 3)))
 
