@@ -367,8 +367,10 @@ def run_train(args: argparse.Namespace) -> int:
     run_dir = args.run_dir
     if os.path.exists(run_dir) and not os.path.isdir(run_dir):
         raise InputFileError(run_dir, "is not a folder")
-    # The trainer checks this too, but only after the (slow) data conversion.
+    # The trainer checks these too, but only after the (slow) data conversion.
     check_run_config(run_dir, config, flag="--run-dir")
+    if args.init_from:
+        check_init_from(run_dir, args.init_from, config)
     source = (source_of(midi_dir=args.midi_dir, examples=args.examples)
               if (args.midi_dir or args.examples) else None)
     data = TrainingData.load(run_dir) if os.path.isdir(run_dir) else None
@@ -498,19 +500,23 @@ def start_from_run(run_dir: str, source: str, config):
     has checkpoints of its own, which win. The configs may differ only in
     ``CONTINUABLE_FIELDS`` (losses and schedules, no weights).
     """
-    from gensuite.checkpoints import resolve_checkpoint
     from gensuite.music_vae.configs import CONTINUABLE_FIELDS
-    from gensuite.training.checkpointing import (
-        check_run_config,
-        copy_run_checkpoints,
-        has_checkpoints,
-    )
+    from gensuite.training.checkpointing import copy_run_checkpoints, has_checkpoints
 
     if has_checkpoints(run_dir):
         return None
     if copy_run_checkpoints(source, run_dir, config, may_differ=CONTINUABLE_FIELDS):
         print(f"starting from the checkpoints of {source}")
         return None
+    return saved_init_model(source, config)
+
+
+def saved_init_model(source: str, config):
+    """The saved MusicVAE ``--init-from`` names, checked against the run's config."""
+    from gensuite.checkpoints import resolve_checkpoint
+    from gensuite.music_vae.configs import CONTINUABLE_FIELDS
+    from gensuite.training.checkpointing import check_run_config
+
     try:
         info = resolve_checkpoint(source, kind=KIND)
     except InputFileError:
@@ -518,6 +524,19 @@ def start_from_run(run_dir: str, source: str, config):
                                      "not a saved MusicVAE") from None
     check_run_config(info.path, config, flag="--init-from", may_differ=CONTINUABLE_FIELDS)
     return info
+
+
+def check_init_from(run_dir: str, source: str, config) -> None:
+    """Fail before the slow data conversion when ``--init-from`` cannot start this run."""
+    from gensuite.music_vae.configs import CONTINUABLE_FIELDS
+    from gensuite.training.checkpointing import check_run_config, has_checkpoints
+
+    if has_checkpoints(run_dir):
+        return
+    if has_checkpoints(source):
+        check_run_config(source, config, flag="--init-from", may_differ=CONTINUABLE_FIELDS)
+    else:
+        saved_init_model(source, config)
 
 
 def format_data_summary(summary: dict, converter) -> list[str]:

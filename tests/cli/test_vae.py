@@ -128,10 +128,12 @@ def test_init_from_fine_tunes_on_named_tracks(trained, capsys, tmp_path):
     assert f"starting from the weights of {run_dir / 'export'} at step 20" in out
     meta = json.loads((tmp_path / "from_export" / "export" / "meta.json").read_text())
     assert meta["figures"]["steps"] == 22
-    code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
-                       folder, "--run-dir", tmp_path / "other", "--init-from", tmp_path)
+    code, out, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir",
+                         folder, "--run-dir", tmp_path / "other", "--init-from", tmp_path)
     assert_one_line_error(code, err, "holds no training checkpoints (checkpoints/) and is "
                                      "not a saved MusicVAE")
+    # Refused before the folder was read: nothing converted, no run folder.
+    assert "converted" not in out and not (tmp_path / "other").exists()
 
 
 def test_init_from_may_change_schedules_but_not_weights(trained, capsys, tmp_path):
@@ -151,6 +153,7 @@ def test_init_from_may_change_schedules_but_not_weights(trained, capsys, tmp_pat
     code, _, err = run(capsys, "vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", songs,
                        "--run-dir", tmp_path / "refused", "--init-from", source)
     assert_one_line_error(code, err, "z_size")
+    assert not (tmp_path / "refused").exists()
 
 
 def test_sample_same_seed_same_files(trained, capsys, tmp_path):
