@@ -23,13 +23,6 @@ from gensuite.midi import metrics
 FEATURES = ("pitch_range", "onsets_per_bar", "repeated_phrase_rate")
 
 
-def sample_features(model, *, n: int, temperature: float, seed: int, bars: int) -> list[dict]:
-    return [metrics.window_features(window)
-            for sequence in model.sample(n, temperature=temperature, seed=seed)
-            for window in (metrics.melody_windows(sequence, bars=bars)
-                           or [metrics.empty_window(bars=bars)])]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True)
@@ -61,8 +54,9 @@ def main() -> None:
         model.prior = prior
         for temperature in (0.5, 1.0):
             compared = metrics.compare(
-                sample_features(model, n=args.num_outputs, temperature=temperature,
-                                seed=args.seed, bars=args.bars), reference)
+                metrics.sample_features(
+                    model.sample(args.num_outputs, temperature=temperature, seed=args.seed),
+                    bars=args.bars), reference)
             result[f"{label}_t{temperature:.1f}"] = {
                 "mean_overlap": round(compared["mean_overlap"], 3),
                 "degenerate_share": compared["degenerate_share"],

@@ -787,10 +787,17 @@ def run_interpolate_songs(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_fit_prior(args: argparse.Namespace) -> int:
-    """Handler of ``gensuite vae fit-prior``."""
-    import numpy as np
+def read_folder_windows(midi_dir: str, spec: Windows, converter, options, *, command: str,
+                        workers: int | None):
+    """Every window of a folder's melodies as an ExampleSet (fit-prior, personalize).
 
+    Raises
+    ------
+    NoExamplesError
+        No window, saying why (``DIR: no usable melody: ...``).
+    ParameterError
+        The checkpoint is not a melody model.
+    """
     from gensuite.music_vae.data import (
         ExampleSet,
         all_windows_converter,
@@ -798,22 +805,30 @@ def run_fit_prior(args: argparse.Namespace) -> int:
         no_examples_message,
     )
 
+    results = convert_midi_dir(midi_dir, all_windows_converter(converter),
+                               n_steps=spec.n_steps, output_depths=spec.output_depths,
+                               num_workers=workers, progress=True)
+    if not any(len(r) for r in results):
+        raise NoExamplesError(f"{midi_dir}: no usable melody: " + _with_hint(
+            no_examples_message(results, converter), options))
+    examples = ExampleSet.from_files(results)
+    if examples.inputs is not None:
+        raise ParameterError(f"--checkpoint: {command} reads melody models (their inputs "
+                             f"are their outputs' one-hots)")
+    return examples
+
+
+def run_fit_prior(args: argparse.Namespace) -> int:
+    """Handler of ``gensuite vae fit-prior``."""
+    import numpy as np
+
     info, spec = read_checkpoint(args.checkpoint)
     if info.kind != KIND:
         raise ParameterError(f"--checkpoint: fit-prior takes a MusicVAE; {info.path} holds a "
                              f"{info.kind} (its training fits its own prior)")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise InputFileError(args.out, "is a file, expected a folder for --out")
-    results = convert_midi_dir(args.midi_dir, all_windows_converter(spec.converter),
-                               n_steps=spec.n_steps, output_depths=spec.output_depths,
-                               num_workers=args.workers, progress=True)
-    if not any(len(r) for r in results):
-        raise NoExamplesError(_with_hint(no_examples_message(results, spec.converter),
-                                         spec.options))
-    examples = ExampleSet.from_files(results)
-    if examples.inputs is not None:
-        raise ParameterError("--checkpoint: fit-prior reads melody models (their inputs are "
-                             "their outputs' one-hots)")
+    check_output_folder(args.out, flag="--out")
+    examples = read_folder_windows(args.midi_dir, spec, spec.converter, spec.options,
+                                   command="fit-prior", workers=args.workers)
     model = load_model(info)
     fitted = model.fit_prior(examples.classes, examples.lengths)
     model.save(args.out, figures=info.figures, meta={
@@ -831,12 +846,6 @@ def run_fit_prior(args: argparse.Namespace) -> int:
 def run_personalize(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae personalize``."""
     from gensuite.music_vae.converters import build_converter
-    from gensuite.music_vae.data import (
-        ExampleSet,
-        all_windows_converter,
-        convert_midi_dir,
-        no_examples_message,
-    )
 
     start = time.perf_counter()
     info, spec = read_checkpoint(args.checkpoint)
@@ -845,17 +854,9 @@ def run_personalize(args: argparse.Namespace) -> int:
                              f"holds a {info.kind}")
     check_output_folder(args.out, flag="--out")
     options = merge_data_options(spec.options, args)
-    converter = build_converter(spec.converter_name, options)
-    results = convert_midi_dir(args.midi_dir, all_windows_converter(converter),
-                               n_steps=spec.n_steps, output_depths=spec.output_depths,
-                               num_workers=args.workers, progress=True)
-    if not any(len(r) for r in results):
-        raise NoExamplesError(f"{args.midi_dir}: no usable melody: " + _with_hint(
-            no_examples_message(results, converter), options))
-    examples = ExampleSet.from_files(results)
-    if examples.inputs is not None:
-        raise ParameterError("--checkpoint: personalize reads melody models (their inputs "
-                             "are their outputs' one-hots)")
+    examples = read_folder_windows(
+        args.midi_dir, spec, build_converter(spec.converter_name, options), options,
+        command="personalize", workers=args.workers)
     if len(examples) < 2:
         raise NoExamplesError(f"{args.midi_dir}: gave 1 window; a personaliser needs at "
                               f"least 2")
@@ -900,10 +901,8 @@ def sample_figures(model, spec: Windows, *, midi_dir: str, n: int, seed: int) ->
     figures = {"n": n, "seed": seed, "window_bars": bars,
                "reference_windows": len(reference), "repeats_within": "window"}
     for temperature in (0.5, 1.0):
-        generated = [metrics.window_features(window)
-                     for sequence in model.sample(n, temperature=temperature, seed=seed)
-                     for window in (metrics.melody_windows(sequence, bars=bars)
-                                    or [metrics.empty_window(bars=bars)])]
+        generated = metrics.sample_features(
+            model.sample(n, temperature=temperature, seed=seed), bars=bars)
         result = metrics.compare(generated, list(reference))
         figures[f"temperature_{temperature:.1f}"] = {
             "mean_overlap": result["mean_overlap"],

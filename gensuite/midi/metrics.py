@@ -280,6 +280,16 @@ def empty_window(*, bars: int = 2) -> MelodyWindow:
     return MelodyWindow(pitches=none, onsets=none, lengths=none, bars=_check_bars(bars))
 
 
+def sample_features(sequences, *, bars: int = 2) -> list[dict]:
+    """:func:`window_features` of every window of generated sequences.
+
+    A sequence without notes counts as one empty window, so silent samples are
+    judged (degenerate) instead of dropped.
+    """
+    return [window_features(window) for sequence in sequences
+            for window in (melody_windows(sequence, bars=bars) or [empty_window(bars=bars)])]
+
+
 def _step_histogram(steps: np.ndarray) -> list[int]:
     return np.bincount(np.clip(steps, 1, STEP_BINS) - 1, minlength=STEP_BINS).tolist()
 

@@ -174,23 +174,24 @@ class MidiMePrior:
         InputFileError
             Unreadable, or shaped for another latent size.
         """
+        from gensuite.music_vae.prior import read_npz  # noqa: PLC0415
+
         path = os.path.join(os.fspath(folder), MIDIME_FILE)
-        if not os.path.isfile(path):
+        arrays = read_npz(path, what="personaliser")
+        if arrays is None:
             return None
         try:
-            with np.load(path, allow_pickle=False) as saved:
-                arrays = {k: saved[k] for k in saved.files}
             config = MidiMeConfig.from_json(str(arrays["config"]))
             figures = json.loads(str(arrays["figures"]))
             layers = {side: [(arrays[f"{side}_{i}_kernel"].astype(np.float32),
                               arrays[f"{side}_{i}_bias"].astype(np.float32))
                              for i in range(len(config.layer_sizes) + 1)]
                       for side in ("encoder", "decoder")}
-        except (OSError, KeyError, ValueError) as exc:
+            prior = cls(config, arrays["z_mean"].astype(np.float32),
+                        arrays["z_scale"].astype(np.float32), layers["encoder"],
+                        layers["decoder"], arrays["residual"].astype(np.float32), figures)
+        except (KeyError, ValueError) as exc:
             raise InputFileError(path, f"unreadable personaliser ({exc})") from exc
-        prior = cls(config, arrays["z_mean"].astype(np.float32),
-                    arrays["z_scale"].astype(np.float32), layers["encoder"],
-                    layers["decoder"], arrays["residual"].astype(np.float32), figures)
         if (prior.z_size != z_size or prior.decoder[-1][0].shape[1] != z_size
                 or prior.residual.shape != (z_size - config.latent_size, z_size)):
             raise InputFileError(path, f"personaliser shaped for latent size {prior.z_size}, "

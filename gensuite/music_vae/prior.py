@@ -68,16 +68,33 @@ class GaussianPrior:
             Unreadable, or shaped for another latent size.
         """
         path = os.path.join(os.fspath(folder), PRIOR_FILE)
-        if not os.path.isfile(path):
+        saved = read_npz(path, what="prior")
+        if saved is None:
             return None
         try:
-            with np.load(path, allow_pickle=False) as saved:
-                mean, scale = saved["mean"], saved["scale_tril"]
-        except (OSError, KeyError, ValueError) as exc:
-            raise InputFileError(path, f"unreadable prior ({exc})") from exc
+            mean, scale = saved["mean"], saved["scale_tril"]
+        except KeyError as exc:
+            raise InputFileError(path, f"unreadable prior (no array {exc})") from exc
         if mean.shape != (z_size,) or scale.shape != (z_size, z_size):
             raise InputFileError(path, f"prior shapes {mean.shape}, {scale.shape} do not fit a "
                                        f"latent size of {z_size}")
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
             raise InputFileError(path, "prior holds NaN or inf")
         return cls(mean.astype(np.float32), scale.astype(np.float32))
+
+
+def read_npz(path: str, *, what: str) -> dict[str, np.ndarray] | None:
+    """Every array of a model folder's ``.npz`` file; None when there is no such file.
+
+    Raises
+    ------
+    InputFileError
+        Unreadable: "unreadable {what} (reason)".
+    """
+    if not os.path.isfile(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {key: saved[key] for key in saved.files}
+    except (OSError, ValueError) as exc:
+        raise InputFileError(path, f"unreadable {what} ({exc})") from exc
