@@ -10,6 +10,16 @@ Shipped models are such folders under the top-level ``checkpoints/``
 Every model class derives from :class:`SavedModel`, which owns ``save`` and
 ``load``; a class says only which network holds its weights and which extra
 keys it keeps in ``meta.json``.
+
+Reading a folder checks it before any network is built, and a folder that
+breaks a rule fails with :class:`InputFileError` naming the file and the rule:
+``meta.json`` must be an object whose structured keys are objects;
+``config.json`` (what a load builds the model from) must hold every field of
+the config dataclass with the right type and in range
+(:func:`gensuite.common.config.check_fields`); ``meta.json``'s copy of the
+config, read alongside it by the command line, must say the same; and the
+model-specific keys read back on load (``converter_options``, ``growth``) must
+hold fields of the right types.
 """
 
 from __future__ import annotations
@@ -20,9 +30,13 @@ import json
 import os
 from typing import ClassVar
 
-from gensuite.common.errors import InputFileError
+from gensuite.common.config import check_fields, json_kind, show
+from gensuite.common.errors import InputFileError, ParameterError
 
 META_FILE = "meta.json"
+# meta.json keys that hold JSON objects: their readers look values up in them.
+META_OBJECT_KEYS = ("config", "figures", "data", "training", "prior", "converter_options",
+                    "growth", "repeats")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +61,8 @@ def read_checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
     Raises
     ------
     InputFileError
-        If the folder or its ``meta.json`` is missing or unreadable.
+        If the folder or its ``meta.json`` is missing or unreadable, or the
+        metadata is not an object of the expected shape (:func:`check_meta`).
     """
     path = os.fspath(path)
     meta_path = os.path.join(path, META_FILE)
@@ -60,9 +75,29 @@ def read_checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
         raise InputFileError(path, f"not a gensuite checkpoint (no {META_FILE})") from None
     except (OSError, ValueError) as exc:
         raise InputFileError(meta_path, f"unreadable checkpoint metadata ({exc})") from exc
+    check_meta(meta, meta_path)
     return CheckpointInfo(
         name=os.path.basename(os.path.normpath(path)), path=path,
         kind=meta.get("kind", "unknown"), figures=meta.get("figures", {}), meta=meta)
+
+
+def check_meta(meta, meta_path: str) -> None:
+    """Refuse metadata that is not an object, a ``kind`` that is not a string, or
+    a key of :data:`META_OBJECT_KEYS` that is not an object.
+
+    Raises
+    ------
+    InputFileError
+        Naming ``meta_path`` and the key.
+    """
+    if not isinstance(meta, dict):
+        raise InputFileError(meta_path, f"must be a JSON object, got {json_kind(meta)}")
+    if not isinstance(meta.get("kind", ""), str):
+        raise InputFileError(meta_path, f"kind must be a string, got {show(meta['kind'])}")
+    for key in META_OBJECT_KEYS:
+        if key in meta and not isinstance(meta[key], dict):
+            raise InputFileError(
+                meta_path, f"{key} must be a JSON object, got {json_kind(meta[key])}")
 
 
 def list_shipped() -> list[CheckpointInfo]:
@@ -146,8 +181,35 @@ def save_model_folder(path: str | os.PathLike, *, kind: str, config, network,
     write_text_atomic(os.path.join(path, META_FILE), json.dumps(record, indent=2, sort_keys=True))
 
 
+@dataclasses.dataclass(frozen=True)
+class Growth:
+    """``meta.json``'s ``growth``: how far a GANSynth saved mid-training had grown."""
+
+    n_blocks: int | None = None
+    alpha: float | None = None
+
+
+def meta_key_types(meta: dict) -> dict[str, type]:
+    """The dataclass whose fields each model-specific key of ``meta`` holds."""
+    key_types = {"growth": Growth}
+    if "converter_options" in meta:
+        # Imported only for a folder that has them: the converters pull in note_seq.
+        from gensuite.music_vae.converters import ConverterOptions  # noqa: PLC0415
+
+        key_types["converter_options"] = ConverterOptions
+    if "repeats" in meta:
+        from gensuite.music_vae.prior import RepeatRule  # noqa: PLC0415
+
+        key_types["repeats"] = RepeatRule
+    return key_types
+
+
 def read_model_config(name_or_path: str | os.PathLike, *, kind: str, config_type):
-    """Resolve a model folder of ``kind`` and read its config.
+    """Resolve a model folder of ``kind``, read its config and check the folder.
+
+    ``config.json`` is what the model is built from; ``meta.json``'s copy of
+    it must agree, and the model-specific keys of ``meta.json`` must hold
+    fields of the right types.
 
     Returns
     -------
@@ -156,16 +218,53 @@ def read_model_config(name_or_path: str | os.PathLike, *, kind: str, config_type
     Raises
     ------
     InputFileError
-        Unknown name, another model kind, or an unreadable ``config.json``.
+        Unknown name, another model kind, an unreadable ``config.json`` or one
+        whose fields break :func:`gensuite.common.config.check_fields`, or a
+        ``meta.json`` whose copy of the config or model-specific keys do not fit.
     """
     info = resolve_checkpoint(name_or_path, kind=kind)
     config_path = os.path.join(info.path, CONFIG_FILE)
     try:
         with open(config_path, encoding="utf-8") as f:
             config = config_type.from_json(f.read())
-    except (OSError, ValueError, TypeError) as exc:
+    except ParameterError as exc:
+        raise InputFileError(config_path, str(exc)) from exc
+    except (OSError, ValueError) as exc:
         raise InputFileError(config_path, f"unreadable {kind} config ({exc})") from exc
+    check_meta_config(info, config)
+    check_meta_keys(info)
     return info, config
+
+
+def check_meta_config(info: CheckpointInfo, config) -> None:
+    """Refuse a ``meta.json`` whose copy of the config is malformed or differs from ``config``.
+
+    The command line reads the copy (a model's name, a hierarchy's chunk
+    count) without loading the model, so a copy that says otherwise would
+    describe another model than the one loaded.
+    """
+    if "config" not in info.meta:
+        return
+    try:
+        copy = type(config).from_dict(info.meta["config"])
+    except ParameterError as exc:
+        raise InputFileError(os.path.join(info.path, META_FILE), f"config: {exc}") from exc
+    theirs, ours = copy.to_dict(), config.to_dict()
+    differ = [f"{key} ({show(theirs[key])} vs {show(ours[key])})"
+              for key in ours if theirs[key] != ours[key]]
+    if differ:
+        raise InputFileError(info.path, f"{META_FILE}'s config disagrees with {CONFIG_FILE} "
+                                        f"on {', '.join(differ)}")
+
+
+def check_meta_keys(info: CheckpointInfo) -> None:
+    """Refuse model-specific keys of ``meta.json`` (:func:`meta_key_types`) of the wrong shape."""
+    for key, key_type in meta_key_types(info.meta).items():
+        if key in info.meta:
+            try:
+                check_fields(key_type, info.meta[key])
+            except ParameterError as exc:
+                raise InputFileError(os.path.join(info.path, META_FILE), f"{key}: {exc}") from exc
 
 
 def load_model_weights(network, info: CheckpointInfo) -> None:
@@ -234,10 +333,16 @@ class SavedModel:
         ------
         InputFileError
             Missing folder, not a gensuite checkpoint, another model kind, an
-            unreadable config, or weights that do not fit the network.
+            unreadable or malformed config or metadata, parts of the folder
+            that do not fit together, or weights that do not fit the network.
         """
         info, config = read_model_config(name_or_path, kind=cls.kind, config_type=cls.config_type)
-        model = cls.from_saved(config, info)
+        try:
+            model = cls.from_saved(config, info)
+        except ParameterError as exc:
+            # Well-typed values that do not fit the config (a growth stage past
+            # its resolutions, a bottom model of another shape): the folder's fault.
+            raise InputFileError(info.path, str(exc)) from exc
         load_model_weights(model.saved_network(), info)
         return model
 

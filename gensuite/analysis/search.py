@@ -20,6 +20,7 @@ import dataclasses
 import importlib.util
 import io
 import json
+import math
 import os
 import time
 import zipfile
@@ -232,12 +233,15 @@ class EmbeddingIndex:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "EmbeddingIndex":
-        """Read an index written by :meth:`save`.
+        """Read an index written by :meth:`save`, checking every part of it.
 
         Raises
         ------
         InputFileError
-            Missing file, or not a gensuite index.
+            Missing file, not a gensuite index, or an index whose arrays or
+            metadata are malformed: a missing array, an object array, vectors
+            not 2-D floats with one finite row per track, or metadata fields
+            of the wrong type.
         """
         path = os.fspath(path)
         if not os.path.isfile(path):
@@ -251,20 +255,143 @@ class EmbeddingIndex:
         if not is_zip:
             raise InputFileError(
                 path, f"not a gensuite embedding index (not an .npz archive; {hint})")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                vectors = data["vectors"]
-                meta = json.loads(str(data["meta"]))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputFileError(path, f"not a gensuite embedding index ({reason})") from None
-        if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
-            raise InputFileError(path, "not a gensuite embedding index (no format marker)")
-        if meta.get("version") != INDEX_VERSION:
-            raise InputFileError(path, f"index version {meta.get('version')} is not "
-                                       f"{INDEX_VERSION}; rebuild it")
+        vectors, meta = _read_index_arrays(path)
+        meta = _parse_meta(path, meta)
+        _check_vectors(path, vectors, n_items=len(meta["items"]),
+                       embedding_size=meta["checkpoint"].get("embedding_size"))
         return cls(vectors=vectors, items=meta["items"], checkpoint=meta["checkpoint"],
                    created=meta.get("created", ""))
+
+
+def _is_string(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_string_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_finite_number(value) -> bool:
+    # bool is an int to Python, but true is no duration.
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _is_shares(value) -> bool:
+    return isinstance(value, dict) and all(_is_finite_number(v) for v in value.values())
+
+
+# (key, required, test, what it must be) of the metadata an index records.
+_CHECKPOINT_FIELDS = (
+    ("name", True, _is_string, "a string"),
+    ("fingerprint", True, _is_string, "a string"),
+    ("config", False, _is_string, "a string"),
+    ("class_names", False, _is_string_list, "a list of strings"),
+    ("embedding_size", False, _is_count, "a positive integer"),
+)
+_ITEM_FIELDS = (
+    ("file", True, _is_string, "a string"),
+    ("path", True, _is_string, "a string"),
+    ("duration_s", False, _is_finite_number, "a finite number"),
+    ("tags", False, _is_string_list, "a list of strings"),
+    ("composition", False, _is_shares, "an object of class name -> finite number"),
+)
+
+
+def _read_index_arrays(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``vectors`` and ``meta`` arrays of an ``.npz`` index, never unpickling."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return tuple(_read_array(path, data, name) for name in ("vectors", "meta"))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputFileError(path, f"not a gensuite embedding index ({_first_line(exc)})") \
+            from None
+
+
+def _read_array(path: str, data, name: str) -> np.ndarray:
+    """Array ``name`` of an open ``.npz``, or :class:`InputFileError` naming it."""
+    if name not in data.files:
+        raise InputFileError(path, f"not a gensuite embedding index (no {name!r} array)")
+    try:
+        return data[name]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # Object arrays land here too: allow_pickle=False refuses them.
+        raise InputFileError(path, f"not a gensuite embedding index ({name!r} array: "
+                                   f"{_first_line(exc)})") from None
+
+
+def _first_line(exc: Exception) -> str:
+    """An exception's message, one line of it, for a one-line error."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _parse_meta(path: str, array: np.ndarray) -> dict:
+    """The index's metadata from its ``meta`` array (one JSON text), every field checked."""
+    if array.ndim != 0 or array.dtype.kind != "U":
+        raise InputFileError(path, f"meta must be one JSON text, got a {array.dtype} array "
+                                   f"of shape {array.shape}")
+    try:
+        meta = json.loads(array.item())
+    except ValueError as exc:
+        raise InputFileError(path, f"meta is not JSON ({_first_line(exc)})") from None
+    if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
+        raise InputFileError(path, "not a gensuite embedding index (no format marker)")
+    if meta.get("version") != INDEX_VERSION:
+        raise InputFileError(path, f"index version {meta.get('version')} is not "
+                                   f"{INDEX_VERSION}; rebuild it")
+    if not _is_string(meta.get("created", "")):
+        raise InputFileError(path, f"meta: 'created' must be a string, got "
+                                   f"{_shown(meta['created'])}")
+    _check_fields(path, "checkpoint", meta.get("checkpoint"), _CHECKPOINT_FIELDS)
+    items = meta.get("items")
+    if not isinstance(items, list) or not items:
+        raise InputFileError(path, f"meta: 'items' must be a non-empty list of tracks, got "
+                                   f"{_shown(items)}")
+    for number, item in enumerate(items):
+        _check_fields(path, f"items[{number}]", item, _ITEM_FIELDS)
+    return meta
+
+
+def _check_fields(path: str, where: str, record, fields) -> None:
+    """Raise unless ``record`` is a JSON object whose ``fields`` pass their tests."""
+    if not isinstance(record, dict):
+        raise InputFileError(path, f"meta: {where} must be an object, got {_shown(record)}")
+    for key, required, test, expected in fields:
+        if key not in record:
+            if required:
+                raise InputFileError(path, f"meta: {where} has no {key!r}")
+        elif not test(record[key]):
+            raise InputFileError(path, f"meta: {where}: {key!r} must be {expected}, got "
+                                       f"{_shown(record[key])}")
+
+
+def _check_vectors(path: str, vectors: np.ndarray, *, n_items: int,
+                   embedding_size: int | None) -> None:
+    """Raise unless ``vectors`` holds one finite float row per track, of the model's width."""
+    if vectors.ndim != 2 or vectors.shape[1] == 0:
+        raise InputFileError(path, f"vectors must be a 2-D array (tracks x embedding), "
+                                   f"got shape {vectors.shape}")
+    if vectors.dtype.kind != "f":
+        raise InputFileError(path, f"vectors must be floating point, got {vectors.dtype}")
+    if len(vectors) != n_items:
+        raise InputFileError(path, f"vectors of shape {vectors.shape} for {n_items} tracks: "
+                                   f"one row per track expected; rebuild the index")
+    if embedding_size is not None and vectors.shape[1] != embedding_size:
+        raise InputFileError(path, f"vectors are {vectors.shape[1]}-d, but the checkpoint's "
+                                   f"embeddings are {embedding_size}-d; rebuild the index")
+    if not np.all(np.isfinite(vectors)):
+        raise InputFileError(path, "vectors hold NaN or infinite values")
+
+
+def _shown(value) -> str:
+    """A JSON value as the error quotes it, shortened."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def faiss_available() -> bool:

@@ -10,7 +10,10 @@ from gensuite.common.errors import InputFileError, ParameterError, check_input_f
 from gensuite.common.fileio import atomic_path
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au")
-
+# Largest sample magnitude read_audio accepts (+120 dBFS). Float files may go a
+# little over full scale, but samples near 1e16 overflow float32 spectra into
+# inf, and the models would then answer with confident-looking garbage.
+MAX_ABS_SAMPLE = 1e6
 
 
 def write_wav(path: str | os.PathLike, wave: np.ndarray, *, sample_rate: int) -> None:
@@ -79,7 +82,8 @@ def read_audio(path: str | os.PathLike, *, sample_rate: int) -> np.ndarray:
     Raises
     ------
     InputFileError
-        Missing file, a folder, not audio, or no samples.
+        Missing file, a folder, not audio, no samples, NaN or infinite
+        samples, or samples beyond ``MAX_ABS_SAMPLE``.
     """
     import soundfile  # noqa: PLC0415
 
@@ -91,7 +95,27 @@ def read_audio(path: str | os.PathLike, *, sample_rate: int) -> np.ndarray:
             path, f"not a readable audio file (WAV, FLAC, OGG, MP3, AIFF): {exc}") from None
     if wave.shape[0] == 0:
         raise InputFileError(path, "holds no audio samples")
+    check_sample_values(wave, name=path)
     return resample_wave(to_mono(wave), from_rate=file_rate, to_rate=sample_rate)
+
+
+def check_sample_values(wave: np.ndarray, *, name: str) -> None:
+    """Raise unless every sample of ``wave`` is finite and within ``MAX_ABS_SAMPLE``.
+
+    Float files (WAV, AIFF) can store NaN and inf, which PCM cannot; checked
+    before resampling and channel mixing, which would spread them.
+
+    Raises
+    ------
+    InputFileError
+        Naming ``name`` and the rule broken.
+    """
+    if not np.all(np.isfinite(wave)):
+        raise InputFileError(name, "holds NaN or infinite samples")
+    peak = float(np.max(np.abs(wave)))
+    if peak > MAX_ABS_SAMPLE:
+        raise InputFileError(name, f"samples reach {peak:.3g}, far beyond full scale (1); "
+                                   f"at most {MAX_ABS_SAMPLE:.0e} is accepted")
 
 
 def find_audio_files(folder: str | os.PathLike) -> list[str]:

@@ -46,6 +46,7 @@ import numpy as np
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.fileio import atomic_path, write_text_atomic
 from gensuite.common.parallel import map_in_processes
+from gensuite.common.tfrecord import CORRUPT, parse_message, read_records
 
 NSYNTH_SAMPLE_RATE = 16000
 NSYNTH_N_SAMPLES = 64000
@@ -438,6 +439,65 @@ def _parse_spec(tf):
     }
 
 
+# What the reader asks of each feature (see _parse_spec): the list kind, the
+# number of values (None: any), and whether a note must have it. Checked in
+# Python only to say why TensorFlow refused a file.
+_FEATURES = {
+    "pitch": ("int64_list", 1, True),
+    "audio": ("float_list", None, True),
+    "instrument_family": ("int64_list", 1, True),
+    "instrument_source": ("int64_list", 1, True),
+    "velocity": ("int64_list", 1, False),
+    "instrument": ("int64_list", 1, False),
+    "note_str": ("bytes_list", 1, False),
+}
+_NOT_NSYNTH = "records are not NSynth examples"
+
+
+def _read_checked(tf, path: str, *, n_samples: int, keep) -> tuple[dict, int]:
+    """:func:`_read_file`, raising InputFileError with why a file is not NSynth examples."""
+    if os.path.getsize(path) == 0:
+        # TensorFlow reads an empty file as zero notes, which would fail far
+        # from here (or train on nothing).
+        raise InputFileError(path, "is empty, not an NSynth example TFRecord")
+    try:
+        return _read_file(tf, path, n_samples=n_samples, keep=keep)
+    except tf.errors.DataLossError:
+        raise InputFileError(path, CORRUPT) from None
+    # TensorFlow quotes the refused record in its message and fails to decode
+    # binary bytes there as UTF-8: the UnicodeDecodeError is that refusal too.
+    except (tf.errors.InvalidArgumentError, UnicodeDecodeError) as exc:
+        detail = _first_bad_record(tf, path) or _first_line(exc)
+        raise InputFileError(path, f"{_NOT_NSYNTH} ({detail})") from None
+
+
+def _first_bad_record(tf, path: str) -> str | None:
+    """Why the first record that is not an NSynth example is not one (None: all are)."""
+    for index, data in enumerate(read_records(path)):
+        try:
+            example = parse_message(data, tf.train.Example)
+        except ValueError as exc:
+            return f"record {index} is not a tf.train.Example: {exc}"
+        features = example.features.feature
+        for name, (kind, count, required) in _FEATURES.items():
+            if name not in features:
+                if required:
+                    return f"record {index} has no {name!r} feature"
+                continue
+            found = features[name].WhichOneof("kind")
+            if found != kind:
+                return f"record {index}'s {name!r} feature is a {found}, not a {kind}"
+            n_values = len(getattr(features[name], kind).value)
+            if count is not None and n_values != count:
+                return f"record {index}'s {name!r} feature holds {n_values} values, not {count}"
+    return None
+
+
+def _first_line(exc: Exception) -> str:
+    lines = (getattr(exc, "message", "") or str(exc)).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
+
+
 def _read_file(tf, path: str, *, n_samples: int, keep) -> tuple[dict, int]:
     """Every note of one file that ``keep`` accepts, as arrays; raises TF errors."""
     spec = _parse_spec(tf)
@@ -497,22 +557,30 @@ def read_nsynth(paths_or_dir, *, pitch_range: tuple[int, int] | None = GANSYNTH_
     Returns
     -------
     NSynthArrays
-        Notes in file order. A file that cannot be read (corrupt or truncated
-        TFRecord, records without NSynth's features) is skipped as a whole,
-        listed in ``skipped`` and warned about with ``warnings.warn``.
+        Notes in file order. Among several files (a folder or a list), one
+        that cannot be read (corrupt or truncated TFRecord, empty, records
+        that are not NSynth examples) is skipped as a whole, listed in
+        ``skipped`` and warned about with ``warnings.warn``.
 
     Raises
     ------
     InputFileError
-        If a path is missing or a folder holds no TFRecord files.
+        If a path is missing, a folder holds no TFRecord files, or
+        ``paths_or_dir`` names one file and it cannot be read (e.g.
+        "F.tfrecord: records are not NSynth examples (record 0 has no 'pitch'
+        feature)").
     NoExamplesError
-        If no file could be read at all.
+        If no file of a folder or list could be read at all, or no note read
+        passes the filters.
     """
     pitch_range = _check_pitch_range(pitch_range)
     families = resolve_families(instrument_families)
     if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
         raise ParameterError(f"n_samples: must be an integer >= 1, got {n_samples!r}")
     files = find_nsynth_files(paths_or_dir)
+    # One file named on its own is the whole data set: skipping it would only
+    # end in "none could be read" after a warning, two lines for one problem.
+    strict = isinstance(paths_or_dir, (str, os.PathLike)) and os.path.isfile(paths_or_dir)
 
     def keep(columns: dict) -> np.ndarray:
         mask = np.ones(len(columns["pitch"]), bool)
@@ -530,11 +598,12 @@ def read_nsynth(paths_or_dir, *, pitch_range: tuple[int, int] | None = GANSYNTH_
     read, skipped, parts_per_file, n_filtered_out = [], [], [], 0
     for path in files:
         try:
-            parts, n_out = _read_file(tf, path, n_samples=int(n_samples), keep=keep)
-        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as exc:
-            reason = _unreadable_reason(exc)
-            skipped.append({"file": path, "reason": reason})
-            warnings.warn(f"{path}: skipped, {reason}", stacklevel=2)
+            parts, n_out = _read_checked(tf, path, n_samples=int(n_samples), keep=keep)
+        except InputFileError as exc:
+            if strict:
+                raise
+            skipped.append({"file": path, "reason": exc.rule})
+            warnings.warn(f"{path}: skipped, {exc.rule}", stacklevel=2)
             continue
         read.append(path)
         parts_per_file.append(parts)
@@ -543,6 +612,13 @@ def read_nsynth(paths_or_dir, *, pitch_range: tuple[int, int] | None = GANSYNTH_
         first = skipped[0]
         raise NoExamplesError(f"none of the {len(files)} NSynth files could be read "
                               f"(e.g. {first['file']}: {first['reason']})")
+    if not any(p["pitch"] for p in parts_per_file):
+        # Empty arrays would fail deep inside training or evaluation instead.
+        source = read[0] if len(read) == 1 else f"the {len(read)} NSynth files read"
+        raise NoExamplesError(
+            f"{source}: no note passes the filters "
+            f"({_describe_filters(pitch_range, acoustic_only, families)}), of {n_filtered_out} "
+            f"read")
     return NSynthArrays(
         audio=_concat([p["audio"] for p in parts_per_file], np.float32, (0, int(n_samples))),
         **{key: _concat([p[key] for p in parts_per_file], np.int64, (0,))
@@ -552,20 +628,23 @@ def read_nsynth(paths_or_dir, *, pitch_range: tuple[int, int] | None = GANSYNTH_
         files=tuple(read), skipped=tuple(skipped), n_filtered_out=n_filtered_out)
 
 
+def _describe_filters(pitch_range, acoustic_only: bool, families) -> str:
+    """``"pitches 24-84, acoustic only, families guitar, keyboard"`` (the filters set)."""
+    parts = []
+    if pitch_range is not None:
+        parts.append(f"pitches {pitch_range[0]}-{pitch_range[1]}")
+    if acoustic_only:
+        parts.append("acoustic only")
+    if families is not None:
+        parts.append("families " + ", ".join(INSTRUMENT_FAMILIES[i] for i in sorted(families)))
+    return ", ".join(parts)
+
+
 def _concat(per_file: list[list[np.ndarray]], dtype, empty_shape) -> np.ndarray:
     chunks = [chunk for chunks in per_file for chunk in chunks]
     if not chunks:
         return np.zeros(empty_shape, dtype)
     return np.concatenate(chunks).astype(dtype, copy=False)
-
-
-def _unreadable_reason(exc: Exception) -> str:
-    name = type(exc).__name__
-    if name == "DataLossError":
-        return "corrupt TFRecord (checksum mismatch or truncated)"
-    detail = (getattr(exc, "message", "") or str(exc)).strip().splitlines()
-    detail = detail[0] if detail else name
-    return f"records are not NSynth examples ({detail[:200]})"
 
 
 # ---------------------------------------------------------------- building

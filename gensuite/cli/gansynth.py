@@ -23,6 +23,9 @@ from gensuite.cli._args import (
 )
 
 KIND = "gansynth"
+# Interpolation notes are made and joined in memory (morph.wav): 256 4-s notes
+# at 16 kHz are 65 MB of float32 audio.
+MAX_INTERPOLATION_STEPS = 256
 
 
 def add_parser(subparsers) -> None:
@@ -104,7 +107,8 @@ def _add_interpolate(group) -> None:
     parser.add_argument("--pitch", type=int, required=True, metavar="P",
                         help="MIDI pitch of every note, within the model's range")
     parser.add_argument("--num-outputs", type=int, default=8, metavar="N",
-                        help="notes (WAV files) from instrument A to B, both included, >= 2")
+                        help=f"notes (WAV files) from instrument A to B, both included, "
+                             f"2-{MAX_INTERPOLATION_STEPS}")
     hidden_alias(parser, "--num-steps", "--num-outputs")  # its name until now
     parser.add_argument("--seed-a", type=seed, default=0, metavar="S",
                         help="instrument seed of the first note")
@@ -246,6 +250,13 @@ def run_interpolate(args: argparse.Namespace) -> int:
         raise ParameterError(
             f"--num-outputs: must be >= 2 for interpolate (both ends), got {args.num_outputs}")
     model = _load(args)
+    if args.num_outputs > MAX_INTERPOLATION_STEPS:
+        n_samples = model.config.n_samples
+        raise ParameterError(
+            f"--num-outputs: at most {MAX_INTERPOLATION_STEPS} notes for interpolate, got "
+            f"{args.num_outputs:,} (each is a {n_samples / model.sample_rate:g}-s note: "
+            f"morph.wav alone would hold {args.num_outputs * n_samples * 4 / 1e9:,.1f} GB "
+            f"of audio)")
     z = slerp_latents(model.make_latents(1, seed=args.seed_a)[0],
                       model.make_latents(1, seed=args.seed_b)[0], num_steps=args.num_outputs)
     waves = model.generate([args.pitch] * args.num_outputs, z)

@@ -10,15 +10,24 @@ TensorFlow; wherever TensorFlow is first imported, it starts silently
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import importlib
 import os
+import shlex
 import signal
 import sys
 import textwrap
+import warnings
 
 from gensuite import __version__
 from gensuite.common.errors import GensuiteError
 from gensuite.common.tfutil import quiet_tensorflow_imports
+
+# Options naming what a command writes: each is checked writable before any
+# work, locked while the command runs (one writer per output), and cleared of
+# what killed writers left there.
+OUTPUT_OPTIONS = (("run_dir", "--run-dir"), ("out", "--out"), ("export", "--export"))
 
 COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth", "render",
                    "analyze", "metrics")
@@ -100,12 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     # no AVX-512 kernel for bool ops), not failures; real failures raise in Python.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     quiet_tensorflow_imports()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     # A `kill` (SIGTERM) stops like Ctrl-C: trainers save a checkpoint on
     # KeyboardInterrupt. Background jobs ignore SIGINT, so this is how they stop.
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        return args.func(args) or 0
+        with contextlib.ExitStack() as stack, warnings.catch_warnings():
+            warnings.showwarning = functools.partial(_print_warning, command=args.command)
+            claim_outputs(args, stack, holder=shlex.join(["gensuite", *argv[:2]]))
+            return args.func(args) or 0
     except GensuiteError as exc:
         print(f"gensuite {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -114,6 +127,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def claim_outputs(args: argparse.Namespace, stack: contextlib.ExitStack, *, holder: str) -> None:
+    """Check, lock and clear each output the command names (see ``OUTPUT_OPTIONS``)."""
+    from gensuite.common.fileio import check_writable, remove_orphan_temp_files
+    from gensuite.common.locks import output_lock
+
+    for attr, flag in OUTPUT_OPTIONS:
+        path = getattr(args, attr, None)
+        if path:
+            check_writable(path, flag=flag)
+            stack.enter_context(output_lock(path, flag=flag, holder=holder))
+            remove_orphan_temp_files(path)
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None, *, command):
+    # A library's warning as one line in our words, without its source line.
+    text = " ".join(str(message).split())
+    print(f"gensuite {command}: warning: {text}", file=file or sys.stderr)
 
 
 def _raise_keyboard_interrupt(signum, frame):

@@ -30,6 +30,12 @@ from gensuite.common.errors import ParameterError
 
 # Magenta's melody_rnn_generate defaults.
 DEFAULT_LENGTH_STEPS = 128  # Magenta's --num_steps
+# One batch of generation holds at most this many melodies (outputs x beam x
+# branch); more outputs run in further batches. Each costs about 150 kB (peak
+# memory of 2,048 outputs of attention_rnn, 128 steps: +320 MB over one).
+MAX_MELODIES_IN_FLIGHT = 4096
+MAX_LENGTH_STEPS = 8192
+BYTES_PER_MELODY_IN_FLIGHT = 150_000
 DEFAULT_PRIMER = (60,)  # note_seq.Melody([60]): one middle C
 DEFAULT_QPM = 120.0
 # --qpm bounds: MIDI's slowest tempo is 3.6 qpm (2**24 - 1 microseconds a quarter).
@@ -328,8 +334,19 @@ def format_train_result(result, *, run_dir: str) -> str:
                    f"on {ev['n_examples']} melodies ({ev['n_steps']} steps)")
 
 
+def check_melodies_in_flight(beam_size: int, branch_factor: int) -> None:
+    """Refuse a beam search whose candidates would not fit in memory, saying how much they need."""
+    n = beam_size * branch_factor
+    if n > MAX_MELODIES_IN_FLIGHT:
+        raise ParameterError(
+            f"--beam-size x --branch-factor: at most {MAX_MELODIES_IN_FLIGHT} melodies in "
+            f"flight, got {beam_size} x {branch_factor} = {n:,} (about "
+            f"{n * BYTES_PER_MELODY_IN_FLIGHT / 1e9:,.1f} GB of memory)")
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite rnn generate``."""
+    from gensuite.common.batching import batch_seed, batch_spans
     from gensuite.melody_rnn.data import extract_primer, parse_primer_melody, primer_range_warning
     from gensuite.melody_rnn.model import MelodyRNN
     from gensuite.midi.io import read_midi, write_midi
@@ -337,6 +354,10 @@ def run_generate(args: argparse.Namespace) -> int:
 
     # Cheap checks of the user's text first, before loading anything.
     check_output_folder(args.out, flag="--out")
+    check_melodies_in_flight(args.beam_size, args.branch_factor)
+    if args.length_steps > MAX_LENGTH_STEPS:
+        raise ParameterError(f"--length-steps: at most {MAX_LENGTH_STEPS} (512 bars of "
+                             f"sixteenths), got {args.length_steps:,}")
     start_step, qpm = 0, args.qpm
     if args.primer_melody is not None:
         primer, source = parse_primer_melody(args.primer_melody), "--primer-melody"
@@ -364,23 +385,25 @@ def run_generate(args: argparse.Namespace) -> int:
     warning = primer_range_warning(primer, config=model.config, source=source)
     if warning:
         print(f"gensuite rnn generate: warning: {warning}", file=sys.stderr)
-    with warnings.catch_warnings():
-        # Said once above, in the command's words.
-        warnings.filterwarnings("ignore", message="primer_events: notes outside",
-                                category=UserWarning)
-        result = model.generate(
-            primer, num_steps=args.length_steps, temperature=args.temperature,
-            beam_size=args.beam_size, branch_factor=args.branch_factor,
-            steps_per_iteration=args.steps_per_iteration, num_outputs=args.num_outputs,
-            seed=seed_value)
-
     os.makedirs(args.out, exist_ok=True)
-    for index, events in enumerate(result.events):
-        path = os.path.join(args.out, f"{OUTPUT_PREFIX}_{index:03d}.mid")
-        write_midi(melody_events_to_sequence(events, qpm=qpm, steps_per_quarter=steps_per_quarter,
-                                             start_step=start_step), path)
-        print(f"{path}: {args.length_steps} steps ({len(primer)} primer), "
-              f"log-likelihood {result.log_likelihood[index]:.2f}")
+    outputs_per_batch = MAX_MELODIES_IN_FLIGHT // (args.beam_size * args.branch_factor)
+    for batch, (first, count) in enumerate(batch_spans(args.num_outputs, outputs_per_batch)):
+        with warnings.catch_warnings():
+            # Said once above, in the command's words.
+            warnings.filterwarnings("ignore", message="primer_events: notes outside",
+                                    category=UserWarning)
+            result = model.generate(
+                primer, num_steps=args.length_steps, temperature=args.temperature,
+                beam_size=args.beam_size, branch_factor=args.branch_factor,
+                steps_per_iteration=args.steps_per_iteration, num_outputs=count,
+                seed=batch_seed(seed_value, batch))
+        for offset, events in enumerate(result.events):
+            path = os.path.join(args.out, f"{OUTPUT_PREFIX}_{first + offset:03d}.mid")
+            write_midi(melody_events_to_sequence(events, qpm=qpm,
+                                                 steps_per_quarter=steps_per_quarter,
+                                                 start_step=start_step), path)
+            print(f"{path}: {args.length_steps} steps ({len(primer)} primer), "
+                  f"log-likelihood {result.log_likelihood[offset]:.2f}")
     return 0
 
 

@@ -35,6 +35,8 @@ from gensuite.music_vae.midime import MidiMeConfig
 KIND = "music_vae"
 LATENT_KIND = "latent_hierarchy"
 MAX_SONG_BARS = 256
+MAX_INTERPOLATION_STEPS = 256
+SAMPLE_BATCH = 1024  # samples decoded at once: bounded memory for any --num-outputs
 DEFAULT_NUM_STEPS = 20_000
 DEFAULT_EVAL_FRACTION = 0.05
 DEFAULT_TEMPERATURE = 0.5  # Magenta's music_vae_generate default
@@ -165,8 +167,8 @@ def _add_interpolate(group) -> None:
                         help="take each melody from the track of this name (default: the "
                              "highest line)")
     parser.add_argument("--num-outputs", type=int, default=5, metavar="N",
-                        help="steps mode: interpolation points (MIDI files) from A to B, both "
-                             "ends included, >= 2")
+                        help=f"steps mode: interpolation points (MIDI files) from A to B, "
+                             f"both ends included, 2-{MAX_INTERPOLATION_STEPS}")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object of the figures")
     _add_temperature(parser)
@@ -290,6 +292,7 @@ class Windows:
     n_steps: int
     output_depths: tuple[int, ...]
     batch_size: int
+    n_chunks: int = 1  # a latent hierarchy's windows are n_chunks of its bottom model's
 
 
 def read_checkpoint(checkpoint: str):
@@ -300,14 +303,15 @@ def read_checkpoint(checkpoint: str):
     (CheckpointInfo, Windows)
     """
     from gensuite.checkpoints import BOTTOM_DIR, read_model_config, resolve_checkpoint
-    from gensuite.music_vae.configs import MusicVAEConfig
+    from gensuite.music_vae.configs import LatentHierarchyConfig, MusicVAEConfig
     from gensuite.music_vae.converters import ConverterOptions, build_converter
 
     info = resolve_checkpoint(checkpoint)
     folder, steps_factor, name = info.path, 1, info.meta.get("config", {}).get("name", "")
     if info.kind == LATENT_KIND:
-        folder = os.path.join(info.path, BOTTOM_DIR)
-        steps_factor = int(info.meta.get("config", {}).get("n_chunks", 8))
+        info, top = read_model_config(info.path, kind=LATENT_KIND,
+                                      config_type=LatentHierarchyConfig)
+        folder, steps_factor = os.path.join(info.path, BOTTOM_DIR), top.n_chunks
     elif info.kind != KIND:
         raise InputFileError(checkpoint, f"holds a {info.kind} model, expected {KIND} "
                                          f"(or {LATENT_KIND})")
@@ -319,7 +323,8 @@ def read_checkpoint(checkpoint: str):
     return info, Windows(name=name or config.name, converter=converter,
                          converter_name=config.converter, options=options,
                          n_steps=config.n_steps * steps_factor,
-                         output_depths=config.output_depths, batch_size=config.batch_size)
+                         output_depths=config.output_depths, batch_size=config.batch_size,
+                         n_chunks=steps_factor)
 
 
 def merge_data_options(saved, args):
@@ -464,7 +469,10 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
         model, latents["train"], run_dir=args.run_dir, num_steps=args.num_steps,
         held_out_classes=held_out, eval_every=args.eval_every, seed=args.seed,
         checkpoint_every_s=60.0 * args.save_every_minutes, progress=True)
-    model.fit_prior(*latents["train"])
+    model.fit_prior(*latents["train"], data.train.classes, seed=args.seed)
+    print(f"samples repeat a 2-bar phrase where two conducted chunk latents lie within "
+          f"{model.repeats.max_distance:.3f} (the training windows repeat "
+          f"{model.repeats.pair_repeat_rate:.1%} of chunk pairs)")
     figures = {"steps": int(args.num_steps), "train_examples": len(data.train),
                "train_files": len(data.train.files)}
     if held_out is not None:
@@ -659,17 +667,20 @@ def _final_figures(trainer, held_out, data) -> dict:
 
 def run_sample(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae sample``."""
+    from gensuite.common.batching import batch_seed, batch_spans
     from gensuite.midi.io import write_midi
 
     check_output_folder(args.out, flag="--out")
     info, _ = read_checkpoint(args.checkpoint)
     model = load_model(info)
     chosen_seed = resolve_seed(args.seed)
-    sequences = model.sample(args.num_outputs, temperature=args.temperature, seed=chosen_seed)
     os.makedirs(args.out, exist_ok=True)
-    for i, sequence in enumerate(sequences):
-        write_midi(sequence, os.path.join(args.out, f"sample_{i:03d}.mid"))
-    print(f"wrote {len(sequences)} samples to {args.out} (seed {chosen_seed}, "
+    for batch, (first, count) in enumerate(batch_spans(args.num_outputs, SAMPLE_BATCH)):
+        sequences = model.sample(count, temperature=args.temperature,
+                                 seed=batch_seed(chosen_seed, batch))
+        for offset, sequence in enumerate(sequences):
+            write_midi(sequence, os.path.join(args.out, f"sample_{first + offset:03d}.mid"))
+    print(f"wrote {args.num_outputs} samples to {args.out} (seed {chosen_seed}, "
           f"temperature {args.temperature:g})")
     return 0
 
@@ -687,9 +698,11 @@ def run_interpolate(args: argparse.Namespace) -> int:
     from gensuite.music_vae import interpolation
     from gensuite.music_vae.converters import MelodyConverter
 
-    if args.num_outputs < 2:
+    if not 2 <= args.num_outputs <= MAX_INTERPOLATION_STEPS:
         raise ParameterError(
-            f"--num-outputs: must be >= 2 for interpolate (both ends), got {args.num_outputs}")
+            f"--num-outputs: must be in [2, {MAX_INTERPOLATION_STEPS}] for interpolate (both "
+            f"ends; each step is one MIDI file and one row of the piano roll), got "
+            f"{args.num_outputs:,}")
     info, spec = read_checkpoint(args.checkpoint)
     songs = [read_midi(args.song_a), read_midi(args.song_b)]
     # Windows first: bad songs fail before TensorFlow starts.
@@ -736,7 +749,7 @@ def run_interpolate_songs(args: argparse.Namespace) -> int:
     if info.kind == LATENT_KIND:
         # A latent hierarchy decodes each 2-bar chunk with its bottom model: the
         # morph moves chunk by chunk, as smoothly as the 2-bar model allows.
-        chunks = int(info.meta["config"]["n_chunks"])
+        chunks = spec.n_chunks
         spec = dataclasses.replace(
             spec, n_steps=spec.n_steps // chunks, converter=dataclasses.replace(
                 spec.converter, slice_bars=spec.converter.slice_bars // chunks))

@@ -2,12 +2,16 @@
 
 A reader never sees a half-written file: output goes to a temporary name in
 the destination folder and is renamed over the final name only once complete.
+A temporary name carries its writer's process id, so that a later command
+writing the same output can remove what a killed writer left (``kill -9`` runs
+no cleanup) without touching a live writer's file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 
@@ -44,10 +48,10 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[st
     if os.path.isdir(path):
         raise InputFileError(path, _IS_A_FOLDER)
     folder = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}."
     try:
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{prefix}{os.getpid()}-", suffix=suffix)
     except OSError as exc:
         raise InputFileError(path, f"cannot write here ({exc.strerror})") from exc
     os.close(fd)
@@ -63,6 +67,76 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[st
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def check_writable(path: str | os.PathLike, *, flag: str) -> None:
+    """Raise InputFileError unless ``path`` can be written or created.
+
+    Checked before any work, so that a run does not fail at its first save.
+    Whether ``path`` should be a file or a folder is the command's to check.
+    """
+    path = os.fspath(path)
+    target = os.path.abspath(path)
+    while not os.path.lexists(target):
+        target = os.path.dirname(target)
+    if target != os.path.abspath(path) and not os.path.isdir(target):
+        raise InputFileError(path, f"{flag} cannot be created: {target} is a file, not a folder")
+    if not os.access(target, os.W_OK | (os.X_OK if os.path.isdir(target) else 0)):
+        raise InputFileError(path, f"{flag} cannot be written: no permission to write in "
+                                   f"{target}")
+
+
+# ".NAME.{pid}-{8 random characters from mkstemp}...": what atomic_path creates.
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)-[a-z0-9_]{8}")
+
+
+def remove_orphan_temp_files(path: str | os.PathLike) -> list[str]:
+    """Remove the temporary files that dead writers left for an output.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An output file (its folder is searched for its temporary names) or
+        folder (searched whole). Nothing happens if it does not exist.
+
+    Returns
+    -------
+    list of str
+        The paths removed: those of :func:`atomic_path` whose process is gone.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path):
+        candidates = [(root, name) for root, _, names in os.walk(path) for name in names]
+    else:
+        folder, base = os.path.split(path)
+        prefix = f".{base}."
+        candidates = [(folder, name) for name in _list_folder(folder)
+                      if name.startswith(prefix)]
+    removed = []
+    for folder, name in candidates:
+        match = _TEMP_NAME.match(name)
+        if match and not _is_running(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(folder, name))
+                removed.append(os.path.join(folder, name))
+    return removed
+
+
+def _list_folder(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def _current_umask() -> int:

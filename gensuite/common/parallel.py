@@ -60,10 +60,23 @@ def map_in_processes(
         else:
             ctx = multiprocessing.get_context("fork")
         chunksize = max(1, min(max_chunksize, len(jobs) // (8 * num_workers)))
-        with ctx.Pool(num_workers, initializer=_restore_default_sigterm) as pool:
+        with ctx.Pool(num_workers, initializer=_die_with_parent) as pool:
             yield advance(pool.imap(fn, jobs, chunksize=chunksize))
 
 
-def _restore_default_sigterm() -> None:
-    # Workers must die on the pool's SIGTERM, not run the CLI's stop-and-save handler.
+def _die_with_parent() -> None:
+    """Worker set-up: end on SIGTERM, and get one when the parent process dies.
+
+    Workers must die on the pool's SIGTERM, not run the CLI's stop-and-save
+    handler. A parent killed outright (``kill -9``) never terminates its pool,
+    so on Linux the kernel is asked to send the SIGTERM instead (PR_SET_PDEATHSIG);
+    otherwise the workers would finish their jobs and then fail on the closed pipe.
+    """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: PLC0415
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            os._exit(1)

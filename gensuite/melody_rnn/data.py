@@ -118,16 +118,19 @@ def iter_source_sequences(*, midi_dir: str | None = None, examples: str | None =
     ParameterError
         Neither or both sources given.
     InputFileError
-        Missing or empty source.
+        Missing or empty source, or a TFRecord that is not of NoteSequences
+        (see :func:`gensuite.common.tfrecord.read_messages`; raised as it is read).
     """
     source_name(midi_dir=midi_dir, examples=examples)  # exactly one
     if midi_dir is not None:
         return iter_folder_sequences(midi_dir, skipped=skipped, progress=progress)
-    from gensuite.midi.io import read_tfrecord
+    from note_seq import NoteSequence
+
+    from gensuite.common.tfrecord import read_messages
 
     if not os.path.isfile(examples):
         raise InputFileError(examples, "no such file")
-    return read_tfrecord(examples)
+    return read_messages(examples, NoteSequence)
 
 
 def source_name(*, midi_dir: str | None, examples: str | None) -> str:

@@ -24,7 +24,7 @@ from note_seq import NoteSequence
 from gensuite.common.errors import InputFileError, InvalidMidiError, check_input_file
 from gensuite.common.fileio import atomic_path, write_text_atomic
 from gensuite.common.parallel import map_in_processes
-from gensuite.common.tfrecord import read_records, write_records
+from gensuite.common.tfrecord import read_messages, write_records
 
 MIDI_SUFFIXES = (".mid", ".midi")
 # Past these a file is "absurd": it would stall training and is almost always
@@ -259,7 +259,7 @@ def read_tfrecord(path: str | os.PathLike) -> Iterator[NoteSequence]:
     Raises
     ------
     InputFileError
-        If the file is missing or its records are corrupt.
+        If the file is missing or empty, or a record is corrupt or not a
+        NoteSequence (:func:`gensuite.common.tfrecord.read_messages`).
     """
-    for record in read_records(path):
-        yield NoteSequence.FromString(record)
+    yield from read_messages(path, NoteSequence)

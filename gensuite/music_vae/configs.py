@@ -304,3 +304,68 @@ def get_config(name: str) -> MusicVAEConfig:
         If no preset has that name (the message lists them).
     """
     return lookup_preset(PRESETS, name)
+
+
+# --------------------------------------------------------------------------
+# Latent hierarchies (gensuite.music_vae.latent_hierarchy): a top level over a
+# trained 2-bar model.
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentHierarchyConfig(JsonConfig):
+    """Top level of a latent hierarchy; the bottom is a saved 2-bar MusicVAE.
+
+    Attributes
+    ----------
+    name : str
+    bottom : str
+        The 2-bar model (a shipped name or a folder) a new run starts from;
+        an export carries its own copy.
+    n_chunks : int
+        2-bar chunks per window (8: 16 bars).
+    encoder_size, conductor_size : int
+        LSTM units of the top encoder (each direction) and the conductor.
+    z_size : int
+        Song latent size.
+    max_beta : float
+        Weight of the KL term.
+    free_bits : float
+        KL (bits) that costs nothing.
+    learning_rate : float
+        Adam's.
+    batch_size : int
+    """
+
+    name: str
+    bottom: str = "mel_2bar"
+    n_chunks: int = 8
+    encoder_size: int = 512
+    conductor_size: int = 512
+    z_size: int = 256
+    max_beta: float = 0.2
+    free_bits: float = 0.0
+    learning_rate: float = 1e-3
+    batch_size: int = 128
+
+    def __post_init__(self):
+        for field in ("n_chunks", "encoder_size", "conductor_size", "z_size", "batch_size"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{field}: must be an integer >= 1, got {value!r}")
+        for field in ("max_beta", "free_bits", "learning_rate"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    math.isfinite(value) and value >= 0):
+                raise ParameterError(f"{field}: must be a finite number >= 0, got {value!r}")
+
+
+LATENT_PRESETS = {
+    "latent-mel_16bar": LatentHierarchyConfig(name="latent-mel_16bar"),
+    "tiny-latent-mel_16bar": LatentHierarchyConfig(
+        name="tiny-latent-mel_16bar", encoder_size=16, conductor_size=16, z_size=8,
+        batch_size=8),
+}
+
+
+def get_latent_config(name: str) -> LatentHierarchyConfig:
+    return lookup_preset(LATENT_PRESETS, name)

@@ -48,6 +48,7 @@ from note_seq import DrumTrack, Melody, NoteSequence
 from note_seq.drums_encoder_decoder import DEFAULT_DRUM_TYPE_PITCHES
 
 from gensuite.common.arrays import one_hot
+from gensuite.common.config import check_fields
 from gensuite.common.errors import ParameterError
 from gensuite.midi.metrics import degenerate_mask
 from gensuite.midi.sequences import (
@@ -1145,12 +1146,16 @@ class ConverterOptions:
         return dataclasses.asdict(self) | {"track_names": list(self.track_names)}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "ConverterOptions":
-        data = data or {}
-        return cls(any_meter=bool(data.get("any_meter", False)),
-                   any_program=bool(data.get("any_program", False)),
-                   track_names=tuple(data.get("track_names", ())),
-                   top_track=bool(data.get("top_track", False)))
+    def from_dict(cls, data: dict | None) -> ConverterOptions:
+        """Inverse of :meth:`to_dict`; None (a run saved before options existed) is the defaults.
+
+        Raises
+        ------
+        ParameterError
+            ``data`` is not an object, names an unknown option, or holds one of
+            the wrong type (``"track_names": 5``, ``"any_meter": "yes"``).
+        """
+        return cls(**check_fields(cls, {} if data is None else data))
 
 
 def build_converter(name: str, options: ConverterOptions = ConverterOptions()):

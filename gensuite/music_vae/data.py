@@ -42,7 +42,8 @@ from gensuite.common.arrays import one_hot
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.fileio import read_array_cache, write_array_cache
 from gensuite.common.parallel import map_in_processes
-from gensuite.midi.io import find_midi_files, read_midi, read_tfrecord
+from gensuite.common.tfrecord import read_messages
+from gensuite.midi.io import find_midi_files, read_midi
 from gensuite.music_vae.converters import (
     N_SPECIAL_CLASSES,
     ConverterOptions,
@@ -146,11 +147,11 @@ def convert_sequence(sequence: NoteSequence, converter, *, name: str,
 
 
 def _convert_job(job) -> FileExamples:
-    """Worker: (name, path or None, serialized proto or None, converter, n_steps, depths)."""
-    name, path, payload, converter, n_steps, output_depths = job
+    """Worker: (name, MIDI path, converter, n_steps, depths)."""
+    name, path, converter, n_steps, output_depths = job
     empty = np.zeros((0, n_steps, len(output_depths)), np.int16)
     try:
-        sequence = read_midi(path) if payload is None else NoteSequence.FromString(payload)
+        sequence = read_midi(path)
     except (InputFileError, OSError) as exc:
         return FileExamples(name, empty, np.zeros(0, np.int32),
                             unreadable=getattr(exc, "rule", str(exc)))
@@ -174,7 +175,7 @@ def convert_midi_dir(midi_dir: str | os.PathLike, converter, *, n_steps: int,
     paths = find_midi_files(midi_dir)
     if not paths:
         raise InputFileError(midi_dir, "holds no .mid or .midi files")
-    jobs = [(os.path.relpath(p, midi_dir), p, None, converter, n_steps, tuple(output_depths))
+    jobs = [(os.path.relpath(p, midi_dir), p, converter, n_steps, tuple(output_depths))
             for p in paths]
     with map_in_processes(_convert_job, jobs, num_workers=num_workers, progress=progress,
                           desc="convert", min_jobs_per_worker=MIN_FILES_PER_WORKER) as results:
@@ -188,15 +189,14 @@ def convert_tfrecord(path: str | os.PathLike, converter, *, n_steps: int,
     Raises
     ------
     InputFileError
-        If the file is missing, corrupt, or holds no records.
+        If the file is missing, corrupt, empty, or a record is not a
+        NoteSequence (see :func:`gensuite.common.tfrecord.read_messages`).
     """
     results = []
-    for i, sequence in enumerate(read_tfrecord(path)):
+    for i, sequence in enumerate(read_messages(path, NoteSequence)):
         name = sequence.filename or sequence.id or f"record {i}"
         results.append(convert_sequence(sequence, converter, name=name, n_steps=n_steps,
                                         output_depths=output_depths))
-    if not results:
-        raise InputFileError(path, "holds no NoteSequence records")
     return results
 
 

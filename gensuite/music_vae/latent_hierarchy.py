@@ -36,75 +36,21 @@ import tensorflow as tf
 
 from gensuite.checkpoints import BOTTOM_DIR, CheckpointInfo, SavedModel
 from gensuite.common.arrays import one_hot
-from gensuite.common.config import JsonConfig, lookup_preset
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.slerp import slerp
+from gensuite.music_vae.configs import (  # noqa: F401 (the hierarchy's presets live here too)
+    LATENT_PRESETS as PRESETS,
+)
+from gensuite.music_vae.configs import LatentHierarchyConfig
+from gensuite.music_vae.configs import get_latent_config as get_config
 from gensuite.music_vae.losses import constant_accuracy
 from gensuite.music_vae.model import MusicVAE, check_temperature
-from gensuite.music_vae.prior import GaussianPrior
+from gensuite.music_vae.prior import GaussianPrior, RepeatRule, pair_repeat_rate
 
 KIND = "latent_hierarchy"
 ENCODE_BATCH = 1024
-
-
-@dataclasses.dataclass(frozen=True)
-class LatentHierarchyConfig(JsonConfig):
-    """Top level of a latent hierarchy; the bottom is a saved 2-bar MusicVAE.
-
-    Attributes
-    ----------
-    name : str
-    bottom : str
-        The 2-bar model (a shipped name or a folder) a new run starts from;
-        an export carries its own copy.
-    n_chunks : int
-        2-bar chunks per window (8: 16 bars).
-    encoder_size, conductor_size : int
-        LSTM units of the top encoder (each direction) and the conductor.
-    z_size : int
-        Song latent size.
-    max_beta : float
-        Weight of the KL term.
-    free_bits : float
-        KL (bits) that costs nothing.
-    learning_rate : float
-        Adam's.
-    batch_size : int
-    """
-
-    name: str
-    bottom: str = "mel_2bar"
-    n_chunks: int = 8
-    encoder_size: int = 512
-    conductor_size: int = 512
-    z_size: int = 256
-    max_beta: float = 0.2
-    free_bits: float = 0.0
-    learning_rate: float = 1e-3
-    batch_size: int = 128
-
-    def __post_init__(self):
-        for field in ("n_chunks", "encoder_size", "conductor_size", "z_size", "batch_size"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{field}: must be an integer >= 1, got {value!r}")
-        for field in ("max_beta", "free_bits", "learning_rate"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                    np.isfinite(value) and value >= 0):
-                raise ParameterError(f"{field}: must be a finite number >= 0, got {value!r}")
-
-
-PRESETS = {
-    "latent-mel_16bar": LatentHierarchyConfig(name="latent-mel_16bar"),
-    "tiny-latent-mel_16bar": LatentHierarchyConfig(
-        name="tiny-latent-mel_16bar", encoder_size=16, conductor_size=16, z_size=8,
-        batch_size=8),
-}
-
-
-def get_config(name: str) -> LatentHierarchyConfig:
-    return lookup_preset(PRESETS, name)
+REPEATS_KEY = "repeats"  # meta.json's RepeatRule
+CALIBRATION_SAMPLES = 4096
 
 
 # --------------------------------------------------------------------------
@@ -182,13 +128,17 @@ class LatentHierarchyVAE(SavedModel):
     prior : GaussianPrior, optional
         What :meth:`sample_tensors` draws song latents from (see
         :meth:`fit_prior`); N(0, I) without it.
+    repeats : RepeatRule, optional
+        Which chunks of a sample are copies of earlier ones (fitted with the
+        prior); every chunk decoded on its own without it.
     """
 
     kind = KIND
     config_type = LatentHierarchyConfig
 
     def __init__(self, config: LatentHierarchyConfig | str, *, bottom: MusicVAE,
-                 top: TopLevel | None = None, prior: GaussianPrior | None = None):
+                 top: TopLevel | None = None, prior: GaussianPrior | None = None,
+                 repeats: RepeatRule | None = None):
         self.config = get_config(config) if isinstance(config, str) else config
         if bottom.config.n_steps is None or bottom.config.output_depths != (90,):
             raise ParameterError(
@@ -198,19 +148,35 @@ class LatentHierarchyVAE(SavedModel):
             self.config, chunk_z_size=bottom.config.z_size)
         self.chunk_steps = bottom.config.n_steps
         self.prior = prior
+        self.repeats = repeats
         self._converter = None
 
-    def fit_prior(self, chunk_mu: np.ndarray, chunk_sigma: np.ndarray) -> None:
+    def fit_prior(self, chunk_mu: np.ndarray, chunk_sigma: np.ndarray,
+                  classes: np.ndarray | None = None, *, seed: int = 0) -> None:
         """Sample from a Gaussian fitted to the song posterior means of training windows.
 
         The top level spends about a thousand bits of KL, so N(0, I) puts most
         of its mass where the conductor saw no song (see
-        :mod:`gensuite.music_vae.prior`).
+        :mod:`gensuite.music_vae.prior`). Given the windows' ``classes``
+        (n, n_steps[, 1]), the repeat rule is calibrated too: samples repeat
+        2-bar phrases as often as these windows do.
         """
         means = [self.top.encode(tf.constant(chunk_mu[i:i + ENCODE_BATCH]),
                                  tf.constant(chunk_sigma[i:i + ENCODE_BATCH]))[0].numpy()
                  for i in range(0, len(chunk_mu), ENCODE_BATCH)]
         self.prior = GaussianPrior.fit(np.concatenate(means))
+        if classes is None:
+            return
+        chunks = np.asarray(classes).reshape(len(classes), self.config.n_chunks, -1)
+        self.repeats = RepeatRule.calibrate(
+            self.conduct(self.draw_song_latents(CALIBRATION_SAMPLES, seed=seed)),
+            pair_repeat_rate(chunks))
+
+    def draw_song_latents(self, n: int, *, seed: int | None) -> np.ndarray:
+        """``n`` song latents (n, z_size) from the prior (N(0, I) without a fitted one)."""
+        z_song = np.random.default_rng(seed).standard_normal(
+            (int(n), self.config.z_size)).astype(np.float32)
+        return self.prior.transform(z_song) if self.prior is not None else z_song
 
     # -- what the command line reads of a MusicVAE ---------------------------
 
@@ -239,6 +205,11 @@ class LatentHierarchyVAE(SavedModel):
     def saved_network(self):
         return self.top
 
+    def saved_meta(self) -> dict:
+        if self.repeats is None:
+            return {}
+        return {REPEATS_KEY: dataclasses.asdict(self.repeats)}
+
     def save(self, path: str | os.PathLike, *, figures: dict | None = None,
              meta: dict | None = None) -> None:
         """Write the folder with the 2-bar model inside (``bottom/``), then the top level."""
@@ -254,7 +225,9 @@ class LatentHierarchyVAE(SavedModel):
         if not os.path.isdir(bottom_dir):
             raise InputFileError(info.path, f"latent hierarchy without its {BOTTOM_DIR}/ model")
         prior = GaussianPrior.load(info.path, z_size=config.z_size)
-        return cls(config, bottom=MusicVAE.load(bottom_dir), prior=prior)
+        saved_rule = info.meta.get(REPEATS_KEY)  # its fields are checked with meta.json
+        repeats = RepeatRule(**saved_rule) if saved_rule is not None else None
+        return cls(config, bottom=MusicVAE.load(bottom_dir), prior=prior, repeats=repeats)
 
     # -- chunk latents ------------------------------------------------------
 
@@ -325,16 +298,13 @@ class LatentHierarchyVAE(SavedModel):
 
     def sample_tensors(self, n: int, *, length: int | None = None, temperature: float = 1.0,
                        seed: int | None = None, greedy: bool = False) -> np.ndarray:
-        """Song latents from the prior, conducted to chunk latents, decoded."""
+        """Song latents from the prior, conducted to chunk latents, decoded; repeats copied."""
         if isinstance(n, bool) or int(n) != n or n < 1:
             raise ParameterError(f"n: must be an integer >= 1, got {n!r}")
-        z_song = np.random.default_rng(seed).standard_normal(
-            (int(n), self.config.z_size)).astype(np.float32)
-        if self.prior is not None:
-            z_song = self.prior.transform(z_song)
-        chunk_z = self.conduct(z_song)
-        return self.decode_to_tensors(chunk_z.reshape(int(n), -1), length=length,
-                                      temperature=temperature, seed=seed, greedy=greedy)
+        chunk_z = self.conduct(self.draw_song_latents(n, seed=seed))
+        decoded = self.decode_to_tensors(chunk_z.reshape(int(n), -1), length=length,
+                                         temperature=temperature, seed=seed, greedy=greedy)
+        return decoded if self.repeats is None else self.repeats.apply(decoded, chunk_z)
 
     def sample(self, n: int, *, length: int | None = None, temperature: float = 1.0,
                seed: int | None = None, greedy: bool = False) -> list:

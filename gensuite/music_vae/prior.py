@@ -98,3 +98,91 @@ def read_npz(path: str, *, what: str) -> dict[str, np.ndarray] | None:
             return {key: saved[key] for key in saved.files}
     except (OSError, ValueError) as exc:
         raise InputFileError(path, f"unreadable {what} ({exc})") from exc
+
+
+# --------------------------------------------------------------------------
+# Repeated phrases in song samples
+
+
+@dataclasses.dataclass(frozen=True)
+class RepeatRule:
+    """Which 2-bar chunks of a song sample repeat an earlier chunk literally.
+
+    Real tunes repeat phrases note for note; a latent hierarchy decodes each
+    chunk of a sample from its own latent, so nearly equal latents still come
+    out as different notes. The conductor marks intended repeats: on real
+    songs, the chunk latents it predicts for two identical chunks are far
+    closer than for any two different ones. On song latents drawn from the
+    prior they are less sharp, so the rule is calibrated on samples: the
+    ``pair_repeat_rate`` closest pairs (the share of chunk pairs that repeat
+    in the training songs) fall within ``max_distance``, and the later chunk
+    of each such pair is decoded as a copy of the earlier one.
+
+    Attributes
+    ----------
+    max_distance : float
+        Root-mean-square distance (latent units) below which two predicted
+        chunk latents count as one phrase.
+    pair_repeat_rate : float
+        Share of chunk pairs (i < j) of training windows whose notes are
+        identical; what ``max_distance`` was calibrated to.
+    """
+
+    max_distance: float
+    pair_repeat_rate: float
+
+    @classmethod
+    def calibrate(cls, sampled_chunk_z: np.ndarray, pair_repeat_rate: float) -> RepeatRule:
+        """The rule that makes ``pair_repeat_rate`` of the sampled chunk pairs repeats.
+
+        Parameters
+        ----------
+        sampled_chunk_z : np.ndarray, shape (n, n_chunks, chunk_z)
+            Conducted chunk latents of song latents drawn from the prior.
+        pair_repeat_rate : float
+            From :func:`pair_repeat_rate` of training windows.
+        """
+        distances = chunk_pair_distances(sampled_chunk_z)
+        return cls(max_distance=float(np.quantile(distances, pair_repeat_rate)),
+                   pair_repeat_rate=float(pair_repeat_rate))
+
+    def sources(self, chunk_z: np.ndarray) -> np.ndarray:
+        """The chunk each chunk is decoded as: (n, n_chunks) int, itself where it repeats none.
+
+        Chunk j copies the earliest chunk i < j within ``max_distance``, and
+        through it whatever i copies.
+        """
+        chunk_z = np.asarray(chunk_z, np.float64)
+        n, k = chunk_z.shape[:2]
+        source = np.tile(np.arange(k), (n, 1))
+        for j in range(1, k):
+            near = _rms(chunk_z[:, :j] - chunk_z[:, j:j + 1]) < self.max_distance
+            first = near.argmax(axis=1)
+            copies = near.any(axis=1)
+            source[copies, j] = source[copies, first[copies]]
+        return source
+
+    def apply(self, decoded: np.ndarray, chunk_z: np.ndarray) -> np.ndarray:
+        """Decoded windows (n, n_chunks * chunk_steps, depth) with repeats copied in."""
+        n, k = chunk_z.shape[:2]
+        chunks = np.asarray(decoded).reshape(n, k, -1, decoded.shape[-1])
+        copied = chunks[np.arange(n)[:, None], self.sources(chunk_z)]
+        return copied.reshape(decoded.shape)
+
+
+def chunk_pair_distances(chunk_z: np.ndarray) -> np.ndarray:
+    """RMS distances of every pair i < j of chunk latents: (n, n_pairs)."""
+    chunk_z = np.asarray(chunk_z, np.float64)
+    i, j = np.triu_indices(chunk_z.shape[1], k=1)
+    return _rms(chunk_z[:, i] - chunk_z[:, j])
+
+
+def pair_repeat_rate(chunk_classes: np.ndarray) -> float:
+    """Share of chunk pairs i < j of windows (n, n_chunks, chunk_steps) with identical steps."""
+    chunk_classes = np.asarray(chunk_classes)
+    i, j = np.triu_indices(chunk_classes.shape[1], k=1)
+    return float(np.all(chunk_classes[:, i] == chunk_classes[:, j], axis=-1).mean())
+
+
+def _rms(difference: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean(np.square(difference), axis=-1))

@@ -80,6 +80,20 @@ CASES = [
     pytest.param(["data", "nsynth", "--programs", "0", "--pitches", "60", "--velocities", "100",
                   "--out", "FILE"],
                  ["FILE: --out must be a folder, but this is a file"], id="nsynth-out-file"),
+    # 2b. An output that cannot be created: found before any work.
+    pytest.param(["vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", "midis",
+                  "--run-dir", "FILE/run"],
+                 ["FILE/run: --run-dir cannot be created: ", "FILE is a file, not a folder"],
+                 id="vae-train-run-dir-under-file"),
+    pytest.param(["vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", "midis",
+                  "--run-dir", "new", "--export", "FILE/export"],
+                 ["FILE/export: --export cannot be created: ", "FILE is a file, not a folder"],
+                 id="vae-train-export-under-file"),
+    pytest.param(["rnn", "train", "--config", "tiny", "--midi-dir", "midis",
+                  "--run-dir", "FILE/run"],
+                 ["FILE/run: --run-dir cannot be created: "], id="rnn-train-run-dir-under-file"),
+    pytest.param(["render", "F.mid", "--out", "FILE/x.wav"],
+                 ["FILE/x.wav: --out cannot be created: "], id="render-out-under-file"),
     # 3. Numbers: nan, inf and out-of-range values, refused by the parser.
     pytest.param(["render", "F.mid", "--out", "new", "--checkpoint", "gansynth_fluidr3",
                   "--secs-per-instrument", "inf"],
@@ -119,12 +133,30 @@ CASES = [
                   "--eval-fraction", "nan"],
                  ["argument --eval-fraction: must be a finite number, got 'nan'"],
                  id="fraction-nan"),
-    # 4. --timbre naming a track the file does not have.
+    # 4. Counts that would not fit: refused up front, saying what they would need.
+    pytest.param(["rnn", "generate", "--checkpoint", "attention_rnn", "--out", "new",
+                  "--beam-size", "100000", "--branch-factor", "100"],
+                 ["--beam-size x --branch-factor: at most 4096 melodies in flight, got "
+                  "100000 x 100 = 10,000,000 (about 1,500.0 GB of memory)"], id="beam-huge"),
+    pytest.param(["rnn", "generate", "--checkpoint", "attention_rnn", "--out", "new",
+                  "--length-steps", "1000000000"],
+                 ["--length-steps: at most 8192 (512 bars of sixteenths), got 1,000,000,000"],
+                 id="rnn-length-huge"),
+    pytest.param(["vae", "interpolate", "L.mid", "L.mid", "--mode", "steps", "--checkpoint",
+                  "mel_2bar", "--out", "new", "--num-outputs", "100000"],
+                 ["--num-outputs: must be in [2, 256] for interpolate", "got 100,000"],
+                 id="vae-interpolate-steps-huge"),
+    pytest.param(["gansynth", "interpolate", "--checkpoint", "gansynth_fluidr3", "--pitch", "60",
+                  "--out", "new", "--num-outputs", "100000"],
+                 ["--num-outputs: at most 256 notes for interpolate, got 100,000 (each is a "
+                  "4-s note: morph.wav alone would hold 25.6 GB of audio)"],
+                 id="gansynth-interpolate-huge"),
+    # 5. --timbre naming a track the file does not have.
     pytest.param(["render", "F.mid", "--out", "new", "--checkpoint", "gansynth_fluidr3",
                   "--timbre", "99=1"],
                  ["F.mid: --timbre names track 99", "its tracks are: 0"],
                  id="render-timbre-missing-track"),
-    # 5. --index that is not an index.
+    # 6. --index that is not an index.
     pytest.param(["analyze", "similar", "X.wav", "--index", "EMPTY"],
                  ["EMPTY: is empty, not a gensuite embedding index"], id="similar-empty-index"),
     pytest.param(["analyze", "similar", "X.wav", "--index", "NOTINDEX.txt"],
@@ -136,7 +168,7 @@ CASES = [
 @pytest.mark.parametrize(("argv", "fragments"), CASES)
 def test_bad_input_is_one_line_error(capsys, tmp_path, paths, argv, fragments):
     before = sorted(os.listdir(tmp_path))
-    code, _, err = run(capsys, *(paths.get(a, a) for a in argv))
+    code, _, err = run(capsys, *(_resolve(a, paths) for a in argv))
     assert_one_line_error(code, err, *(_with_paths(f, paths) for f in fragments))
     assert "Traceback" not in err
     # Nothing written, nothing lost: no new entry (temporary files included), and
@@ -147,10 +179,16 @@ def test_bad_input_is_one_line_error(capsys, tmp_path, paths, argv, fragments):
         assert f.read() == "already here"
 
 
+def _resolve(arg: str, paths: dict) -> str:
+    # A placeholder alone or as the first part of a path ("FILE/run").
+    head, sep, rest = arg.partition("/")
+    return paths[head] + sep + rest if head in paths else arg
+
+
 def _with_paths(fragment: str, paths: dict) -> str:
     # The error names the path as given; the table writes placeholders.
     for name, path in paths.items():
-        if fragment.startswith(f"{name}:"):
+        if fragment.startswith((f"{name}:", f"{name}/")):
             return path + fragment[len(name):]
     return fragment
 
@@ -161,3 +199,28 @@ def test_atomic_write_over_a_folder_is_an_input_file_error(tmp_path):
     with pytest.raises(InputFileError, match="is a folder; expected a file path"):
         write_text_atomic(tmp_path / "out", "text")
     assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("argv", "batch_constant", "prefix"), [
+    (["vae", "sample", "--checkpoint", "mel_2bar"], "gensuite.cli.vae.SAMPLE_BATCH", "sample"),
+    (["rnn", "generate", "--checkpoint", "attention_rnn", "--length-steps", "40"],
+     "gensuite.cli.rnn.MAX_MELODIES_IN_FLIGHT", "generate"),
+])
+def test_large_counts_run_in_batches_and_keep_the_first_batch(
+        capsys, tmp_path, monkeypatch, argv, batch_constant, prefix):
+    """Outputs past one batch come from further batches; the first batch is what one call gives."""
+    code, _, _ = run(capsys, *argv, "--num-outputs", "2", "--seed", "3",
+                     "--out", tmp_path / "one")
+    assert code == 0
+    monkeypatch.setattr(batch_constant, 2)
+    code, _, _ = run(capsys, *argv, "--num-outputs", "5", "--seed", "3",
+                     "--out", tmp_path / "batched")
+    assert code == 0
+    names = sorted(os.listdir(tmp_path / "batched"))
+    assert names == [f"{prefix}_{i:03d}.mid" for i in range(5)]
+    for name in sorted(os.listdir(tmp_path / "one")):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "batched" / name).read_bytes()
+    # Later batches are not copies of the first.
+    assert (tmp_path / "batched" / names[2]).read_bytes() != (
+        tmp_path / "batched" / names[0]).read_bytes()

@@ -4,10 +4,12 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
 
 from gensuite import checkpoints
+from gensuite.cli import checkpoints as checkpoints_cli
 from gensuite.cli.main import main
 from gensuite.common.errors import InputFileError
 
@@ -318,3 +320,14 @@ def test_checkpoints_never_imports_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=False, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_library_warning_is_one_line_without_its_source(capsys, monkeypatch):
+    def warn_and_list(args):
+        warnings.warn("first part\n  second part", UserWarning)
+        return 0
+
+    monkeypatch.setattr(checkpoints_cli, "run", warn_and_list)
+    assert main(["checkpoints"]) == 0
+    err = capsys.readouterr().err
+    assert err == "gensuite checkpoints: warning: first part second part\n"

@@ -325,7 +325,7 @@ def bad_files(tmp_path):
     ("other_kind", ["holds a melody_rnn model, expected music_vae"]),
     ("temperature", ["--temperature: must be > 0, got 0"]),
     ("negative_temperature", ["--temperature: must be > 0, got -1"]),
-    ("one_output", ["--num-outputs: must be >= 2 for interpolate"]),
+    ("one_output", ["--num-outputs: must be in [2, 256] for interpolate", "got 1"]),
 ])
 def test_interpolate_bad_input(case, fragments, trained, bad_files, capsys):
     songs, run_dir = trained

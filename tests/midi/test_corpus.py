@@ -316,7 +316,7 @@ def test_cli_export_with_limit_and_report(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["corpus", "export", "bogus", "--out", "{tmp}"], "unknown collection 'bogus'; valid names: "),
-    (["corpus", "export", "essen", "--out", "{tmp}/file.txt/sub"], "cannot create folder"),
+    (["corpus", "export", "essen", "--out", "{tmp}/file.txt/sub"], "--out cannot be created: "),
 ])
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, message):
     (tmp_path / "file.txt").write_text("x")

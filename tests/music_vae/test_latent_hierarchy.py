@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -87,9 +88,32 @@ def test_save_carries_the_bottom_model_and_loads_back(model, tmp_path):
     song_mu = model.top.encode(mu, sigma)[0].numpy()
     np.testing.assert_allclose(fitted.prior.mean, song_mu.mean(0), rtol=1e-4, atol=1e-5)
     model.prior = None
+    model.repeats = None
     (tmp_path / "song" / "bottom" / "meta.json").unlink()
     with pytest.raises(InputFileError):
         lh.LatentHierarchyVAE.load(tmp_path / "song")
+
+
+def test_fitted_repeat_rule_copies_chunks_and_survives_saving(model, tmp_path):
+    windows = random_windows(12, seed=9)
+    windows[:, 128:160] = windows[:, 0:32]  # chunk 4 repeats chunk 0 in every window
+    mu, sigma = model.encode_chunks(windows)
+    model.fit_prior(mu, sigma, windows, seed=1)
+    try:
+        assert model.repeats.pair_repeat_rate == pytest.approx(1 / 28)
+        chunk_z = model.conduct(model.draw_song_latents(64, seed=2))
+        sources = model.repeats.sources(chunk_z)
+        copies = sources != np.arange(8)
+        assert 0 < copies.mean() < 0.5
+        samples = model.sample_tensors(64, seed=2).argmax(-1).reshape(64, 8, 32)
+        for n, j in zip(*np.nonzero(copies)):
+            np.testing.assert_array_equal(samples[n, j], samples[n, sources[n, j]])
+        model.save(tmp_path / "m")
+        meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+        assert meta["repeats"] == dataclasses.asdict(model.repeats)
+        assert lh.load_melody_model(tmp_path / "m").repeats == model.repeats
+    finally:
+        model.prior = model.repeats = None
 
 
 @pytest.mark.slow
