@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -331,3 +332,21 @@ def test_library_warning_is_one_line_without_its_source(capsys, monkeypatch):
     assert main(["checkpoints"]) == 0
     err = capsys.readouterr().err
     assert err == "gensuite checkpoints: warning: first part second part\n"
+
+
+@pytest.mark.slow
+def test_error_after_tensorflow_started_is_still_one_line(tmp_path):
+    """TensorFlow and absl print at start-up from C++; none of it may reach the user."""
+    folder = tmp_path / "model"
+    shutil.copytree(checkpoints.resolve_checkpoint("mel_2bar").path, folder)
+    weights = folder / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    result = subprocess.run(
+        [sys.executable, "-m", "gensuite", "vae", "sample", "--checkpoint", str(folder),
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"gensuite vae: error: {weights}: unreadable or mismatched "
+                                    f"weights (")
+    assert not (tmp_path / "out").exists()
