@@ -211,8 +211,12 @@ def release_seconds(config) -> float:
 def render_gansynth_notes(notes, *, model, seed: int = 0, secs_per_instrument=None,
                           timbres=None, duration_s: float, n_samples: int,
                           batch_size: int = 64, progress: bool = False,
-                          report: RenderReport) -> np.ndarray:
-    """Mix pitched notes through a GANSynth model into a float32 buffer of ``n_samples``."""
+                          report: RenderReport, on_progress=None) -> np.ndarray:
+    """Mix pitched notes through a GANSynth model into a float32 buffer of ``n_samples``.
+
+    ``on_progress(done, total)`` is called with the notes mixed after each batch;
+    what it raises stops the render (a server cancelling a job).
+    """
     from gensuite.common.progress import progress_bar  # noqa: PLC0415
 
     c = model.config
@@ -235,6 +239,7 @@ def render_gansynth_notes(notes, *, model, seed: int = 0, secs_per_instrument=No
     release_s = release_seconds(c)
     max_sustain = c.n_samples - int(round(release_s * rate))
     bar = progress_bar(total=len(notes), enabled=progress, desc="render", unit="note")
+    done = 0
     for first in range(0, len(keys), batch_size):
         batch = keys[first:first + batch_size]
         waves = model.generate([k[0] for k in batch],
@@ -251,6 +256,9 @@ def render_gansynth_notes(notes, *, model, seed: int = 0, secs_per_instrument=No
                     gain = note.velocity / 127.0
                     mix[start:stop] += gain * envelope[:stop - start] * wave[:stop - start]
             bar.update(len(by_key[key]))
+            done += len(by_key[key])
+        if on_progress is not None:
+            on_progress(done, len(notes))
     bar.close()
     return mix
 
@@ -259,8 +267,13 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
                           model=None, seed: int = 0, secs_per_instrument: float | None = None,
                           timbres: dict[int, int] | None = None, drums: str = "soundfont",
                           sample_rate: int | None = None, soundfont=None,
-                          progress: bool = False) -> tuple[np.ndarray, int, RenderReport]:
-    """Render a MIDI file or NoteSequence; see :func:`render_midi` (this also returns the report)."""
+                          progress: bool = False,
+                          on_progress=None) -> tuple[np.ndarray, int, RenderReport]:
+    """Render a MIDI file or NoteSequence; see :func:`render_midi` (this also returns the report).
+
+    ``on_progress(done, total)``, if given, follows GANSynth's notes (see
+    :func:`render_gansynth_notes`).
+    """
     from gensuite.audio import soundfont as soundfont_synth  # noqa: PLC0415
 
     _check_options(synth, drums, sample_rate, secs_per_instrument)
@@ -294,7 +307,7 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
         mix = render_gansynth_notes(
             pitched, model=model, seed=seed, secs_per_instrument=secs_per_instrument,
             timbres=timbres, duration_s=end_s, n_samples=n_samples, progress=progress,
-            report=report)
+            report=report, on_progress=on_progress)
         if drum_notes and drums == "soundfont":
             drum_audio = soundfont_synth.render_sequence(
                 _sub_sequence(sequence, drum_notes), sample_rate=rate, soundfont=soundfont)

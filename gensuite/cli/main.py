@@ -30,7 +30,7 @@ from gensuite.common.tfutil import quiet_tensorflow_imports
 OUTPUT_OPTIONS = (("run_dir", "--run-dir"), ("out", "--out"), ("export", "--export"))
 
 COMMAND_MODULES = ("demo", "checkpoints", "corpus", "data", "vae", "rnn", "gansynth", "render",
-                   "analyze", "metrics")
+                   "analyze", "metrics", "studio")
 
 
 DESCRIPTION = """\

@@ -30,11 +30,22 @@ from gensuite.cli._args import (
     seed,
 )
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
+from gensuite.music_vae.melody_models import (
+    KIND,
+    LATENT_KIND,
+    MAX_SONG_BARS,
+    Windows,
+    describe_song_line,
+    load_model,
+    pick_window,
+    read_checkpoint,
+    read_folder_windows,
+    song_lines,
+    song_morph_spec,
+    with_data_hint,
+)
 from gensuite.music_vae.midime import MidiMeConfig
 
-KIND = "music_vae"
-LATENT_KIND = "latent_hierarchy"
-MAX_SONG_BARS = 256
 MAX_INTERPOLATION_STEPS = 256
 SAMPLE_BATCH = 1024  # samples decoded at once: bounded memory for any --num-outputs
 DEFAULT_NUM_STEPS = 20_000
@@ -281,52 +292,6 @@ SUBCOMMANDS = (_add_train, _add_sample, _add_interpolate, _add_evaluate, _add_fi
 # Checkpoints
 
 
-@dataclasses.dataclass(frozen=True)
-class Windows:
-    """What a melody checkpoint reads, known without TensorFlow."""
-
-    name: str
-    converter: object
-    converter_name: str
-    options: object
-    n_steps: int
-    output_depths: tuple[int, ...]
-    batch_size: int
-    n_chunks: int = 1  # a latent hierarchy's windows are n_chunks of its bottom model's
-
-
-def read_checkpoint(checkpoint: str):
-    """Resolve a MusicVAE or latent-hierarchy checkpoint and what it reads (no TensorFlow).
-
-    Returns
-    -------
-    (CheckpointInfo, Windows)
-    """
-    from gensuite.checkpoints import BOTTOM_DIR, read_model_config, resolve_checkpoint
-    from gensuite.music_vae.configs import LatentHierarchyConfig, MusicVAEConfig
-    from gensuite.music_vae.converters import ConverterOptions, build_converter
-
-    info = resolve_checkpoint(checkpoint)
-    folder, steps_factor, name = info.path, 1, info.meta.get("config", {}).get("name", "")
-    if info.kind == LATENT_KIND:
-        info, top = read_model_config(info.path, kind=LATENT_KIND,
-                                      config_type=LatentHierarchyConfig)
-        folder, steps_factor = os.path.join(info.path, BOTTOM_DIR), top.n_chunks
-    elif info.kind != KIND:
-        raise InputFileError(checkpoint, f"holds a {info.kind} model, expected {KIND} "
-                                         f"(or {LATENT_KIND})")
-    bottom, config = read_model_config(folder, kind=KIND, config_type=MusicVAEConfig)
-    options = ConverterOptions.from_dict(bottom.meta.get("converter_options"))
-    converter = build_converter(config.converter, options)
-    if steps_factor > 1:
-        converter = dataclasses.replace(converter, slice_bars=converter.slice_bars * steps_factor)
-    return info, Windows(name=name or config.name, converter=converter,
-                         converter_name=config.converter, options=options,
-                         n_steps=config.n_steps * steps_factor,
-                         output_depths=config.output_depths, batch_size=config.batch_size,
-                         n_chunks=steps_factor)
-
-
 def merge_data_options(saved, args):
     """A model's converter options with a command's data flags added (a flag given wins)."""
     from gensuite.music_vae.converters import ConverterOptions
@@ -335,13 +300,6 @@ def merge_data_options(saved, args):
                             any_program=saved.any_program or args.any_program,
                             track_names=tuple(args.track_name) or saved.track_names,
                             top_track=saved.top_track or args.top_track)
-
-
-def load_model(info):
-    """The model of a resolved checkpoint: a MusicVAE or a latent hierarchy."""
-    from gensuite.music_vae.latent_hierarchy import load_melody_model
-
-    return load_melody_model(info.path)
 
 
 # --------------------------------------------------------------------------
@@ -396,7 +354,7 @@ def run_train(args: argparse.Namespace) -> int:
                 output_depths=config.output_depths, eval_fraction=args.eval_fraction,
                 seed=args.seed, num_workers=args.workers, progress=True)
         except NoExamplesError as exc:
-            raise NoExamplesError(_with_hint(str(exc), options)) from None
+            raise NoExamplesError(with_data_hint(str(exc), options)) from None
         os.makedirs(run_dir, exist_ok=True)
         data.save(run_dir)
         print(f"converted {data.summary['n_files']} files in "
@@ -436,7 +394,7 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
         bottom_source = init.path if init is not None else config.bottom
     model = lh.LatentHierarchyVAE(config, bottom=MusicVAE.load(bottom_source))
     if bottom_source != own_copy:
-        model.bottom.save(own_copy)
+        model.bottom.save(own_copy, meta=model.bottom.provenance)
     if init is not None and init.kind == LATENT_KIND and not has_checkpoints(args.run_dir):
         load_model_weights(model.top, init)
         print(f"starting from the top level of {init.path}")
@@ -486,14 +444,6 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
         "training": {"steps": int(args.num_steps), "seed": args.seed}})
     print(f"exported {export_dir}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     return 0
-
-
-def _with_hint(message: str, options) -> str:
-    if "no pitched notes in programs" in message and not options.any_program:
-        message += "; pass --any-program to use every program"
-    if " meter: " in message and not options.any_meter:
-        message += "; pass --any-meter to read every meter as 4/4"
-    return message
 
 
 def start_from_run(run_dir: str, source: str, config):
@@ -696,7 +646,6 @@ def run_interpolate(args: argparse.Namespace) -> int:
         return run_interpolate_songs(args)
     from gensuite.midi.io import read_midi
     from gensuite.music_vae import interpolation
-    from gensuite.music_vae.converters import MelodyConverter
 
     if not 2 <= args.num_outputs <= MAX_INTERPOLATION_STEPS:
         raise ParameterError(
@@ -706,25 +655,17 @@ def run_interpolate(args: argparse.Namespace) -> int:
     info, spec = read_checkpoint(args.checkpoint)
     songs = [read_midi(args.song_a), read_midi(args.song_b)]
     # Windows first: bad songs fail before TensorFlow starts.
-    converter = spec.converter
-    min_notes = interpolation.default_min_notes(converter)
     chosen = []
     for label, path, song, start_bar in (("A", args.song_a, songs[0], args.start_bar_a),
                                          ("B", args.song_b, songs[1], args.start_bar_b)):
-        track = ""
-        if isinstance(converter, MelodyConverter):
-            song, described = interpolation.select_track(song, name=path, track=args.track)
-            track = f"{described}, "
-        windows = interpolation.find_windows(song, converter, name=path, n_steps=spec.n_steps,
-                                             output_depths=spec.output_depths)
-        window, why = interpolation.choose_window(
-            windows, start_bar=start_bar, min_notes=min_notes,
-            option=f"--start-bar-{label.lower()}")
-        print(f"{label}: {path}: {track}{window.describe(len(windows))} ({why})")
+        window, described = pick_window(spec, song, name=path, track=args.track,
+                                        start_bar=start_bar,
+                                        option=f"--start-bar-{label.lower()}")
+        print(f"{label}: {path}: {described}")
         chosen.append(window)
     a, b = chosen
     model = load_model(info)
-    result = interpolation.interpolate_windows(model, converter, a, b,
+    result = interpolation.interpolate_windows(model, spec.converter, a, b,
                                                num_steps=args.num_outputs,
                                                temperature=args.temperature, seed=args.seed)
     names = interpolation.write_interpolation(
@@ -746,37 +687,15 @@ def run_interpolate_songs(args: argparse.Namespace) -> int:
     from gensuite.music_vae import interpolation
 
     info, spec = read_checkpoint(args.checkpoint)
-    if info.kind == LATENT_KIND:
-        # A latent hierarchy decodes each 2-bar chunk with its bottom model: the
-        # morph moves chunk by chunk, as smoothly as the 2-bar model allows.
-        chunks = spec.n_chunks
-        spec = dataclasses.replace(
-            spec, n_steps=spec.n_steps // chunks, converter=dataclasses.replace(
-                spec.converter, slice_bars=spec.converter.slice_bars // chunks))
-    window_bars = spec.n_steps // spec.converter.steps_per_bar
-    lines = []
-    for label, path in (("A", args.song_a), ("B", args.song_b)):
-        line = interpolation.song_line(read_midi(path), spec.converter, name=path,
-                                       n_steps=spec.n_steps, track=args.track)
-        if len(line.windows) < 2:
-            raise NoExamplesError(
-                f"{path}: its melody has {len(line.windows) * window_bars} bars in a row; a "
-                f"song morph needs at least {2 * window_bars} (two {window_bars}-bar windows)")
-        lines.append(line)
-    available = min(len(line.windows) for line in lines)
-    if args.bars is not None:
-        if args.bars > min(MAX_SONG_BARS, available * window_bars):
-            raise ParameterError(
-                f"--bars: must be at most {min(MAX_SONG_BARS, available * window_bars)} (the "
-                f"shorter melody has {available * window_bars} bars), got {args.bars}")
-        if args.bars < 2 * window_bars:
-            raise ParameterError(
-                f"--bars: must be at least {2 * window_bars} (two windows), got {args.bars}")
-    n_segments = min(available, (args.bars or MAX_SONG_BARS) // window_bars)
+    spec = song_morph_spec(info, spec)
+    window_bars = spec.window_bars
+    lines, n_segments = song_lines(spec, [read_midi(args.song_a), read_midi(args.song_b)],
+                                   names=(args.song_a, args.song_b), track=args.track,
+                                   bars=args.bars)
     for label, path, line in (("A", args.song_a, lines[0]), ("B", args.song_b, lines[1])):
-        used = dataclasses.replace(line, windows=line.windows[:n_segments])
-        print(f"{label}: {path}: {line.track}, {used.bars} ({n_segments * window_bars} bars "
-              f"used of {len(line.windows) * window_bars})", file=sys.stderr)
+        print(f"{label}: {path}: "
+              + describe_song_line(line, n_segments=n_segments, window_bars=window_bars),
+              file=sys.stderr)
     model = load_model(info)
     model = getattr(model, "bottom", model)
     result = interpolation.interpolate_songs(
@@ -798,37 +717,6 @@ def run_interpolate_songs(args: argparse.Namespace) -> int:
               f"{window_bars} bars, temperature {args.temperature:g})")
         print(f"wrote {', '.join(names)} to {args.out}")
     return 0
-
-
-def read_folder_windows(midi_dir: str, spec: Windows, converter, options, *, command: str,
-                        workers: int | None):
-    """Every window of a folder's melodies as an ExampleSet (fit-prior, personalize).
-
-    Raises
-    ------
-    NoExamplesError
-        No window, saying why (``DIR: no usable melody: ...``).
-    ParameterError
-        The checkpoint is not a melody model.
-    """
-    from gensuite.music_vae.data import (
-        ExampleSet,
-        all_windows_converter,
-        convert_midi_dir,
-        no_examples_message,
-    )
-
-    results = convert_midi_dir(midi_dir, all_windows_converter(converter),
-                               n_steps=spec.n_steps, output_depths=spec.output_depths,
-                               num_workers=workers, progress=True)
-    if not any(len(r) for r in results):
-        raise NoExamplesError(f"{midi_dir}: no usable melody: " + _with_hint(
-            no_examples_message(results, converter), options))
-    examples = ExampleSet.from_files(results)
-    if examples.inputs is not None:
-        raise ParameterError(f"--checkpoint: {command} reads melody models (their inputs "
-                             f"are their outputs' one-hots)")
-    return examples
 
 
 def run_fit_prior(args: argparse.Namespace) -> int:
@@ -858,36 +746,17 @@ def run_fit_prior(args: argparse.Namespace) -> int:
 
 def run_personalize(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae personalize``."""
-    from gensuite.music_vae.converters import build_converter
+    from gensuite.music_vae.melody_models import personalize
 
-    start = time.perf_counter()
     info, spec = read_checkpoint(args.checkpoint)
     if info.kind != KIND:
         raise ParameterError(f"--checkpoint: personalize takes a 2-bar MusicVAE; {info.path} "
                              f"holds a {info.kind}")
     check_output_folder(args.out, flag="--out")
-    options = merge_data_options(spec.options, args)
-    examples = read_folder_windows(
-        args.midi_dir, spec, build_converter(spec.converter_name, options), options,
-        command="personalize", workers=args.workers)
-    if len(examples) < 2:
-        raise NoExamplesError(f"{args.midi_dir}: gave 1 window; a personaliser needs at "
-                              f"least 2")
-    from gensuite.music_vae.midime import train_midime
-
-    model = load_model(info)
-    z = model.encode_means(examples.classes, examples.lengths)
-    config = MidiMeConfig(latent_size=args.latent_size, num_steps=args.num_steps)
-    model.prior = train_midime(z, config, seed=args.seed, figures={
-        "midi_dir": os.path.basename(os.path.abspath(args.midi_dir)),
-        "n_files": len(examples.files)})
-    model.converter_options = options
-    model.save(args.out, figures=info.figures, meta={
-        k: v for k, v in info.meta.items()
-        if k not in ("kind", "config", "figures", "converter_options", "prior")}
-        | {"personalized_from": info.meta.get("name") or os.path.basename(info.path)})
-    figures = dict(model.prior.figures, seconds=round(time.perf_counter() - start, 1),
-                   out=args.out)
+    figures = personalize(info, spec, midi_dir=args.midi_dir, out=args.out,
+                          options=merge_data_options(spec.options, args),
+                          latent_size=args.latent_size, num_steps=args.num_steps,
+                          seed=args.seed, workers=args.workers)
     if args.json:
         print(json.dumps(figures))
     else:
@@ -954,7 +823,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         results = convert_tfrecord(args.examples, converter, **kwargs)
     if not any(len(r) for r in results):
-        raise NoExamplesError(_with_hint(no_examples_message(results, converter), options))
+        raise NoExamplesError(with_data_hint(no_examples_message(results, converter), options))
     examples = ExampleSet.from_files(results)
 
     model = load_model(info)

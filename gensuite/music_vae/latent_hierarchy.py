@@ -214,7 +214,8 @@ class LatentHierarchyVAE(SavedModel):
              meta: dict | None = None) -> None:
         """Write the folder with the 2-bar model inside (``bottom/``), then the top level."""
         self.bottom.save(os.path.join(os.fspath(path), BOTTOM_DIR),
-                         figures={"role": "bottom of a latent hierarchy"})
+                         figures={"role": "bottom of a latent hierarchy"},
+                         meta=self.bottom.provenance)
         if self.prior is not None:
             self.prior.save(path)
         super().save(path, figures=figures, meta=meta)

@@ -269,6 +269,9 @@ class MusicVAE(SavedModel):
         self.network = network if network is not None else MusicVAENetwork(self.config)
         self.converter_options = converter_options or ConverterOptions()
         self.prior = None  # N(0, I); see fit_prior and midime
+        # meta.json's "training" and "data" of the folder it was loaded from, so
+        # that a copy (a latent hierarchy's bottom/) keeps the step it reached.
+        self.provenance: dict = {}
         self._converter = converter
         c = self.config
         self._encode_fn = tf.function(
@@ -308,6 +311,7 @@ class MusicVAE(SavedModel):
             info.meta.get("converter_options")))
         model.prior = (MidiMePrior.load(info.path, z_size=config.z_size)
                        or GaussianPrior.load(info.path, z_size=config.z_size))
+        model.provenance = {k: info.meta[k] for k in ("training", "data") if k in info.meta}
         return model
 
     # ----- tensors ------------------------------------------------------
