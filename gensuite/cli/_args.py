@@ -171,3 +171,24 @@ def check_output_file(path: str | None, *, flag: str) -> None:
     """
     if path is not None and os.path.isdir(path):
         raise InputFileError(path, f"is a folder; {flag} expects a file path")
+
+
+STRATEGY_HELP = ("tf.distribute strategy: default (one device), mirrored (this host's GPUs, "
+                 "or its logical CPU devices), multi-worker (the hosts TF_CONFIG names; see "
+                 "docs/distributed.md); the global batch is split over the replicas, and only "
+                 "the chief writes checkpoints, logs and exports")
+
+
+def add_strategy_option(parser: argparse.ArgumentParser) -> None:
+    """``--strategy``, the same option on every trainer (gensuite.training.distribute)."""
+    parser.add_argument("--strategy", choices=("default", "mirrored", "multi-worker"),
+                        default="default", help=STRATEGY_HELP)
+
+
+def writes_outputs(args: argparse.Namespace) -> bool:
+    """False for a non-chief worker of ``--strategy multi-worker``: the chief writes the outputs."""
+    if getattr(args, "strategy", "default") != "multi-worker":
+        return True
+    from gensuite.training.distribute import task_is_chief  # noqa: PLC0415 (loads TensorFlow)
+
+    return task_is_chief(os.environ.get("TF_CONFIG", ""))

@@ -8,10 +8,11 @@ def add_parser(subparsers) -> None:
         "demo", help="a tour of every model on corpus tunes, written to one index.html",
         description="Export two tunes from the music21 corpus (a Bach chorale and an Essen "
                     "folk song), ingest them and draw their piano rolls; sample melodies "
-                    "from mel_2bar, interpolate between the tunes with mel_16bar, continue "
-                    "a primer with attention_rnn, render each result to WAV through "
-                    "GANSynth and the soundfont, and write an index.html that plays and "
-                    "shows it all. Stages whose checkpoint or renderer is missing are "
+                    "from mel_2bar, turn the chorale's soprano into the folk tune with "
+                    "mel_2bar, sample 16-bar melodies from mel_16bar, continue a primer "
+                    "with attention_rnn, render each result to WAV through GANSynth and "
+                    "the soundfont, and write an index.html, styled like gensuite studio, "
+                    "that plays, draws and links it all (it works opened from disk). Stages whose checkpoint or renderer is missing are "
                     "skipped and listed.")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="output folder (created), holding index.html")

@@ -131,9 +131,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def claim_outputs(args: argparse.Namespace, stack: contextlib.ExitStack, *, holder: str) -> None:
     """Check, lock and clear each output the command names (see ``OUTPUT_OPTIONS``)."""
+    from gensuite.cli._args import writes_outputs
     from gensuite.common.fileio import check_writable, remove_orphan_temp_files
     from gensuite.common.locks import output_lock
 
+    if not writes_outputs(args):
+        # A non-chief training worker shares the chief's run folder but writes
+        # nothing there; locking it would refuse the chief (same host) or itself.
+        return
     for attr, flag in OUTPUT_OPTIONS:
         path = getattr(args, attr, None)
         if path:

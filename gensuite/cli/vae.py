@@ -22,6 +22,7 @@ import sys
 import time
 
 from gensuite.cli._args import (
+    add_strategy_option,
     check_output_folder,
     fraction,
     positive_float,
@@ -128,6 +129,7 @@ def _add_train(group) -> None:
                              "total (e.g. 16000 to add 4000 to a model at step 12000)")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
+    add_strategy_option(parser)
     _add_data_options(parser)
     # Not preloaded: reading files forks workers first, cheapest without TF.
     parser.set_defaults(func=run_train)
@@ -311,7 +313,21 @@ def run_train(args: argparse.Namespace) -> int:
     from gensuite.music_vae import latent_hierarchy
 
     if args.config in latent_hierarchy.PRESETS:
+        if args.strategy != "default":
+            raise ParameterError(
+                f"--strategy {args.strategy}: a latent hierarchy's top level trains on one "
+                f"device only (its model is built before training, outside a strategy)")
         return run_train_latent_hierarchy(args)
+    from gensuite.training.distribute import is_chief, make_strategy
+
+    # First: a multi-worker strategy must start before TensorFlow runs anything.
+    strategy = make_strategy(args.strategy)
+    chief = is_chief(strategy)
+    if args.init_from and args.strategy == "multi-worker":
+        raise ParameterError(
+            "--init-from with --strategy multi-worker: start the run on one host (any "
+            "other strategy, a step or more), then go on with multi-worker; the workers "
+            "must all restore the same checkpoint")
     from gensuite.music_vae.configs import get_config
     from gensuite.music_vae.converters import ConverterOptions, build_converter
     from gensuite.music_vae.data import (
@@ -355,15 +371,17 @@ def run_train(args: argparse.Namespace) -> int:
                 seed=args.seed, num_workers=args.workers, progress=True)
         except NoExamplesError as exc:
             raise NoExamplesError(with_data_hint(str(exc), options)) from None
-        os.makedirs(run_dir, exist_ok=True)
-        data.save(run_dir)
+        if chief:  # every worker converts the same files; the chief keeps them
+            os.makedirs(run_dir, exist_ok=True)
+            data.save(run_dir)
         print(f"converted {data.summary['n_files']} files in "
               f"{time.monotonic() - started:.1f} s")
     for line in format_data_summary(data.summary, converter):
         print(line)
     init_model = start_from_run(run_dir, args.init_from, config) if args.init_from else None
     sys.stdout.flush()
-    return _train(args, config, converter, options, data, init_model=init_model)
+    return _train(args, config, converter, options, data, init_model=init_model,
+                  strategy=strategy)
 
 
 def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
@@ -512,14 +530,14 @@ def format_data_summary(summary: dict, converter) -> list[str]:
     return lines
 
 
-def _train(args, config, converter, options, data, *, init_model=None) -> int:
+def _train(args, config, converter, options, data, *, init_model=None, strategy=None) -> int:
     from gensuite.common.tfutil import count_parameters
     from gensuite.music_vae.converters import MelodyConverter
     from gensuite.music_vae.trainer import VAETrainer
 
     trainer = VAETrainer(config, args.run_dir, seed=args.seed,
                          checkpoint_every_minutes=args.save_every_minutes,
-                         progress=True)
+                         progress=True, strategy=strategy)
     print(f"model {config.name}: {count_parameters(trainer.network):,} parameters, "
           f"batch {config.batch_size}")
     if init_model is not None and not trainer.restored_step:
@@ -561,6 +579,8 @@ def _train(args, config, converter, options, data, *, init_model=None) -> int:
               f"{os.path.join(args.run_dir, 'checkpoints')}; run the same command to resume",
               file=sys.stderr)
         raise
+    if not trainer.chief:
+        return 0
     figures = _final_figures(trainer, held_out, data)
     export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
     prior = None

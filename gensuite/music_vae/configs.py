@@ -359,8 +359,12 @@ class LatentHierarchyConfig(JsonConfig):
                 raise ParameterError(f"{field}: must be a finite number >= 0, got {value!r}")
 
 
+LATENT_MEL_16BAR = LatentHierarchyConfig(name="latent-mel_16bar")
 LATENT_PRESETS = {
-    "latent-mel_16bar": LatentHierarchyConfig(name="latent-mel_16bar"),
+    "latent-mel_16bar": LATENT_MEL_16BAR,
+    # A quarter of the KL weight: how much more of a song z keeps when it costs less.
+    "latent-mel_16bar-low-beta": dataclasses.replace(
+        LATENT_MEL_16BAR, name="latent-mel_16bar-low-beta", max_beta=0.05),
     "tiny-latent-mel_16bar": LatentHierarchyConfig(
         name="tiny-latent-mel_16bar", encoder_size=16, conductor_size=16, z_size=8,
         batch_size=8),

@@ -44,6 +44,7 @@ from gensuite.music_vae.lstm import (
     HierarchicalLstmEncoder,
     WeightInit,
 )
+from gensuite.training.distribute import global_rows
 
 KIND = "music_vae"
 
@@ -160,7 +161,8 @@ class MusicVAENetwork(keras.Model):
         return tf.concat(logits, axis=-1), tf.concat(samples, axis=-1)
 
     def reconstruct(self, inputs, outputs, lengths, *, seed, p_sample=0.0,
-                    use_mean=False, temperature=1.0) -> dict[str, tf.Tensor]:
+                    use_mean=False, temperature=1.0,
+                    batch_rows: tuple | None = None) -> dict[str, tf.Tensor]:
         """Encode, draw z, decode with scheduled sampling probability ``p_sample``.
 
         Parameters
@@ -175,6 +177,10 @@ class MusicVAENetwork(keras.Model):
             Python 0 selects the faster teacher-forcing-only path.
         use_mean : bool
             Decode from mu instead of a posterior sample.
+        batch_rows : (first_row, global_batch), optional
+            This batch is rows ``first_row ...`` of a larger one split over
+            replicas: the random draws are those of the larger batch's rows,
+            so the split computes what one device computes on the whole.
 
         Returns
         -------
@@ -182,15 +188,22 @@ class MusicVAENetwork(keras.Model):
         (batch, time, output_depth) and ``samples`` (batch, time, n_outputs).
         """
         seeds = split_seed(seed, 3)
+        first_row, global_batch = batch_rows or (None, None)
+
+        def draw(fn, shape):
+            return global_rows(fn, shape, first_row, global_batch)
+
         mu, sigma = self.encode(inputs, lengths)
         if use_mean:
             z = mu
         else:
-            z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seeds[0])
+            z = mu + sigma * draw(lambda s: tf.random.stateless_normal(s, seed=seeds[0]),
+                                  tf.shape(mu))
         shape = tf.shape(outputs)
         teacher_only = isinstance(p_sample, (int, float)) and p_sample == 0
-        mask = None if teacher_only else bernoulli_mask(shape[:2], p_sample, seeds[1])
-        noise = gumbel_noise(shape, seeds[2])
+        mask = None if teacher_only else draw(
+            lambda s: bernoulli_mask(s, p_sample, seeds[1]), shape[:2])
+        noise = draw(lambda s: gumbel_noise(s, seeds[2]), shape)
         logits, samples = self.decode(z, outputs, mask, noise, temperature)
         return {"mu": mu, "sigma": sigma, "z": z, "logits": logits, "samples": samples}
 

@@ -18,6 +18,12 @@ Per step: z from the posterior (reparameterised), scheduled sampling with
 mean(max(KL - free_bits ln 2, 0))``, gradients clipped to global norm
 ``grad_clip`` (and dropped when the norm reaches ``grad_norm_clip_to_zero``),
 Adam with ``(lr - min_lr) * decay**step + min_lr``.
+
+Under a ``tf.distribute`` strategy (``strategy=``, see
+:mod:`gensuite.training.distribute`) each batch is split over the replicas,
+which draw the whole batch's random numbers for their rows and scale their
+losses by the global batch; the summed gradients are clipped and applied
+once, so the step equals the one-device step on the whole batch.
 """
 
 from __future__ import annotations
@@ -48,7 +54,22 @@ from gensuite.music_vae.schedules import (
     learning_rate,
     sampling_probability,
 )
-from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
+from gensuite.training.checkpointing import (
+    MetricsLogger,
+    TrainingCheckpoint,
+    check_run_config,
+    record_run_config,
+)
+from gensuite.training.distribute import (
+    average_loss,
+    first_replica,
+    is_chief,
+    is_distributed,
+    per_replica_batch,
+    replica_first_row,
+    split_batch,
+    sum_over_replicas,
+)
 from gensuite.training.loop import run_training_loop
 
 SCHEDULE_METRICS = ("beta", "p_sample", "learning_rate")
@@ -257,40 +278,59 @@ class VAETrainer:
         Report progress (a bar on a terminal, else a line every 30 s).
     jit_compile : bool
         Compile the train step with XLA.
+    strategy : tf.distribute.Strategy, optional
+        From :func:`gensuite.training.distribute.make_strategy`: each batch is
+        split over its replicas (the batch size must divide evenly). Only the
+        chief writes the run folder. Default: one device.
 
     Raises
     ------
     ParameterError
-        If ``run_dir`` holds a run of a different config.
+        If ``run_dir`` holds a run of a different config, or the batch does
+        not split over the strategy's replicas.
     """
 
     def __init__(self, config: MusicVAEConfig, run_dir: str | os.PathLike, *, seed: int = 0,
                  checkpoint_every_minutes: float = 5.0, max_to_keep: int = 3,
-                 log_every: int = 50, progress: bool = True, jit_compile: bool = False):
+                 log_every: int = 50, progress: bool = True, jit_compile: bool = False,
+                 strategy: tf.distribute.Strategy | None = None):
         self.config = config
         self.run_dir = os.fspath(run_dir)
         self.seed = int(seed)
         self.checkpoint_every_s = 60.0 * float(checkpoint_every_minutes)
         self.log_every = max(1, int(log_every))
-        self.progress = progress
-        os.makedirs(self.run_dir, exist_ok=True)
-        record_run_config(self.run_dir, config)
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.chief = is_chief(self.strategy)
+        self.progress = progress and self.chief
+        if self.chief:
+            os.makedirs(self.run_dir, exist_ok=True)
+            record_run_config(self.run_dir, config)
+        else:
+            check_run_config(self.run_dir, config)
+        per_replica_batch(self.strategy, config.batch_size)
 
-        self.network = MusicVAENetwork(config, seed=self.seed)
         c = config
-        # Weights exist at construction, so the optimizer can build its slots now
-        # (they must exist before a checkpoint is restored into them).
-        self.optimizer = keras.optimizers.Adam(
-            learning_rate=MagentaLearningRate(c.learning_rate, c.min_learning_rate, c.decay_rate),
-            epsilon=ADAM_EPSILON)
-        self.optimizer.build(self.network.trainable_variables)
+        with self.strategy.scope():
+            self.network = MusicVAENetwork(config, seed=self.seed)
+            # Weights exist at construction, so the optimizer can build its slots
+            # now (they must exist before a checkpoint is restored into them).
+            self.optimizer = keras.optimizers.Adam(
+                learning_rate=MagentaLearningRate(c.learning_rate, c.min_learning_rate,
+                                                  c.decay_rate),
+                epsilon=ADAM_EPSILON)
+            self.optimizer.build(self.network.trainable_variables)
         self.checkpoint = TrainingCheckpoint(
-            self.run_dir, model=self.network, optimizer=self.optimizer, max_to_keep=max_to_keep)
+            self.run_dir, model=self.network, optimizer=self.optimizer, max_to_keep=max_to_keep,
+            chief=self.chief)
         self.restored_step = self.checkpoint.restore_latest()
-        self.logger = MetricsLogger(self.run_dir)
+        self.logger = MetricsLogger(self.run_dir, enabled=self.chief)
         self.evaluator = Evaluator(self.network, seed=self.seed)
-        self._train_step = tf.function(self._train_batch, input_signature=_batch_spec(c),
-                                       jit_compile=jit_compile)
+        if is_distributed(self.strategy):
+            # Per-replica inputs have no TensorSpec; the fixed batch traces once.
+            self._train_step = tf.function(self._distributed_batch, jit_compile=jit_compile)
+        else:
+            self._train_step = tf.function(self._train_batch, input_signature=_batch_spec(c),
+                                           jit_compile=jit_compile)
 
     @property
     def step(self) -> int:
@@ -298,6 +338,24 @@ class VAETrainer:
         return int(self.optimizer.iterations.numpy())
 
     def _train_batch(self, inputs, outputs, lengths):
+        grads, counts, schedules = self._replica_gradients(inputs, outputs, lengths)
+        return self._apply_gradients(grads, counts, schedules)
+
+    def _distributed_batch(self, inputs, outputs, lengths, *, global_batch: int):
+        grads, counts, schedules = self.strategy.run(
+            self._replica_gradients, args=(inputs, outputs, lengths),
+            kwargs={"global_batch": global_batch})
+        return self._apply_gradients(sum_over_replicas(self.strategy, grads),
+                                     sum_over_replicas(self.strategy, counts),
+                                     first_replica(self.strategy, schedules))
+
+    def _replica_gradients(self, inputs, outputs, lengths, *, global_batch: int | None = None):
+        """Gradients, summable figures and schedules of one batch or of a replica's share.
+
+        With ``global_batch`` the batch is this replica's slice of a global
+        batch: losses are scaled by the global batch and the random draws are
+        the global batch's rows, so the replicas' sums are the one-device step.
+        """
         c, net = self.config, self.network
         step = self.optimizer.iterations
         beta = kl_beta(step, max_beta=c.max_beta, beta_rate=c.beta_rate)
@@ -308,35 +366,53 @@ class VAETrainer:
                                             rate=c.sampling_rate)
         seed = tf.random.experimental.stateless_fold_in(
             tf.constant([self.seed, 1], tf.int64), tf.cast(step, tf.int64))
+        batch_rows = None
+        if global_batch is not None:
+            batch_rows = (replica_first_row(tf.shape(inputs)[0]), global_batch)
         variables = net.trainable_variables
         with tf.GradientTape() as tape:
-            out = net.reconstruct(inputs, outputs, lengths, seed=seed, p_sample=p_sample)
+            out = net.reconstruct(inputs, outputs, lengths, seed=seed, p_sample=p_sample,
+                                  batch_rows=batch_rows)
             terms = reconstruction_terms(out["logits"], outputs, lengths, c.output_depths)
             kl = kl_divergence(out["mu"], out["sigma"])
             kl_cost = free_bits_kl_cost(kl, c.free_bits)
-            r_loss = tf.reduce_mean(terms["r_loss"])
-            loss = r_loss + beta * tf.reduce_mean(kl_cost)
+            r_loss = average_loss(terms["r_loss"], global_batch)
+            kl_loss = average_loss(kl_cost, global_batch)
+            loss = r_loss + beta * kl_loss
         grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        lr = learning_rate(step, initial=c.learning_rate, minimum=c.min_learning_rate,
+                           decay_rate=c.decay_rate)
+        counts = {"loss": loss, "r_loss": r_loss, "kl_loss": kl_loss,
+                  "kl_bits": average_loss(kl, global_batch) / LN2,
+                  "correct": terms["correct"], "n_valid": terms["n_valid"]}
+        schedules = {"beta": beta, "p_sample": p_sample, "learning_rate": lr}
+        return grads, counts, schedules
+
+    def _apply_gradients(self, grads, counts, schedules):
+        """Clip and apply a whole batch's gradients; the step's metrics."""
+        c = self.config
         norm = tf.linalg.global_norm(grads)
         # Magenta: clip to grad_clip, but drop the whole step when the norm is
         # huge (or not finite), rather than take a clipped step in a bad direction.
         keep = norm < c.grad_norm_clip_to_zero
         scale = tf.minimum(1.0, c.grad_clip / tf.maximum(norm, 1e-12))
         grads = [tf.where(keep, g * scale, tf.zeros_like(g)) for g in grads]
-        lr = learning_rate(step, initial=c.learning_rate, minimum=c.min_learning_rate,
-                           decay_rate=c.decay_rate)
-        self.optimizer.apply_gradients(zip(grads, variables))
-        return {
-            "loss": loss, "r_loss": r_loss, "kl_loss": tf.reduce_mean(kl_cost),
-            "kl_bits": tf.reduce_mean(kl) / LN2, "beta": beta, "p_sample": p_sample,
-            "accuracy": tf.reduce_mean(terms["correct"] / tf.maximum(terms["n_valid"], 1.0)),
-            "learning_rate": lr, "global_norm": norm,
-        }
+        self.optimizer.apply_gradients(zip(grads, self.network.trainable_variables))
+        metrics = {k: counts[k] for k in ("loss", "r_loss", "kl_loss", "kl_bits")}
+        return {**metrics, "beta": schedules["beta"], "p_sample": schedules["p_sample"],
+                "accuracy": tf.reduce_mean(counts["correct"] / tf.maximum(counts["n_valid"], 1.0)),
+                "learning_rate": schedules["learning_rate"], "global_norm": norm}
 
     def train_step(self, inputs, outputs, lengths) -> dict[str, float]:
-        """One optimizer step on one batch; returns its metrics."""
-        metrics = self._train_step(tf.cast(inputs, tf.float32), tf.cast(outputs, tf.float32),
-                                   tf.cast(lengths, tf.int32))
+        """One optimizer step on one (global) batch; returns its metrics."""
+        batch = (tf.cast(inputs, tf.float32), tf.cast(outputs, tf.float32),
+                 tf.cast(lengths, tf.int32))
+        if is_distributed(self.strategy):
+            global_batch = int(batch[0].shape[0])
+            metrics = self._train_step(*split_batch(self.strategy, batch, global_batch),
+                                       global_batch=global_batch)
+        else:
+            metrics = self._train_step(*batch)
         return {k: float(v) for k, v in metrics.items()}
 
     def save_checkpoint(self) -> str:

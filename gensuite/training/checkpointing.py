@@ -18,6 +18,7 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from gensuite.common.config import JsonConfig
+from gensuite.training.distribute import throwaway_folder
 
 CHECKPOINT_DIR = "checkpoints"
 LOG_DIR = "logs"
@@ -35,15 +36,21 @@ class TrainingCheckpoint:
         Must already be built (its slot variables must exist before restoring);
         its step counter numbers the checkpoints.
     max_to_keep : int
+    chief : bool
+        False on a non-chief worker of a multi-worker run: it restores the
+        chief's checkpoints and takes part in every save (the strategy needs
+        all workers to), but writes into a temporary folder then deleted.
     **others
         More models or optimizers saved alongside (a GAN's discriminator, its
         optimizer, the generator's moving average), by keyword.
     """
 
     def __init__(self, run_dir: str, *, model: keras.Model,
-                 optimizer: keras.optimizers.Optimizer, max_to_keep: int = 3, **others):
+                 optimizer: keras.optimizers.Optimizer, max_to_keep: int = 3,
+                 chief: bool = True, **others):
         self.directory = os.path.join(run_dir, CHECKPOINT_DIR)
         self.optimizer = optimizer
+        self.chief = chief
         self._checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **others)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint, self.directory, max_to_keep=max_to_keep)
@@ -62,8 +69,16 @@ class TrainingCheckpoint:
         return int(self.optimizer.iterations.numpy())
 
     def save(self) -> str:
-        """Write a checkpoint numbered by the optimizer step; return its prefix."""
-        return self._manager.save(checkpoint_number=int(self.optimizer.iterations.numpy()))
+        """Write a checkpoint numbered by the optimizer step; return its prefix.
+
+        A non-chief worker returns the prefix the chief writes.
+        """
+        step = int(self.optimizer.iterations.numpy())
+        if self.chief:
+            return self._manager.save(checkpoint_number=step)
+        with throwaway_folder() as folder:
+            self._checkpoint.write(os.path.join(folder, "ckpt"))
+        return os.path.join(self.directory, f"ckpt-{step}")
 
 
 def _scalar_metadata() -> bytes:
@@ -78,15 +93,19 @@ class MetricsLogger:
     """Write scalar metrics to TensorBoard event files and ``RUN/metrics.jsonl``.
 
     One TensorBoard run per split under ``RUN/logs/<split>``; each JSON line is
-    ``{"split": ..., "step": ..., <name>: <value>, ...}``.
+    ``{"split": ..., "step": ..., <name>: <value>, ...}``. A logger with
+    ``enabled`` False (a non-chief worker's) writes nothing.
     """
 
-    def __init__(self, run_dir: str):
+    def __init__(self, run_dir: str, *, enabled: bool = True):
         self.run_dir = run_dir
+        self.enabled = enabled
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
         self._metadata = _scalar_metadata()
 
     def log(self, split: str, step: int, metrics: dict[str, float]) -> None:
+        if not self.enabled:
+            return
         if split not in self._writers:
             self._writers[split] = tf.summary.create_file_writer(
                 os.path.join(self.run_dir, LOG_DIR, split))

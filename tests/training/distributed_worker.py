@@ -1,0 +1,51 @@
+"""Train a tiny preset a few steps under a ``tf.distribute`` strategy, in its own process.
+
+Run by tests/training/test_distribute.py (logical devices must be set up
+before TensorFlow starts, hence a process per run)::
+
+    python distributed_worker.py TRAINER STRATEGY RUN_DIR NUM_STEPS [LOGICAL_CPUS]
+
+The run's per-step train metrics land in ``RUN_DIR/metrics.jsonl`` (chief only).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import tensorflow as tf
+
+SEED = 3
+
+
+def train_vae(strategy, run_dir: str, num_steps: int) -> None:
+    from gensuite.music_vae.configs import get_config
+    from gensuite.music_vae.trainer import VAEArrays, VAETrainer
+
+    config = get_config("tiny-mel_2bar")
+    classes = np.random.default_rng(0).integers(0, config.output_depth, (40, config.n_steps))
+    one_hots = np.eye(config.output_depth, dtype=bool)[classes]
+    data = VAEArrays(one_hots, one_hots, np.full(len(classes), config.n_steps, np.int32))
+    trainer = VAETrainer(config, run_dir, seed=SEED, log_every=1, progress=False,
+                         strategy=strategy)
+    trainer.fit(data, num_steps=num_steps)
+
+
+TRAINERS = {"vae": train_vae}
+
+
+def main(trainer: str, strategy_name: str, run_dir: str, num_steps: str,
+         logical_cpus: str = "1") -> None:
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(
+        cpus[0], [tf.config.LogicalDeviceConfiguration()] * int(logical_cpus))
+    from gensuite.training.distribute import make_strategy
+
+    TRAINERS[trainer](make_strategy(strategy_name), run_dir, int(num_steps))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

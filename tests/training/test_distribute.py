@@ -1,0 +1,158 @@
+"""Training on tf.distribute: strategies, chief election, and trainers split over replicas.
+
+The slow tests train tiny presets in subprocesses (logical CPU devices must be
+configured before TensorFlow starts; a multi-worker run is two processes on
+free localhost ports) and compare each run's per-step losses with one device
+training the same global batches from the same seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gensuite.common.errors import ParameterError
+
+WORKER = os.path.join(os.path.dirname(__file__), "distributed_worker.py")
+TIMEOUT_S = 150
+STEPS, RESUMED_STEPS = 3, 5
+
+
+def tf_config(ports, index: int, task_type: str = "worker", chief: bool = False) -> str:
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    if chief:
+        cluster["chief"] = ["127.0.0.1:1"]
+    return json.dumps({"cluster": cluster, "task": {"type": task_type, "index": index}})
+
+
+@pytest.mark.parametrize("task_type, index, chief, expected", [
+    ("worker", 0, False, True), ("worker", 1, False, False),
+    ("worker", 0, True, False), ("chief", 0, True, True)])
+def test_task_is_chief(task_type, index, chief, expected):
+    from gensuite.training.distribute import task_is_chief
+
+    assert task_is_chief(tf_config([2000, 2001], index, task_type, chief)) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "", "{", '{"cluster": {}, "task": {"type": "worker", "index": 0}}',
+    '{"cluster": {"worker": ["a:1"]}}',
+    '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}'])
+def test_bad_tf_config_is_refused(text):
+    from gensuite.training.distribute import cluster_spec
+
+    with pytest.raises(ParameterError, match="TF_CONFIG"):
+        cluster_spec(text)
+
+
+def test_default_strategy_is_the_one_device_path(monkeypatch):
+    from gensuite.training.distribute import is_chief, is_distributed, make_strategy
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    strategy = make_strategy("default")
+    assert not is_distributed(strategy) and is_chief(strategy)
+    with pytest.raises(ParameterError, match="TF_CONFIG"):
+        make_strategy("multi-worker")
+    with pytest.raises(ParameterError, match="one of default, mirrored"):
+        make_strategy("tpu")
+
+
+def test_replica_shares_add_up_to_the_batch():
+    import tensorflow as tf
+
+    from gensuite.training.distribute import average_loss, global_rows
+
+    per_example = tf.constant([1.0, 2.0, 3.0, 6.0])
+    shares = [average_loss(per_example[i:i + 2], global_batch=4) for i in (0, 2)]
+    assert float(sum(shares)) == pytest.approx(float(average_loss(per_example)))
+
+    def draw(shape):
+        return tf.random.stateless_normal(shape, seed=[1, 2])
+
+    whole = draw([4, 3])
+    for first in (0, 2):
+        np.testing.assert_array_equal(global_rows(draw, [2, 3], first, 4),
+                                      whole[first:first + 2])
+
+
+# --- trainers in subprocesses -----------------------------------------------------------
+
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def start(trainer, strategy, run_dir, num_steps, *, logical_cpus=1, env=None):
+    return subprocess.Popen(
+        [sys.executable, WORKER, trainer, strategy, str(run_dir), str(num_steps),
+         str(logical_cpus)], env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(*processes) -> None:
+    for process in processes:
+        try:
+            output, _ = process.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            for p in processes:
+                p.kill()
+            raise
+        assert process.returncode == 0, output[-3000:]
+
+
+def train(trainer, strategy, run_dir, num_steps, *, logical_cpus=1) -> None:
+    finish(start(trainer, strategy, run_dir, num_steps, logical_cpus=logical_cpus))
+
+
+def losses(run_dir, key="loss") -> list[float]:
+    from gensuite.training.checkpointing import read_metrics
+
+    return [record[key] for record in read_metrics(str(run_dir), "train")]
+
+
+def checkpoint_files(run_dir) -> list[str]:
+    return sorted(os.listdir(os.path.join(run_dir, "checkpoints")))
+
+
+@pytest.fixture(scope="module")
+def vae_reference(tmp_path_factory):
+    """One device: STEPS steps, then resumed to RESUMED_STEPS."""
+    run_dir = tmp_path_factory.mktemp("vae-default")
+    train("vae", "default", run_dir, STEPS)
+    train("vae", "default", run_dir, RESUMED_STEPS)
+    return losses(run_dir)
+
+
+@pytest.mark.slow
+def test_mirrored_vae_matches_one_device(vae_reference, tmp_path):
+    train("vae", "mirrored", tmp_path, STEPS, logical_cpus=2)
+    assert checkpoint_files(tmp_path) == [
+        "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
+    train("vae", "mirrored", tmp_path, RESUMED_STEPS, logical_cpus=2)
+    np.testing.assert_allclose(losses(tmp_path), vae_reference, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_multi_worker_vae_matches_one_device_and_resumes_on_one(vae_reference, tmp_path):
+    ports = free_ports(2)
+    workers = [start("vae", "multi-worker", tmp_path, STEPS,
+                     env={"TF_CONFIG": tf_config(ports, i)}) for i in range(2)]
+    finish(*workers)
+    # The chief wrote the checkpoint and the logs once; the other worker nothing.
+    assert checkpoint_files(tmp_path) == [
+        "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
+    assert len(losses(tmp_path)) == STEPS
+    train("vae", "default", tmp_path, RESUMED_STEPS)
+    np.testing.assert_allclose(losses(tmp_path), vae_reference, rtol=1e-5)
