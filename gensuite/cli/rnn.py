@@ -17,6 +17,7 @@ import sys
 import warnings
 
 from gensuite.cli._args import (
+    add_strategy_option,
     check_output_folder,
     float_in,
     fraction,
@@ -126,6 +127,7 @@ def _add_train(group) -> None:
                              "and step) or from a saved model's weights (a shipped name or an "
                              "export folder; steps count from 0); its config must equal "
                              "--config. Ignored when --run-dir already has checkpoints")
+    add_strategy_option(parser)
     _add_progress(parser)
     parser.set_defaults(func=run_train)
 
@@ -255,7 +257,12 @@ def run_train(args: argparse.Namespace) -> int:
     from gensuite.melody_rnn import trainer as rnn_trainer
     from gensuite.melody_rnn.configs import get_config
     from gensuite.melody_rnn.model import MelodyRNN
+    from gensuite.training.distribute import is_chief, make_strategy
 
+    check_strategy_options(args)
+    # First: a multi-worker strategy must start before TensorFlow runs anything.
+    strategy = make_strategy(args.strategy)
+    chief = is_chief(strategy)
     config = get_config(args.config)
     check_output_folder(args.run_dir, flag="--run-dir")
     # Refuse a mismatched run folder before spending minutes reading data.
@@ -264,7 +271,7 @@ def run_train(args: argparse.Namespace) -> int:
     progress = _show_progress(args)
     data, reused = melody_data.prepare_run_melodies(
         args.run_dir, midi_dir=args.midi_dir, examples=args.examples, config=config,
-        eval_ratio=args.eval_ratio, progress=progress)
+        eval_ratio=args.eval_ratio, progress=progress, cache=chief)
     train, held_out = data.train, data.held_out
     cache = os.path.join(args.run_dir, melody_data.MELODIES_FILE)
     if reused:
@@ -281,7 +288,8 @@ def run_train(args: argparse.Namespace) -> int:
               f"{args.eval_ratio:g}); no held-out figures will be reported", file=sys.stderr)
 
     keras.utils.set_random_seed(args.seed)
-    model = MelodyRNN(config)
+    with strategy.scope():  # the replicas must share the model's variables
+        model = MelodyRNN(config)
     if init_model is not None:
         from gensuite.checkpoints import load_model_weights
 
@@ -292,9 +300,24 @@ def run_train(args: argparse.Namespace) -> int:
         max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes,
         eval_every_steps=args.eval_every, log_every_steps=args.log_every,
         checkpoint_every_seconds=60.0 * args.checkpoint_minutes,
-        seed=args.seed, progress=progress)
+        seed=args.seed, progress=progress, strategy=strategy)
     print(format_train_result(result, run_dir=args.run_dir))
     return 0
+
+
+def check_strategy_options(args: argparse.Namespace) -> None:
+    """Refuse the options a multi-worker run cannot keep in lockstep on every worker."""
+    if args.strategy != "multi-worker":
+        return
+    if args.init_from:
+        raise ParameterError(
+            "--init-from with --strategy multi-worker: start the run on one host (any "
+            "other strategy, a step or more), then go on with multi-worker; the workers "
+            "must all restore the same checkpoint")
+    if args.max_minutes is not None:
+        raise ParameterError(
+            "--max-minutes with --strategy multi-worker: each worker would time itself "
+            "and stop at its own step; use --num-steps")
 
 
 def start_from(run_dir: str, source: str, config):

@@ -86,8 +86,12 @@ def check_writable(path: str | os.PathLike, *, flag: str) -> None:
                                    f"{target}")
 
 
-# ".NAME.{pid}-{8 random characters from mkstemp}...": what atomic_path creates.
-_TEMP_NAME = re.compile(r"^\..+\.(\d+)-[a-z0-9_]{8}")
+# ".NAME.{pid}-{8 random characters from mkstemp}{suffix}": what atomic_path creates,
+# with the suffixes its callers pass; nothing else is ever removed.
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)-[a-z0-9_]{8}(\.tmp|\.wav|\.png|\.npz|\.weights\.h5)$")
+# Outputs write at most two folders deep (RUN/export/bottom); a folder named by
+# mistake (a home folder) is not searched further.
+_MAX_DEPTH = 2
 
 
 def remove_orphan_temp_files(path: str | os.PathLike) -> list[str]:
@@ -97,7 +101,7 @@ def remove_orphan_temp_files(path: str | os.PathLike) -> list[str]:
     ----------
     path : str or os.PathLike
         An output file (its folder is searched for its temporary names) or
-        folder (searched whole). Nothing happens if it does not exist.
+        folder (searched two levels deep). Nothing happens if it does not exist.
 
     Returns
     -------
@@ -106,7 +110,12 @@ def remove_orphan_temp_files(path: str | os.PathLike) -> list[str]:
     """
     path = os.path.abspath(os.fspath(path))
     if os.path.isdir(path):
-        candidates = [(root, name) for root, _, names in os.walk(path) for name in names]
+        candidates = []
+        for root, folders, names in os.walk(path):
+            candidates += [(root, name) for name in names]
+            depth = 0 if root == path else os.path.relpath(root, path).count(os.sep) + 1
+            if depth >= _MAX_DEPTH:
+                folders.clear()
     else:
         folder, base = os.path.split(path)
         prefix = f".{base}."

@@ -550,7 +550,8 @@ def _describe_source(source: dict | None) -> str:
 
 def prepare_run_melodies(run_dir: str, *, midi_dir: str | None = None,
                          examples: str | None = None, config, eval_ratio: float,
-                         progress: bool = False) -> tuple[TrainingMelodies, bool]:
+                         progress: bool = False,
+                         cache: bool = True) -> tuple[TrainingMelodies, bool]:
     """The melodies of a training run: from its cache, else extracted and cached.
 
     Parameters
@@ -563,6 +564,9 @@ def prepare_run_melodies(run_dir: str, *, midi_dir: str | None = None,
     eval_ratio : float
     progress : bool
         Progress bar while reading a folder.
+    cache : bool
+        Write the extracted melodies to the run folder (False on a non-chief
+        worker of a multi-worker run: the chief writes them).
 
     Returns
     -------
@@ -584,7 +588,8 @@ def prepare_run_melodies(run_dir: str, *, midi_dir: str | None = None,
         return cached, True
     melodies = extract_training_melodies(midi_dir=midi_dir, examples=examples, config=config,
                                          eval_ratio=eval_ratio, progress=progress)
-    melodies.save(run_dir)
+    if cache:
+        melodies.save(run_dir)
     return melodies, False
 
 

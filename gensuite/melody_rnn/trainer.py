@@ -20,6 +20,13 @@ folder holds::
 
 Every file is written atomically; the state is saved every
 ``checkpoint_every_seconds``, at the end, and on KeyboardInterrupt.
+
+Under a ``tf.distribute`` strategy (``strategy=``, see
+:mod:`gensuite.training.distribute`) each batch is split over the replicas,
+which divide their summed cross-entropy by the valid steps of the *global*
+batch; the summed gradients are clipped and applied once, so the step equals
+the one-device step on the whole batch (dropout aside: each replica draws its
+own masks). Only the chief writes the run folder.
 """
 
 from __future__ import annotations
@@ -40,6 +47,13 @@ from gensuite.melody_rnn import encodings as ee
 from gensuite.melody_rnn.configs import MelodyRNNConfig
 from gensuite.melody_rnn.model import MelodyRNN
 from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, check_run_config
+from gensuite.training.distribute import (
+    is_chief,
+    is_distributed,
+    per_replica_batch,
+    split_batch,
+    sum_over_replicas,
+)
 from gensuite.training.loop import run_training_loop
 
 ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default (Keras uses 1e-7)
@@ -225,7 +239,8 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
                      num_steps: int, max_seconds: float | None = None,
                      eval_every_steps: int = 500, log_every_steps: int = 10,
                      checkpoint_every_seconds: float = 300.0, seed: int = 0,
-                     progress: bool = True, jit_compile: bool | None = None) -> TrainResult:
+                     progress: bool = True, jit_compile: bool | None = None,
+                     strategy: tf.distribute.Strategy | None = None) -> TrainResult:
     """Train (or resume training) a MelodyRNN; keep a resumable run folder.
 
     If ``run_dir`` holds a training checkpoint, weights, optimizer slots and
@@ -265,6 +280,11 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
         cpu-lookback_rnn --repeats 3 --jit off`` (then ``--jit on``).
         One compile per padded batch length (multiples of 16 without
         ``train_window_steps``).
+    strategy : tf.distribute.Strategy, optional
+        From :func:`gensuite.training.distribute.make_strategy`: each batch is
+        split over its replicas (the batch size must divide evenly), and
+        ``model`` must have been built inside ``strategy.scope()``. Only the
+        chief writes the run folder. Default: one device.
 
     Returns
     -------
@@ -273,7 +293,9 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     Raises
     ------
     ParameterError
-        Bad argument, or ``run_dir`` holds a run of another config.
+        Bad argument, ``run_dir`` holds a run of another config, the batch
+        does not split over the strategy's replicas, or ``model`` was built
+        outside the strategy's scope.
     NoExamplesError
         No training melodies.
     KeyboardInterrupt
@@ -284,21 +306,33 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     if isinstance(num_steps, bool) or int(num_steps) != num_steps or num_steps < 0:
         raise ParameterError(f"num_steps: must be an integer >= 0, got {num_steps!r}")
     run_dir = os.fspath(run_dir)
-    os.makedirs(run_dir, exist_ok=True)
     config = model.config
+    strategy = strategy or tf.distribute.get_strategy()
+    chief = is_chief(strategy)
+    progress = progress and chief
+    per_replica_batch(strategy, config.batch_size)
+    check_built_in_scope(strategy, model.network)
+    if chief:
+        os.makedirs(run_dir, exist_ok=True)
     check_run_config(run_dir, config)
-    optimizer = make_optimizer(config)
-    # Build after the model exists (its cells create their weights up front),
-    # so restoring finds every slot variable.
-    optimizer.build(model.network.trainable_variables)
-    checkpoint = TrainingCheckpoint(run_dir, model=model.network, optimizer=optimizer)
+    with strategy.scope():
+        optimizer = make_optimizer(config)
+        # Build after the model exists (its cells create their weights up front),
+        # so restoring finds every slot variable.
+        optimizer.build(model.network.trainable_variables)
+    checkpoint = TrainingCheckpoint(run_dir, model=model.network, optimizer=optimizer,
+                                    chief=chief)
     step = checkpoint.restore_latest() or 0
     resumed_from = step
     train_seconds = _saved_train_seconds(run_dir) if step else 0.0
-    logger = MetricsLogger(run_dir)
+    logger = MetricsLogger(run_dir, enabled=chief)
     if jit_compile is None:
         jit_compile = uses_xla_by_default(config)
-    train_step = _make_train_step(model.network, optimizer, jit_compile=jit_compile)
+    if is_distributed(strategy):
+        train_step = _make_distributed_train_step(model.network, optimizer, strategy,
+                                                  jit_compile=jit_compile)
+    else:
+        train_step = _make_train_step(model.network, optimizer, jit_compile=jit_compile)
     eval_result = None
     call_start = time.perf_counter()
 
@@ -310,6 +344,8 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
 
     def save() -> None:
         checkpoint.save()
+        if not chief:
+            return
         figures = {"step": step, "train_seconds": round(elapsed(), 1),
                    "train_melodies": len(train_melodies), "eval_melodies": len(eval_melodies)}
         if eval_result is not None:
@@ -318,6 +354,8 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
         model.save(run_dir, figures=figures)
 
     def run_eval() -> None:
+        # Every worker evaluates, so that all take the same saves (each save
+        # needs every worker) whatever the figures.
         nonlocal eval_result
         if not eval_melodies:
             return
@@ -380,6 +418,19 @@ def uses_xla_by_default(config) -> bool:
     return config.attn_length > 0
 
 
+def check_built_in_scope(strategy: tf.distribute.Strategy, network) -> None:
+    """ParameterError unless ``network``'s variables belong to a distributed ``strategy``.
+
+    A model built outside the scope has plain variables that the replicas
+    would not share; the optimizer could not apply summed gradients to them.
+    """
+    if is_distributed(strategy) and not all(
+            strategy.extended.variable_created_in_scope(v.value)
+            for v in network.trainable_variables):
+        raise ParameterError("model: build it inside strategy.scope() to train it under "
+                             f"{type(strategy).__name__}")
+
+
 def _make_train_step(network, optimizer, *, jit_compile: bool):
     variables = network.trainable_variables
 
@@ -393,5 +444,48 @@ def _make_train_step(network, optimizer, *, jit_compile: bool):
         grad_norm = tf.linalg.global_norm(grads)
         optimizer.apply_gradients(zip(grads, variables))
         return loss, correct / n_steps, grad_norm
+
+    return train_step
+
+
+def _make_distributed_train_step(network, optimizer, strategy: tf.distribute.Strategy, *,
+                                 jit_compile: bool):
+    """The train step under ``strategy``: same signature and figures as :func:`_make_train_step`.
+
+    Each replica divides its summed cross-entropy by the valid steps of the
+    global batch (not its own share), so the replicas' losses and gradients
+    add up to the one-device mean over the whole batch.
+    """
+    variables = network.trainable_variables
+
+    # XLA compiles each replica's forward and backward pass; the all-reduce
+    # and the update span devices, which one XLA cluster cannot.
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def replica_gradients(inputs, labels, lengths, global_steps):
+        with tf.GradientTape() as tape:
+            logits = network(inputs, training=True)
+            ce, correct, _ = masked_sums(logits, labels, lengths)
+            loss = ce / global_steps
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        return grads, loss, correct
+
+    # Batches differ in length (padded to multiples of 16): one trace, not one a length.
+    @tf.function(reduce_retracing=True)
+    def apply_batch(inputs, labels, lengths, global_steps):
+        per_replica = strategy.run(replica_gradients,
+                                   args=(inputs, labels, lengths, global_steps))
+        grads, loss, correct = sum_over_replicas(strategy, per_replica)
+        grad_norm = tf.linalg.global_norm(grads)
+        # In cross-replica context the optimizer's global_clipnorm clips the
+        # summed gradients once, as one device clips the whole batch's.
+        optimizer.apply_gradients(zip(grads, variables))
+        return loss, correct / global_steps, grad_norm
+
+    def train_step(inputs, labels, lengths):
+        global_batch = len(lengths)
+        # Every valid step of the global batch (lengths never exceed its time axis).
+        global_steps = tf.constant(float(np.sum(lengths)), tf.float32)
+        return apply_batch(*split_batch(strategy, (inputs, labels, lengths), global_batch),
+                           global_steps)
 
     return train_step

@@ -489,3 +489,16 @@ def test_help_lists_the_new_flag_names_only(run_cli, capsys, argv, old, new):
     assert run_cli([*argv, "--help"]) == 0
     out = capsys.readouterr().out
     assert new in out and old not in out
+
+
+@pytest.mark.parametrize("extra, refused", [
+    (("--max-minutes", "1"), "--max-minutes with --strategy multi-worker"),
+    (("--init-from", "basic_rnn"), "--init-from with --strategy multi-worker")])
+def test_train_refuses_what_workers_cannot_keep_in_lockstep(run_cli, midi_dir, tmp_path,
+                                                            monkeypatch, capsys, extra, refused):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({
+        "cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
+        "task": {"type": "worker", "index": 0}}))
+    assert run_cli(train_argv(midi_dir, tmp_path / "run", "--strategy", "multi-worker",
+                              *extra)) == 2
+    assert refused in error_line(capsys)

@@ -48,14 +48,17 @@ def test_orphans_of_dead_writers_are_removed_live_ones_kept(tmp_path):
         p.name for p in (live, other_output, user_file))
 
 
-def test_orphans_in_an_output_folder_are_removed_at_any_depth(tmp_path):
+def test_orphans_in_an_output_folder_are_removed_two_levels_deep(tmp_path):
     dead = _dead_pid()
-    (tmp_path / "checkpoints").mkdir()
-    orphan = tmp_path / "checkpoints" / f".model.weights.h5.{dead}-abcd1234.weights.h5"
-    orphan.write_bytes(b"x")
+    (tmp_path / "export" / "bottom" / "deeper").mkdir(parents=True)
+    orphan = tmp_path / "export" / "bottom" / f".model.weights.h5.{dead}-abcd1234.weights.h5"
+    too_deep = tmp_path / "export" / "bottom" / "deeper" / f".a.wav.{dead}-abcd1234.wav"
+    not_ours = tmp_path / f".notes.{dead}-abcd1234.txt"  # a suffix atomic_path never uses
+    for path in (orphan, too_deep, not_ours):
+        path.write_bytes(b"x")
     (tmp_path / "metrics.jsonl").write_text("{}\n")
     assert remove_orphan_temp_files(tmp_path) == [str(orphan)]
-    assert os.listdir(tmp_path / "checkpoints") == []
+    assert too_deep.exists() and not_ours.exists()
 
 
 def test_missing_output_is_nothing_to_clean(tmp_path):

@@ -34,7 +34,31 @@ def train_vae(strategy, run_dir: str, num_steps: int) -> None:
     trainer.fit(data, num_steps=num_steps)
 
 
-TRAINERS = {"vae": train_vae}
+def train_rnn(strategy, run_dir: str, num_steps: int) -> None:
+    import dataclasses
+
+    import keras
+
+    from gensuite.melody_rnn.configs import get_config
+    from gensuite.melody_rnn.model import MelodyRNN
+    from gensuite.melody_rnn.trainer import train_melody_rnn
+
+    # Dropout off: each replica would draw its own masks, and the runs must agree.
+    # A clip norm below the gradients' norms: clipping each replica's share
+    # instead of the summed gradients would show.
+    config = dataclasses.replace(get_config("tiny-basic_rnn"), dropout_keep_prob=1.0,
+                                 clip_norm=0.02)
+    rng = np.random.default_rng(0)
+    events = np.arange(config.min_note, config.max_note).tolist() + [-2, -2, -1]
+    melodies = [rng.choice(events, size=int(n)) for n in rng.integers(20, 90, 24)]
+    keras.utils.set_random_seed(SEED)
+    with strategy.scope():
+        model = MelodyRNN(config)
+    train_melody_rnn(model, melodies[4:], melodies[:4], run_dir=run_dir, num_steps=num_steps,
+                     log_every_steps=1, seed=SEED, progress=False, strategy=strategy)
+
+
+TRAINERS = {"vae": train_vae, "rnn": train_rnn}
 
 
 def main(trainer: str, strategy_name: str, run_dir: str, num_steps: str,

@@ -156,3 +156,46 @@ def test_multi_worker_vae_matches_one_device_and_resumes_on_one(vae_reference, t
     assert len(losses(tmp_path)) == STEPS
     train("vae", "default", tmp_path, RESUMED_STEPS)
     np.testing.assert_allclose(losses(tmp_path), vae_reference, rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def rnn_reference(tmp_path_factory):
+    """One device, dropout off: STEPS steps, then resumed to RESUMED_STEPS."""
+    run_dir = tmp_path_factory.mktemp("rnn-default")
+    train("rnn", "default", run_dir, STEPS)
+    train("rnn", "default", run_dir, RESUMED_STEPS)
+    return losses(run_dir)
+
+
+@pytest.mark.slow
+def test_mirrored_rnn_matches_one_device(rnn_reference, tmp_path):
+    train("rnn", "mirrored", tmp_path, STEPS, logical_cpus=2)
+    train("rnn", "mirrored", tmp_path, RESUMED_STEPS, logical_cpus=2)
+    # Exact but for float summation order: the worker turns dropout off.
+    np.testing.assert_allclose(losses(tmp_path), rnn_reference, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_multi_worker_rnn_matches_one_device_and_resumes_on_one(rnn_reference, tmp_path):
+    ports = free_ports(2)
+    workers = [start("rnn", "multi-worker", tmp_path, STEPS,
+                     env={"TF_CONFIG": tf_config(ports, i)}) for i in range(2)]
+    finish(*workers)
+    assert checkpoint_files(tmp_path) == [
+        "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
+    assert len(losses(tmp_path)) == STEPS
+    train("rnn", "default", tmp_path, RESUMED_STEPS)
+    np.testing.assert_allclose(losses(tmp_path), rnn_reference, rtol=1e-5)
+
+
+def test_rnn_model_built_outside_the_strategy_is_refused(tmp_path):
+    import tensorflow as tf
+
+    from gensuite.melody_rnn.model import MelodyRNN
+    from gensuite.melody_rnn.trainer import train_melody_rnn
+
+    model = MelodyRNN("tiny-basic_rnn")
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with pytest.raises(ParameterError, match=r"inside strategy\.scope\(\)"):
+        train_melody_rnn(model, [np.array([60, -2, 62])], run_dir=tmp_path, num_steps=1,
+                         strategy=strategy)
