@@ -48,6 +48,7 @@ from gensuite.melody_rnn.configs import MelodyRNNConfig
 from gensuite.melody_rnn.model import MelodyRNN
 from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, check_run_config
 from gensuite.training.distribute import (
+    any_worker,
     is_chief,
     is_distributed,
     per_replica_batch,
@@ -271,7 +272,8 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     progress : bool
         Report progress (a bar on a terminal, else a line every 30 s).
     jit_compile : bool, optional
-        Compile the train step with XLA; by default only with attention.
+        Compile the train step with XLA; by default only with attention; never
+        under a distributed ``strategy`` (see :func:`_make_distributed_train_step`).
         XLA fuses the attention cell's many small ops over its 40-output
         window: 1.4-1.7x faster for ``cpu-attention_rnn`` on 2 cores (30.6 ->
         44.0 examples/s), but 1.2-1.6x slower for the plain LSTM configs
@@ -329,8 +331,7 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     if jit_compile is None:
         jit_compile = uses_xla_by_default(config)
     if is_distributed(strategy):
-        train_step = _make_distributed_train_step(model.network, optimizer, strategy,
-                                                  jit_compile=jit_compile)
+        train_step = _make_distributed_train_step(model.network, optimizer, strategy)
     else:
         train_step = _make_train_step(model.network, optimizer, jit_compile=jit_compile)
     eval_result = None
@@ -389,7 +390,7 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
             step_fn, get_step=lambda: step, num_steps=num_steps, save=save, logger=logger,
             log_every=log_every_steps, checkpoint_every_s=checkpoint_every_seconds,
             progress=progress, desc=f"rnn train {config.name}", after_step=evaluate_when_due,
-            stop_when=out_of_time,
+            stop_when=out_of_time, agree=any_worker(strategy),
             postfix=lambda m: {"loss": f"{m['loss']:.3f}", "acc": f"{m['accuracy']:.3f}"})
     if eval_result is None or eval_result["step"] != step:
         run_eval()
@@ -448,19 +449,18 @@ def _make_train_step(network, optimizer, *, jit_compile: bool):
     return train_step
 
 
-def _make_distributed_train_step(network, optimizer, strategy: tf.distribute.Strategy, *,
-                                 jit_compile: bool):
+def _make_distributed_train_step(network, optimizer, strategy: tf.distribute.Strategy):
     """The train step under ``strategy``: same signature and figures as :func:`_make_train_step`.
 
     Each replica divides its summed cross-entropy by the valid steps of the
     global batch (not its own share), so the replicas' losses and gradients
-    add up to the one-device mean over the whole batch.
+    add up to the one-device mean over the whole batch. Without XLA: compiled
+    inside ``strategy.run`` on logical CPU devices, a replica's step looks
+    for the other replicas' variables on its own device and fails
+    (TensorFlow's "tf.Variable on a different device" XLA limitation).
     """
     variables = network.trainable_variables
 
-    # XLA compiles each replica's forward and backward pass; the all-reduce
-    # and the update span devices, which one XLA cluster cannot.
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
     def replica_gradients(inputs, labels, lengths, global_steps):
         with tf.GradientTape() as tape:
             logits = network(inputs, training=True)

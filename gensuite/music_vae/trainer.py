@@ -61,6 +61,7 @@ from gensuite.training.checkpointing import (
     record_run_config,
 )
 from gensuite.training.distribute import (
+    any_worker,
     average_loss,
     first_replica,
     is_chief,
@@ -478,6 +479,7 @@ class VAETrainer:
             logger=self.logger, log_every=self.log_every,
             checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
             desc=self.config.name, keep_last=SCHEDULE_METRICS, after_step=evaluate_when_due,
+            agree=any_worker(self.strategy),
             postfix=lambda last: {"loss": f"{last['loss']:.3g}", "acc": f"{last['accuracy']:.3f}",
                                   "kl": f"{last['kl_bits']:.1f}b"})
 

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 
 import tensorflow as tf
 
@@ -185,6 +186,23 @@ def average_loss(per_example: tf.Tensor, global_batch: int | None = None) -> tf.
     if global_batch is None:
         return tf.reduce_mean(per_example)
     return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+
+
+def any_worker(strategy: tf.distribute.Strategy) -> Callable[[bool], bool] | None:
+    """``(flag) -> bool``: whether any worker's flag is set; None on one host.
+
+    Under ``MultiWorkerMirroredStrategy`` a collective call that every worker
+    makes at the same step (see ``run_training_loop``'s ``agree``).
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return None
+
+    def agree(flag: bool) -> bool:
+        values = strategy.experimental_distribute_values_from_function(
+            lambda context: tf.constant(float(flag)))
+        return bool(strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None) > 0)
+
+    return agree
 
 
 def sum_over_replicas(strategy: tf.distribute.Strategy, values):

@@ -32,7 +32,8 @@ def run_training_loop(step_fn: Callable[[], Metrics], *, get_step: Callable[[], 
                       postfix: Callable[[Metrics], dict] | None = None,
                       after_step: Callable[[int, Metrics], Metrics | None] | None = None,
                       after_save: Callable[[int], object] | None = None,
-                      stop_when: Callable[[], bool] | None = None) -> Metrics:
+                      stop_when: Callable[[], bool] | None = None,
+                      agree: Callable[[bool], bool] | None = None) -> Metrics:
     """Run ``step_fn`` until ``get_step()`` reaches ``num_steps`` (a total, not steps to add).
 
     Parameters
@@ -57,6 +58,11 @@ def run_training_loop(step_fn: Callable[[], Metrics], *, get_step: Callable[[], 
     stop_when : callable, optional
         ``() -> bool``, asked before each step: True ends the run early (saved
         as at the end), e.g. a wall-time budget.
+    agree : callable, optional
+        ``(due) -> bool``: whether any process of a multi-worker run finds a
+        save due (:func:`gensuite.training.distribute.any_worker`). Every
+        worker must take part in each save, but their clocks differ, so with
+        it the save is decided together, at logging steps only.
 
     Returns
     -------
@@ -97,7 +103,10 @@ def run_training_loop(step_fn: Callable[[], Metrics], *, get_step: Callable[[], 
                 window, n_window = {}, 0
             if after_step is not None:
                 last = after_step(step, last) or last
-            if time.monotonic() - last_save >= checkpoint_every_s:
+            due = time.monotonic() - last_save >= checkpoint_every_s
+            if agree is not None:
+                due = step % log_every == 0 and agree(due)
+            if due:
                 save()
                 if after_save is not None:
                     after_save(step)

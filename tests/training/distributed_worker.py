@@ -29,6 +29,7 @@ def train_vae(strategy, run_dir: str, num_steps: int) -> None:
     classes = np.random.default_rng(0).integers(0, config.output_depth, (40, config.n_steps))
     one_hots = np.eye(config.output_depth, dtype=bool)[classes]
     data = VAEArrays(one_hots, one_hots, np.full(len(classes), config.n_steps, np.int32))
+    # log_every=1: under multi-worker, the workers agree on saving at every step.
     trainer = VAETrainer(config, run_dir, seed=SEED, log_every=1, progress=False,
                          strategy=strategy)
     trainer.fit(data, num_steps=num_steps)
