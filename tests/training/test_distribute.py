@@ -137,11 +137,11 @@ def vae_reference(tmp_path_factory):
 
 @pytest.mark.slow
 def test_mirrored_vae_matches_one_device(vae_reference, tmp_path):
+    # Resuming is the multi-worker test's; here one run, to keep the suite short.
     train("vae", "mirrored", tmp_path, STEPS, logical_cpus=2)
     assert checkpoint_files(tmp_path) == [
         "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
-    train("vae", "mirrored", tmp_path, RESUMED_STEPS, logical_cpus=2)
-    np.testing.assert_allclose(losses(tmp_path), vae_reference, rtol=1e-5)
+    np.testing.assert_allclose(losses(tmp_path), vae_reference[:STEPS], rtol=1e-5)
 
 
 @pytest.mark.slow
@@ -170,9 +170,8 @@ def rnn_reference(tmp_path_factory):
 @pytest.mark.slow
 def test_mirrored_rnn_matches_one_device(rnn_reference, tmp_path):
     train("rnn", "mirrored", tmp_path, STEPS, logical_cpus=2)
-    train("rnn", "mirrored", tmp_path, RESUMED_STEPS, logical_cpus=2)
     # Exact but for float summation order: the worker turns dropout off.
-    np.testing.assert_allclose(losses(tmp_path), rnn_reference, rtol=1e-5)
+    np.testing.assert_allclose(losses(tmp_path), rnn_reference[:STEPS], rtol=1e-5)
 
 
 @pytest.mark.slow
