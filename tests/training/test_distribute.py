@@ -116,7 +116,8 @@ def train(trainer, strategy, run_dir, num_steps, *, logical_cpus=1) -> None:
     finish(start(trainer, strategy, run_dir, num_steps, logical_cpus=logical_cpus))
 
 
-def losses(run_dir, key="loss") -> list[float]:
+def logged(run_dir, key="loss") -> list[float]:
+    """The per-step training figure ``key`` a run logged (metrics.jsonl)."""
     from gensuite.training.checkpointing import read_metrics
 
     return [record[key] for record in read_metrics(str(run_dir), "train")]
@@ -126,65 +127,45 @@ def checkpoint_files(run_dir) -> list[str]:
     return sorted(os.listdir(os.path.join(run_dir, "checkpoints")))
 
 
-@pytest.fixture(scope="module")
-def vae_reference(tmp_path_factory):
-    """One device: STEPS steps, then resumed to RESUMED_STEPS."""
-    run_dir = tmp_path_factory.mktemp("vae-default")
-    train("vae", "default", run_dir, STEPS)
-    train("vae", "default", run_dir, RESUMED_STEPS)
-    return losses(run_dir)
+@pytest.fixture(scope="module", params=["vae", "rnn"])
+def reference(request, tmp_path_factory):
+    """(trainer, run folder) on one device: STEPS steps, then resumed to RESUMED_STEPS.
+
+    The rnn worker turns dropout off, so distributed runs match it but for
+    float summation order.
+    """
+    trainer = request.param
+    run_dir = tmp_path_factory.mktemp(f"{trainer}-default")
+    train(trainer, "default", run_dir, STEPS)
+    train(trainer, "default", run_dir, RESUMED_STEPS)
+    return trainer, run_dir
 
 
 @pytest.mark.slow
-def test_mirrored_vae_matches_one_device(vae_reference, tmp_path):
+def test_mirrored_matches_one_device(reference, tmp_path):
+    trainer, reference_dir = reference
     # Resuming is the multi-worker test's; here one run, to keep the suite short.
-    train("vae", "mirrored", tmp_path, STEPS, logical_cpus=2)
+    train(trainer, "mirrored", tmp_path, STEPS, logical_cpus=2)
     assert checkpoint_files(tmp_path) == [
         "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
-    np.testing.assert_allclose(losses(tmp_path), vae_reference[:STEPS], rtol=1e-5)
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(logged(tmp_path, key), logged(reference_dir, key)[:STEPS],
+                                   rtol=1e-5)
 
 
 @pytest.mark.slow
-def test_multi_worker_vae_matches_one_device_and_resumes_on_one(vae_reference, tmp_path):
+def test_multi_worker_matches_one_device_and_resumes_on_one(reference, tmp_path):
+    trainer, reference_dir = reference
     ports = free_ports(2)
-    workers = [start("vae", "multi-worker", tmp_path, STEPS,
+    workers = [start(trainer, "multi-worker", tmp_path, STEPS,
                      env={"TF_CONFIG": tf_config(ports, i)}) for i in range(2)]
     finish(*workers)
     # The chief wrote the checkpoint and the logs once; the other worker nothing.
     assert checkpoint_files(tmp_path) == [
         "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
-    assert len(losses(tmp_path)) == STEPS
-    train("vae", "default", tmp_path, RESUMED_STEPS)
-    np.testing.assert_allclose(losses(tmp_path), vae_reference, rtol=1e-5)
-
-
-@pytest.fixture(scope="module")
-def rnn_reference(tmp_path_factory):
-    """One device, dropout off: STEPS steps, then resumed to RESUMED_STEPS."""
-    run_dir = tmp_path_factory.mktemp("rnn-default")
-    train("rnn", "default", run_dir, STEPS)
-    train("rnn", "default", run_dir, RESUMED_STEPS)
-    return losses(run_dir)
-
-
-@pytest.mark.slow
-def test_mirrored_rnn_matches_one_device(rnn_reference, tmp_path):
-    train("rnn", "mirrored", tmp_path, STEPS, logical_cpus=2)
-    # Exact but for float summation order: the worker turns dropout off.
-    np.testing.assert_allclose(losses(tmp_path), rnn_reference[:STEPS], rtol=1e-5)
-
-
-@pytest.mark.slow
-def test_multi_worker_rnn_matches_one_device_and_resumes_on_one(rnn_reference, tmp_path):
-    ports = free_ports(2)
-    workers = [start("rnn", "multi-worker", tmp_path, STEPS,
-                     env={"TF_CONFIG": tf_config(ports, i)}) for i in range(2)]
-    finish(*workers)
-    assert checkpoint_files(tmp_path) == [
-        "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
-    assert len(losses(tmp_path)) == STEPS
-    train("rnn", "default", tmp_path, RESUMED_STEPS)
-    np.testing.assert_allclose(losses(tmp_path), rnn_reference, rtol=1e-5)
+    assert len(logged(tmp_path)) == STEPS
+    train(trainer, "default", tmp_path, RESUMED_STEPS)
+    np.testing.assert_allclose(logged(tmp_path), logged(reference_dir), rtol=1e-5)
 
 
 def test_rnn_model_built_outside_the_strategy_is_refused(tmp_path):
