@@ -24,7 +24,8 @@ with map_in_processes(report_and_sleep, list(range(16)), num_workers=2) as resul
 
 
 def report_and_sleep(job: int) -> int:
-    print(f"worker {os.getpid()}", flush=True)
+    # One write per line: two workers share the pipe, and print may split a line in two writes.
+    os.write(1, f"worker {os.getpid()}\n".encode())
     time.sleep(30)
     return job
 

@@ -1,11 +1,13 @@
-"""Train a tiny preset a few steps under a ``tf.distribute`` strategy, in its own process.
+"""Train a tiny preset a few steps under ``tf.distribute`` strategies, in its own process.
 
 Run by tests/training/test_distribute.py (logical devices must be set up
-before TensorFlow starts, hence a process per run)::
+before TensorFlow starts, hence a process)::
 
-    python distributed_worker.py TRAINER STRATEGY RUN_DIR NUM_STEPS [LOGICAL_CPUS]
+    python distributed_worker.py TRAINER LOGICAL_CPUS STRATEGY:RUN_DIR:NUM_STEPS ...
 
-The run's per-step train metrics land in ``RUN_DIR/metrics.jsonl`` (chief only).
+Each run, in order, in this one process (TensorFlow's start-up is most of a
+run's time); its per-step train metrics land in ``RUN_DIR/metrics.jsonl``
+(chief only).
 """
 
 from __future__ import annotations
@@ -62,14 +64,15 @@ def train_rnn(strategy, run_dir: str, num_steps: int) -> None:
 TRAINERS = {"vae": train_vae, "rnn": train_rnn}
 
 
-def main(trainer: str, strategy_name: str, run_dir: str, num_steps: str,
-         logical_cpus: str = "1") -> None:
+def main(trainer: str, logical_cpus: str, *runs: str) -> None:
     cpus = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(
         cpus[0], [tf.config.LogicalDeviceConfiguration()] * int(logical_cpus))
     from gensuite.training.distribute import make_strategy
 
-    TRAINERS[trainer](make_strategy(strategy_name), run_dir, int(num_steps))
+    for run in runs:
+        strategy_name, run_dir, num_steps = run.split(":")
+        TRAINERS[trainer](make_strategy(strategy_name), run_dir, int(num_steps))
 
 
 if __name__ == "__main__":

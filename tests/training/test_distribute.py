@@ -94,11 +94,13 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-def start(trainer, strategy, run_dir, num_steps, *, logical_cpus=1, env=None):
+def start(trainer, *runs, logical_cpus=1, env=None):
+    """A worker process doing ``runs``, each (strategy, run_dir, num_steps), in order."""
     return subprocess.Popen(
-        [sys.executable, WORKER, trainer, strategy, str(run_dir), str(num_steps),
-         str(logical_cpus)], env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [sys.executable, WORKER, trainer, str(logical_cpus),
+         *(f"{strategy}:{run_dir}:{num_steps}" for strategy, run_dir, num_steps in runs)],
+        env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
 
 
 def finish(*processes) -> None:
@@ -110,10 +112,6 @@ def finish(*processes) -> None:
                 p.kill()
             raise
         assert process.returncode == 0, output[-3000:]
-
-
-def train(trainer, strategy, run_dir, num_steps, *, logical_cpus=1) -> None:
-    finish(start(trainer, strategy, run_dir, num_steps, logical_cpus=logical_cpus))
 
 
 def logged(run_dir, key="loss") -> list[float]:
@@ -128,43 +126,43 @@ def checkpoint_files(run_dir) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=["vae", "rnn"])
-def reference(request, tmp_path_factory):
-    """(trainer, run folder) on one device: STEPS steps, then resumed to RESUMED_STEPS.
+def runs(request, tmp_path_factory):
+    """(trainer, one-device run, mirrored run), trained in one process on 2 logical CPUs.
 
-    The rnn worker turns dropout off, so distributed runs match it but for
-    float summation order.
+    One device: STEPS steps, then resumed to RESUMED_STEPS. The rnn worker
+    turns dropout off, so distributed runs match it but for float summation
+    order.
     """
     trainer = request.param
-    run_dir = tmp_path_factory.mktemp(f"{trainer}-default")
-    train(trainer, "default", run_dir, STEPS)
-    train(trainer, "default", run_dir, RESUMED_STEPS)
-    return trainer, run_dir
+    reference = tmp_path_factory.mktemp(f"{trainer}-default")
+    mirrored = tmp_path_factory.mktemp(f"{trainer}-mirrored")
+    finish(start(trainer, ("default", reference, STEPS), ("default", reference, RESUMED_STEPS),
+                 ("mirrored", mirrored, STEPS), logical_cpus=2))
+    return trainer, reference, mirrored
 
 
 @pytest.mark.slow
-def test_mirrored_matches_one_device(reference, tmp_path):
-    trainer, reference_dir = reference
-    # Resuming is the multi-worker test's; here one run, to keep the suite short.
-    train(trainer, "mirrored", tmp_path, STEPS, logical_cpus=2)
-    assert checkpoint_files(tmp_path) == [
+def test_mirrored_matches_one_device(runs):
+    _, reference_dir, mirrored_dir = runs
+    assert checkpoint_files(mirrored_dir) == [
         "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
     for key in ("loss", "accuracy"):
-        np.testing.assert_allclose(logged(tmp_path, key), logged(reference_dir, key)[:STEPS],
+        np.testing.assert_allclose(logged(mirrored_dir, key), logged(reference_dir, key)[:STEPS],
                                    rtol=1e-5)
 
 
 @pytest.mark.slow
-def test_multi_worker_matches_one_device_and_resumes_on_one(reference, tmp_path):
-    trainer, reference_dir = reference
+def test_multi_worker_matches_one_device_and_resumes_on_one(runs, tmp_path):
+    trainer, reference_dir, _ = runs
     ports = free_ports(2)
-    workers = [start(trainer, "multi-worker", tmp_path, STEPS,
+    workers = [start(trainer, ("multi-worker", tmp_path, STEPS),
                      env={"TF_CONFIG": tf_config(ports, i)}) for i in range(2)]
     finish(*workers)
     # The chief wrote the checkpoint and the logs once; the other worker nothing.
     assert checkpoint_files(tmp_path) == [
         "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
     assert len(logged(tmp_path)) == STEPS
-    train(trainer, "default", tmp_path, RESUMED_STEPS)
+    finish(start(trainer, ("default", tmp_path, RESUMED_STEPS)))
     np.testing.assert_allclose(logged(tmp_path), logged(reference_dir), rtol=1e-5)
 
 
