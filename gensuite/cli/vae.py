@@ -430,7 +430,9 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
               f"{time.monotonic() - started:.1f} s")
     for line in format_data_summary(data.summary, model.converter):
         print(line)
-    splits = {"train": data.train.classes}
+    splits = {"train": lh.add_transposed_copies(
+        data.train.classes, copies=config.transposed_copies,
+        transpose_range=config.transpose_range, depth=model.output_depths[0], seed=args.seed)}
     if data.held_out is not None:
         splits["eval"] = data.held_out.classes
     started = time.monotonic()
@@ -443,7 +445,8 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
     held_out = data.held_out.classes if data.held_out is not None else None
     lh.train_latent_hierarchy(
         model, latents["train"], run_dir=args.run_dir, num_steps=args.num_steps,
-        held_out_classes=held_out, eval_every=args.eval_every, seed=args.seed,
+        held_out_classes=held_out, train_classes=splits["train"],
+        eval_every=args.eval_every, seed=args.seed,
         checkpoint_every_s=60.0 * args.save_every_minutes, progress=True)
     model.fit_prior(*latents["train"], data.train.classes, seed=args.seed)
     print(f"samples repeat a 2-bar phrase where two conducted chunk latents lie within "

@@ -91,8 +91,13 @@ class TopLevel(keras.Model):
         steps = tf.repeat(z[:, None, :], self.config.n_chunks, axis=1)
         return self.to_chunk(self.conductor(steps, initial_state=[h, c]))
 
-    def losses_of(self, chunk_mu, chunk_sigma, *, seed, training: bool = True):
-        """Loss terms of a batch: latent NLL, KL (nats), and the total."""
+    def losses_of(self, chunk_mu, chunk_sigma, *, seed, training: bool = True,
+                  note_cross_entropy=None):
+        """Loss terms of a batch: latent NLL, KL (bits), note CE when given, and the total.
+
+        ``note_cross_entropy`` maps conducted chunk latents (batch, n_chunks,
+        chunk_z) to each window's summed cross entropy of its notes (batch,).
+        """
         mu, sigma = self.encode(chunk_mu, chunk_sigma)
         eps = tf.random.stateless_normal(tf.shape(mu), seed=seed)
         predicted = self.conduct(mu + sigma * eps if training else mu)
@@ -101,9 +106,13 @@ class TopLevel(keras.Model):
                                  - 2.0 * tf.math.log(sigma), axis=-1)
         c = self.config
         free_nats = c.free_bits * np.log(2.0)
-        total = tf.reduce_mean(nll) + c.max_beta * tf.maximum(tf.reduce_mean(kl) - free_nats, 0.0)
-        return {"loss": total, "latent_nll": tf.reduce_mean(nll),
-                "kl_bits": tf.reduce_mean(kl) / np.log(2.0)}
+        total = (c.latent_loss_weight * tf.reduce_mean(nll)
+                 + c.max_beta * tf.maximum(tf.reduce_mean(kl) - free_nats, 0.0))
+        terms = {"latent_nll": tf.reduce_mean(nll), "kl_bits": tf.reduce_mean(kl) / np.log(2.0)}
+        if note_cross_entropy is not None:
+            terms["note_ce"] = tf.reduce_mean(note_cross_entropy(predicted))
+            total += c.note_loss_weight * terms["note_ce"]
+        return {"loss": total, **terms}
 
 
 # --------------------------------------------------------------------------
@@ -262,6 +271,25 @@ class LatentHierarchyVAE(SavedModel):
                                                 temperature=temperature, seed=seed, greedy=greedy)
         return decoded.reshape(n, self.n_steps, -1)
 
+    def note_cross_entropy(self, chunk_z: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
+        """Cross entropy (nats) of windows' notes, their chunk latents decoded teacher forced.
+
+        Parameters
+        ----------
+        chunk_z : tf.Tensor, shape (batch, n_chunks, chunk_z)
+        classes : tf.Tensor, shape (batch, n_steps), int
+
+        Returns
+        -------
+        tf.Tensor, shape (batch,): summed over the window's steps.
+        """
+        targets = tf.one_hot(tf.reshape(classes, [-1, self.chunk_steps]), self.output_depths[0])
+        logits, _ = self.bottom.network.decode(
+            tf.reshape(chunk_z, [-1, self.bottom.config.z_size]), targets, None,
+            tf.zeros_like(targets))
+        ce = tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+        return tf.reduce_sum(tf.reshape(ce, [tf.shape(chunk_z)[0], -1]), axis=1)
+
     def conduct(self, z_song: np.ndarray) -> np.ndarray:
         """Song latents (n, z_size) -> chunk latents (n, n_chunks, chunk_z)."""
         return self.top.conduct(tf.constant(np.asarray(z_song, np.float32))).numpy()
@@ -391,6 +419,22 @@ def accuracies(model: LatentHierarchyVAE, classes: np.ndarray, *, seed: int = 0,
 LATENTS_FILE = "latents.npz"
 
 
+def add_transposed_copies(classes: np.ndarray, *, copies: int, transpose_range: tuple[int, int],
+                          depth: int, seed: int) -> np.ndarray:
+    """Windows (n, n_steps, 1) followed by ``copies`` randomly transposed copies of each.
+
+    Returns
+    -------
+    np.ndarray, shape ((copies + 1) * n, n_steps, 1): the windows first, unchanged.
+    """
+    from gensuite.music_vae.data import transpose_melody_classes  # noqa: PLC0415
+
+    rng = np.random.default_rng((seed, copies))
+    return np.concatenate([classes] + [
+        transpose_melody_classes(classes, rng=rng, transpose_range=transpose_range, depth=depth)
+        for _ in range(copies)])
+
+
 def cached_chunk_latents(model: LatentHierarchyVAE, run_dir: str, splits: dict) -> dict:
     """Chunk posteriors of each split's windows, encoded once and kept in ``RUN/latents.npz``.
 
@@ -415,6 +459,7 @@ def cached_chunk_latents(model: LatentHierarchyVAE, run_dir: str, splits: dict) 
 
 def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, np.ndarray], *,
                            run_dir: str, num_steps: int, held_out_classes: np.ndarray | None,
+                           train_classes: np.ndarray | None = None,
                            eval_every: int = 500, eval_examples: int = 512, seed: int = 0,
                            checkpoint_every_s: float = 300.0, log_every: int = 50,
                            progress: bool = True) -> dict:
@@ -424,6 +469,9 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
     ----------
     train : (mu, sigma)
         Chunk posteriors of the training windows, each (n, n_chunks, chunk_z).
+    train_classes : np.ndarray, optional
+        The same windows' classes (n, n_steps[, 1]); needed when the config
+        weighs the notes (``note_loss_weight`` > 0).
     held_out_classes : np.ndarray, optional
         Held-out windows (n, n_steps, 1): :func:`accuracies` of the first
         ``eval_examples`` every ``eval_every`` steps.
@@ -451,11 +499,21 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
     mu_all, sigma_all = train
     if not len(mu_all):
         raise NoExamplesError("no training windows")
+    weigh_notes = config.note_loss_weight > 0
+    if weigh_notes:
+        if train_classes is None or len(train_classes) != len(mu_all):
+            raise ParameterError(f"{config.name} weighs notes: train_classes must hold the "
+                                 f"{len(mu_all)} training windows")
+        train_classes = np.asarray(train_classes, np.int32).reshape(len(mu_all), model.n_steps)
 
     @tf.function
-    def train_step(mu, sigma, step_seed):
+    def train_step(mu, sigma, classes, step_seed):
+        def note_ce(predicted):
+            return model.note_cross_entropy(predicted, classes)
+
         with tf.GradientTape() as tape:
-            terms = model.top.losses_of(mu, sigma, seed=step_seed)
+            terms = model.top.losses_of(mu, sigma, seed=step_seed,
+                                        note_cross_entropy=note_ce if weigh_notes else None)
         optimizer.apply_gradients(zip(tape.gradient(terms["loss"], variables), variables))
         return terms
 
@@ -464,8 +522,9 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
         rng = np.random.default_rng((seed, step))
         index = rng.choice(len(mu_all), size=config.batch_size,
                            replace=len(mu_all) < config.batch_size)
+        classes = train_classes[index] if weigh_notes else np.zeros((len(index), 0), np.int32)
         terms = train_step(tf.constant(mu_all[index]), tf.constant(sigma_all[index]),
-                           tf.constant([seed, step], tf.int64))
+                           tf.constant(classes), tf.constant([seed, step], tf.int64))
         return {k: float(v) for k, v in terms.items()}
 
     def evaluate_when_due(step: int, last: dict) -> dict | None:
@@ -480,4 +539,5 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
         save=checkpoint.save, logger=logger, log_every=log_every,
         checkpoint_every_s=checkpoint_every_s, progress=progress,
         desc=f"vae train {config.name}", after_step=evaluate_when_due,
-        postfix=lambda m: {"nll": f"{m['latent_nll']:.1f}", "kl": f"{m['kl_bits']:.0f}b"})
+        postfix=lambda m: {"nll": f"{m['latent_nll']:.1f}", "kl": f"{m['kl_bits']:.0f}b",
+                           **({"notes": f"{m['note_ce']:.1f}"} if "note_ce" in m else {})})

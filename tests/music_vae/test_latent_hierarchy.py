@@ -132,3 +132,49 @@ def test_training_lowers_the_latent_loss_and_resumes(model, tmp_path):
     assert [r["step"] for r in records if r["split"] == "train"] == list(range(1, 61))
     with pytest.raises(ParameterError, match="batch_size: must be an integer >= 1"):
         lh.LatentHierarchyConfig(name="x", batch_size=0)
+
+
+def test_note_loss_trains_the_conductor_through_the_frozen_two_bar_decoder(tmp_path):
+    config = dataclasses.replace(TINY, latent_loss_weight=0.0, note_loss_weight=1.0)
+    model = lh.LatentHierarchyVAE(config, bottom=MusicVAE("tiny-mel_2bar"))
+    bottom_before = [w.copy() for w in model.bottom.network.get_weights()]
+    windows = random_windows(16, seed=3)
+    train = model.encode_chunks(windows)
+
+    def note_ce() -> float:  # of the conducted song means, as the top path decodes them
+        song_mu, _ = model.top.encode(*train)
+        ce = model.note_cross_entropy(model.top.conduct(song_mu),
+                                      windows[..., 0].astype(np.int32))
+        assert ce.shape == (16,)
+        return float(np.mean(ce))
+
+    with pytest.raises(ParameterError, match="weighs notes: train_classes must hold the 16"):
+        lh.train_latent_hierarchy(model, train, run_dir=str(tmp_path), num_steps=1,
+                                  held_out_classes=None, progress=False)
+    before = note_ce()
+    last = lh.train_latent_hierarchy(model, train, run_dir=str(tmp_path), num_steps=40,
+                                     held_out_classes=None, train_classes=windows,
+                                     log_every=1, progress=False)
+    assert "note_ce" in last and note_ce() < 0.97 * before
+    for weight_before, after in zip(bottom_before, model.bottom.network.get_weights()):
+        np.testing.assert_array_equal(weight_before, after)
+
+
+def test_transposed_copies_follow_the_windows_and_move_only_their_notes():
+    windows = random_windows(6, seed=5)
+    out = lh.add_transposed_copies(windows, copies=2, transpose_range=(-3, 3), depth=90, seed=0)
+    assert out.shape == (18, 256, 1)
+    np.testing.assert_array_equal(out[:6], windows)
+    notes = windows >= 2
+    shifts = set()
+    for copy in (out[6:12], out[12:]):
+        np.testing.assert_array_equal(copy[~notes], windows[~notes])  # holds and note-offs stay
+        for moved, window, is_note in zip(copy, windows, notes):
+            shift = np.unique(moved[is_note].astype(int) - window[is_note])
+            assert len(shift) == 1 and -3 <= shift[0] <= 3  # one shift a window
+            shifts.add(int(shift[0]))
+    assert len(shifts) > 1
+    assert lh.add_transposed_copies(windows, copies=0, transpose_range=(-3, 3), depth=90,
+                                    seed=0).shape == windows.shape
+    with pytest.raises(ParameterError, match=r"transpose_range: low must be <= high"):
+        dataclasses.replace(TINY, transpose_range=(2, -2))
