@@ -25,6 +25,7 @@ from gensuite.common.errors import InputFileError, InvalidMidiError, check_input
 from gensuite.common.fileio import atomic_path, write_text_atomic
 from gensuite.common.parallel import map_in_processes
 from gensuite.common.tfrecord import read_messages, write_records
+from gensuite.midi.smf import smf_to_sequence
 
 MIDI_SUFFIXES = (".mid", ".midi")
 # Past these a file is "absurd": it would stall training and is almost always
@@ -74,6 +75,12 @@ def midi_bytes_to_sequence(
 ) -> NoteSequence:
     """Parse MIDI bytes into a NoteSequence, rejecting unusable files.
 
+    The result is what ``note_seq.midi_to_note_sequence`` gives for
+    ``pretty_midi.PrettyMIDI`` of the bytes. The fast reader
+    :func:`gensuite.midi.smf.smf_to_sequence` makes it; files that reader
+    declines go through pretty_midi itself, which also decides the error for
+    a broken file.
+
     Parameters
     ----------
     data : bytes
@@ -93,17 +100,11 @@ def midi_bytes_to_sequence(
     if not data.startswith(b"MThd"):
         raise InvalidMidiError(path, "not a MIDI file (no 'MThd' header)")
     try:
-        with warnings.catch_warnings():
-            # pretty_midi warns about meta events on non-zero tracks, which is
-            # common in real files and harmless.
-            warnings.simplefilter("ignore")
-            midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
-            sequence = note_seq.midi_to_note_sequence(midi)
-    except EOFError as exc:
-        raise InvalidMidiError(path, "truncated MIDI (data ends inside a track)") from exc
-    except Exception as exc:  # parsers raise anything from KeyError to OSError
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidMidiError(path, f"corrupt MIDI ({detail})") from exc
+        sequence = smf_to_sequence(data=data)
+    except Exception:  # noqa: BLE001 - any doubt, even a bug here: pretty_midi decides
+        sequence = None
+    if sequence is None:
+        sequence = _pretty_midi_to_sequence(data, path=path)
     n_notes = len(sequence.notes)
     if n_notes == 0:
         raise InvalidMidiError(path, "contains no notes")
@@ -115,6 +116,22 @@ def midi_bytes_to_sequence(
             path, f"absurd: lasts {sequence.total_time:.0f} s, over the limit "
                   f"of {MAX_DURATION_SECONDS:.0f} s")
     return sequence
+
+
+def _pretty_midi_to_sequence(data: bytes, *, path: str) -> NoteSequence:
+    """The reference path: pretty_midi, then note_seq; errors as InvalidMidiError."""
+    try:
+        with warnings.catch_warnings():
+            # pretty_midi warns about meta events on non-zero tracks, which is
+            # common in real files and harmless.
+            warnings.simplefilter("ignore")
+            midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
+            return note_seq.midi_to_note_sequence(midi)
+    except EOFError as exc:
+        raise InvalidMidiError(path, "truncated MIDI (data ends inside a track)") from exc
+    except Exception as exc:  # parsers raise anything from KeyError to OSError
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidMidiError(path, f"corrupt MIDI ({detail})") from exc
 
 
 def read_midi(path: str | os.PathLike, *, max_notes: int = MAX_NOTES) -> NoteSequence:
