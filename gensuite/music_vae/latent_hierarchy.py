@@ -250,11 +250,13 @@ class LatentHierarchyVAE(SavedModel):
     def encode_chunks(self, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Chunk posteriors of windows: (mu, sigma), each (n, n_chunks, chunk_z), float32."""
         mus, sigmas = [], []
-        inputs = self.chunk_one_hots(classes)
-        lengths = np.full(len(inputs), self.chunk_steps, np.int32)
-        for start in range(0, len(inputs), ENCODE_BATCH):
-            _, mu, sigma = self.bottom.encode(inputs[start:start + ENCODE_BATCH],
-                                              lengths=lengths[start:start + ENCODE_BATCH])
+        # One-hots a batch at a time: all of a large folder's would take gigabytes.
+        chunks = np.asarray(classes).reshape(-1, self.chunk_steps)
+        lengths = np.full(ENCODE_BATCH, self.chunk_steps, np.int32)
+        for start in range(0, len(chunks), ENCODE_BATCH):
+            batch = one_hot(chunks[start:start + ENCODE_BATCH], self.output_depths[0],
+                            dtype=np.float32)
+            _, mu, sigma = self.bottom.encode(batch, lengths=lengths[:len(batch)])
             mus.append(mu)
             sigmas.append(sigma)
         shape = (len(classes), self.config.n_chunks, self.bottom.config.z_size)
