@@ -151,6 +151,9 @@ def test_mirrored_matches_one_device(runs):
                                    rtol=1e-5)
 
 
+# The vae trainer only: what multi-worker adds to mirrored (chief-only saves
+# and logs, agreed save steps, resuming on another cluster) is the shared loop's.
+@pytest.mark.parametrize("runs", ["vae"], indirect=True)
 @pytest.mark.slow
 def test_multi_worker_matches_one_device_and_resumes_on_one(runs, tmp_path):
     trainer, reference_dir, _ = runs
