@@ -1,19 +1,32 @@
-"""Render speed: GANSynth vs the soundfont on real corpus pieces, one JSON object.
+"""Render speed of the whole ``gensuite render`` command beside FluidSynth's, one JSON object.
 
-Pieces: one Bach chorale (4 tracks) and a long multi-track file made by
-joining chorales end to end (about 10 minutes, thousands of notes). Each is
-rendered through GANSynth (model loaded and traced once beforehand: a warm
-renderer) and through the FluidSynth soundfont renderer in the same run.
-Figures: seconds of audio per second of wall time for each, their ratio,
-notes, distinct notes generated and cache hits. Target: GANSynth >= 10x real
-time on 2 cores, aiming at the soundfont's ~120x.
+Every figure is the wall time of a whole command in a fresh process, start-up
+included, as a user sees it:
 
-Speed does not depend on the weights, so ``--checkpoint untrained`` times an
-untrained ``cpu-gansynth_mel`` when no GANSynth is shipped yet.
+* ``gansynth_cold``: ``gensuite render`` with an empty note cache (TensorFlow
+  imported, the model loaded, every distinct note generated);
+* ``gansynth_warm``: the same with the cache filled by an earlier run (no
+  TensorFlow: notes read from the cache and mixed with numpy);
+* ``soundfont``: ``gensuite render --synth soundfont`` (FluidR3_GM);
+* ``fluidsynth``: the FluidSynth command line on the same file and soundfont
+  (``fluidsynth -ni -F out.wav -r 16000 FluidR3_GM.sf2 song.mid``), the baseline.
+
+Each is run ``--repeats`` times (median reported) in this one run, so that
+the ratios compare like with like on a machine whose load may change.
+
+Pieces: ``song`` is Haydn's string quartet Op. 1 No. 1, first movement, from
+music21's corpus (``gensuite corpus export haydn --limit 1``: 4 parts, 1,892
+notes, 92.6 s at 240 qpm), its parts given General MIDI programs flute 73,
+piano 0, nylon guitar 24 and acoustic bass 32, plus a drum track added here
+(kick and snare on alternate beats, closed hi-hat on every third of a beat:
+988 notes on channel 10). ``long`` is that song played ``--long-repeats``
+times end to end (default 4: 6.2 min), for the "as fast as FluidSynth on
+files over 5 minutes" target. Targets: whole command >= 10x real time on 2
+cores for ``song`` (warm), and no slower than FluidSynth on ``long`` (warm).
 
 Usage::
 
-    python benchmarks/render.py --midi-dir /tmp/corpus/bach [--checkpoint gansynth_fluidr3]
+    python benchmarks/render.py [--midi SONG.mid] [--checkpoint gansynth_fluidr3]
 """
 
 from __future__ import annotations
@@ -21,63 +34,133 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
-
-def join_sequences(sequences):
-    """One NoteSequence playing ``sequences`` one after another, tracks kept apart."""
-    from note_seq import sequences_lib
-
-    return sequences_lib.concatenate_sequences(sequences)
+FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+PROGRAMS = (73, 0, 24, 32)  # flute, piano, nylon guitar, acoustic bass
+KICK, SNARE, CLOSED_HAT = 36, 38, 42
 
 
-def time_render(sequence, **kwargs) -> dict:
-    from gensuite.render import render_sequence_audio
+def export_haydn(folder: str) -> str:
+    """Haydn Op. 1 No. 1, first movement, as exported by ``gensuite corpus export``."""
+    subprocess.run([sys.executable, "-m", "gensuite", "corpus", "export", "haydn", "--limit", "1",
+                    "--workers", "1", "--out", folder], check=True, capture_output=True)
+    return os.path.join(folder, "opus1no1_movement1.mid")
 
+
+def make_song(source: str, path: str, *, repeats: int = 1) -> float:
+    """Write the benchmark song (see the module doc) to ``path``; returns its length (s)."""
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI(source)
+    pitched = [inst for inst in midi.instruments if not inst.is_drum]
+    for inst, program in zip(pitched, PROGRAMS):
+        inst.program = program
+    drums = pretty_midi.Instrument(program=0, is_drum=True, name="Drums")
+    beats, end = midi.get_beats(), midi.get_end_time()
+    beat = beats[1] - beats[0]
+    for i, start in enumerate(beats):
+        drums.notes.append(pretty_midi.Note(velocity=100, pitch=KICK if i % 2 == 0 else SNARE,
+                                            start=start, end=start + 0.1))
+        for k in range(3):
+            if start + k * beat / 3 < end:
+                drums.notes.append(pretty_midi.Note(velocity=70, pitch=CLOSED_HAT,
+                                                    start=start + k * beat / 3,
+                                                    end=start + k * beat / 3 + 0.05))
+    midi.instruments = pitched + [drums]
+    length = midi.get_end_time()
+    # Tempo is constant, so a repeat is every note shifted by the song's length.
+    for inst in midi.instruments:
+        first = list(inst.notes)
+        inst.notes = [pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.start + r * length,
+                                       end=n.end + r * length)
+                      for r in range(repeats) for n in first]
+    midi.write(path)
+    return float(midi.get_end_time())
+
+
+def wall_seconds(command: list[str]) -> float:
     started = time.perf_counter()
-    wave, rate, report = render_sequence_audio(sequence, **kwargs)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
-    return {"audio_s": round(report.duration_s, 1), "wall_s": round(seconds, 2),
-            "realtime_factor": round(report.duration_s / seconds, 1),
-            "notes": report.n_notes, "distinct_generated": report.n_distinct_generated,
-            "cache_hits": report.n_cache_hits}
+    if result.returncode != 0:
+        raise SystemExit(f"failed ({result.returncode}): {' '.join(command)}\n{result.stderr}")
+    return seconds
+
+
+def figures(times: list[float], audio_s: float, baseline_s: float | None) -> dict:
+    median = statistics.median(times)
+    return {"wall_s": [round(t, 2) for t in times], "median_wall_s": round(median, 2),
+            "x_real_time": round(audio_s / median, 1),
+            "speed_vs_fluidsynth": round(baseline_s / median, 2) if baseline_s else None}
+
+
+def bench_piece(song: str, audio_s: float, *, work: str, checkpoint: str, repeats: int) -> dict:
+    render = [sys.executable, "-m", "gensuite", "render", song, "--checkpoint", checkpoint]
+    out = os.path.join(work, "out.wav")
+    times: dict[str, list[float]] = {"gansynth_cold": [], "gansynth_warm": [], "soundfont": [],
+                                     "fluidsynth": []}
+    fluidsynth = shutil.which("fluidsynth")
+    warm_cache = os.path.join(work, "warm-cache")
+    subprocess.run([*render, "--out", os.path.join(work, "first.wav"), "--cache-dir", warm_cache],
+                   check=True, capture_output=True)
+    for i in range(repeats):  # interleaved, so that a change of load hits every figure alike
+        cold_cache = os.path.join(work, f"cold-cache-{i}")
+        times["gansynth_cold"].append(
+            wall_seconds([*render, "--out", out, "--cache-dir", cold_cache]))
+        shutil.rmtree(cold_cache)
+        times["gansynth_warm"].append(
+            wall_seconds([*render, "--out", out, "--cache-dir", warm_cache]))
+        times["soundfont"].append(wall_seconds(
+            [*render, "--out", out, "--synth", "soundfont", "--soundfont", FLUIDR3]))
+        if fluidsynth:
+            times["fluidsynth"].append(wall_seconds(
+                [fluidsynth, "-ni", "-q", "-F", out, "-r", "16000", FLUIDR3, song]))
+    subprocess.run([*render, "--out", out, "--no-cache"], check=True, capture_output=True)
+    with open(os.path.join(work, "first.wav"), "rb") as a, open(out, "rb") as b:
+        identical = a.read() == b.read()
+    baseline = statistics.median(times["fluidsynth"]) if fluidsynth else None
+    result = {"audio_s": round(audio_s, 1),
+              "cached_wav_identical_to_no_cache": identical}
+    for name, values in times.items():
+        result[name] = figures(values, audio_s, baseline) if values else "fluidsynth not installed"
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--midi-dir", required=True, help="folder of Bach chorale MIDI files")
-    parser.add_argument("--checkpoint", default="gansynth_fluidr3",
-                        help="GANSynth model, or 'untrained' for cpu-gansynth_mel")
-    parser.add_argument("--long-minutes", type=float, default=10.0)
+    parser.add_argument("--midi", help="the Haydn movement already exported (else exported now)")
+    parser.add_argument("--checkpoint", default="gansynth_fluidr3")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--long-repeats", type=int, default=4)
     args = parser.parse_args()
 
-    from gensuite.gansynth.model import GANSynth
-    from gensuite.midi.io import find_midi_files, read_midi
-
-    model = (GANSynth("cpu-gansynth_mel") if args.checkpoint == "untrained"
-             else GANSynth.load(args.checkpoint))
-    files = find_midi_files(args.midi_dir)
-    chorale = read_midi(files[0])
-    pieces, total = [], 0.0
-    for path in files:
-        if total >= 60 * args.long_minutes:
-            break
-        pieces.append(read_midi(path))
-        total += pieces[-1].total_time
-    long_piece = join_sequences(pieces)
-    model.generate([60], seed=0)  # load and trace before timing
-
     result = {"benchmark": "render", "cpu_count": os.cpu_count(),
-              "checkpoint": args.checkpoint, "pieces": {}}
-    for label, sequence in (("chorale", chorale), ("long", long_piece)):
-        gansynth = time_render(sequence, synth="gansynth", model=model)
-        soundfont = time_render(sequence, synth="soundfont")
-        result["pieces"][label] = {
-            "gansynth": gansynth, "soundfont": soundfont,
-            "gansynth_vs_soundfont_speed": round(
-                gansynth["realtime_factor"] / soundfont["realtime_factor"], 3)}
-    result["target_met"] = all(p["gansynth"]["realtime_factor"] >= 10
-                               for p in result["pieces"].values())
+              "load_average_before": [round(x, 2) for x in os.getloadavg()],
+              "checkpoint": args.checkpoint, "fluidsynth": shutil.which("fluidsynth"),
+              "pieces": {}}
+    with tempfile.TemporaryDirectory(prefix="gensuite-render-bench-") as work:
+        source = args.midi or export_haydn(os.path.join(work, "corpus"))
+        for label, repeats in (("song", 1), ("long", args.long_repeats)):
+            folder = os.path.join(work, label)
+            os.makedirs(folder)
+            song = os.path.join(folder, f"{label}.mid")
+            audio_s = make_song(source, song, repeats=repeats)
+            result["pieces"][label] = bench_piece(song, audio_s, work=folder,
+                                                  checkpoint=args.checkpoint,
+                                                  repeats=args.repeats)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    song, long_piece = result["pieces"]["song"], result["pieces"]["long"]
+    result["target_10x_real_time_warm"] = song["gansynth_warm"]["x_real_time"] >= 10
+    if isinstance(long_piece["fluidsynth"], dict):
+        result["target_as_fast_as_fluidsynth_long_warm"] = (
+            long_piece["gansynth_warm"]["median_wall_s"]
+            <= long_piece["fluidsynth"]["median_wall_s"])
     print(json.dumps(result))
 
 

@@ -12,6 +12,11 @@ fixed; docs/decisions.md lists them):
 * each distinct (pitch, latent) is generated once, in batches, and reused
   for every note that needs it; slerp positions are rounded to
   ``1 / INTERPOLATION_LEVELS`` so nearby notes share a generation;
+* with a note cache (``cache_dir``; the command line's default), generated
+  notes are kept on disk (:mod:`gensuite.audio.note_cache`) and later runs read
+  them: the latents, pitches and keys come from the checkpoint's
+  ``config.json`` with numpy alone, and the model (TensorFlow) is loaded only
+  when a note is missing. The output is bit-identical with and without it;
 * each note: 10 ms attack, sustain for its duration (at most the generated
   length minus the release), 0.3 s linear release, scaled by velocity / 127,
   added into the mix; the mix is peak-normalised (by the absolute maximum) so
@@ -19,7 +24,10 @@ fixed; docs/decisions.md lists them):
 * drum tracks go through the soundfont renderer, or are skipped.
 
 Memory stays bounded on long files: notes are generated and mixed one batch
-of distinct keys at a time, and only the mix (n_samples floats) is kept.
+of distinct keys at a time, and only the mix (n_samples floats) is kept. A
+batch is 64 notes on a CPU and every distinct note (at most 1,024) where
+TensorFlow sees a GPU (:func:`note_batch_size`); notes are mixed in the same
+order whatever the batch, so the batch never changes the output.
 """
 
 from __future__ import annotations
@@ -39,6 +47,21 @@ ATTACK_S = 0.010
 RELEASE_S = 0.3
 INTERPOLATION_LEVELS = 32
 DEFAULT_CHECKPOINT = "gansynth_fluidr3"
+# Distinct notes per generator call. On a CPU a larger batch is no faster and
+# only holds more waveforms; a GPU plays a whole file's notes in one call,
+# capped for memory. The cap is an estimate, not measured on a GPU: a note of
+# the shipped model peaks at about 10 MB (its 128 x 256 x 8 last block, the
+# STFT, the wave), so 1,024 take about 10 GB; Magenta's full-size config
+# (128 x 1024 x 32) needs about ten times that and a smaller cap.
+CPU_BATCH = 64
+GPU_BATCH_CAP = 1024
+# TensorFlow's CPU kernels compute the rows of a batch in full groups of 8
+# differently, in the last bits, from the rows left over (measured on AVX-512;
+# docs/decisions.md). Every generator call is padded to a multiple of this, so
+# that each note's samples depend on its pitch and latent alone, whatever else
+# was generated with it: a note from the cache is then the note the model
+# would generate now, and a render is bit-identical with and without the cache.
+ROW_GROUP = 16
 
 
 @dataclasses.dataclass
@@ -47,8 +70,9 @@ class RenderReport:
 
     n_notes: int = 0
     n_drum_notes: int = 0
-    n_distinct_generated: int = 0
-    n_cache_hits: int = 0
+    n_distinct_generated: int = 0  # distinct notes the model generated in this run
+    n_from_note_cache: int = 0  # distinct notes read from the persistent note cache
+    n_cache_hits: int = 0  # notes that reused another note's waveform within this run
     n_moved_into_range: int = 0
     drums: str = "soundfont"
     duration_s: float = 0.0
@@ -208,49 +232,207 @@ def release_seconds(config) -> float:
     return min(RELEASE_S, config.n_samples / config.sample_rate / 4)
 
 
-def render_gansynth_notes(notes, *, model, seed: int = 0, secs_per_instrument=None,
-                          timbres=None, duration_s: float, n_samples: int,
-                          batch_size: int = 64, progress: bool = False,
-                          report: RenderReport, on_progress=None) -> np.ndarray:
-    """Mix pitched notes through a GANSynth model into a float32 buffer of ``n_samples``.
+@dataclasses.dataclass(frozen=True)
+class NoteSpec:
+    """What mixing needs to know of a GANSynth (the fields of its config of the same names)."""
 
-    ``on_progress(done, total)`` is called with the notes mixed after each batch;
-    what it raises stops the render (a server cancelling a job).
+    sample_rate: int
+    n_samples: int
+    min_pitch: int
+    max_pitch: int
+    latent_size: int
+
+
+def read_note_spec(checkpoint) -> tuple[NoteSpec, str] | None:
+    """The spec and note-cache identity of a GANSynth folder, read with numpy alone.
+
+    Loading the model imports TensorFlow (seconds); this reads ``config.json``
+    as plain JSON and digests the folder's files
+    (:func:`gensuite.audio.note_cache.identity_of_files`), so that a render
+    whose notes are all cached never loads it. A cache hit therefore means
+    these exact files once loaded and generated that note.
+
+    Returns
+    -------
+    (NoteSpec, str) or None
+        None when a file is missing or the fields are not plain integers in
+        range: the caller then loads the model, which says what is wrong.
+
+    Raises
+    ------
+    InputFileError
+        No such checkpoint, or one of another kind (as :meth:`GANSynth.load`).
+    """
+    import json  # noqa: PLC0415
+
+    from gensuite import checkpoints  # noqa: PLC0415
+    from gensuite.audio.note_cache import identity_of_files  # noqa: PLC0415
+
+    info = checkpoints.resolve_checkpoint(checkpoint, kind="gansynth")
+    files = [os.path.join(info.path, name) for name in
+             (checkpoints.CONFIG_FILE, checkpoints.META_FILE, checkpoints.WEIGHTS_FILE)]
+    try:
+        with open(files[0], encoding="utf-8") as f:
+            config = json.load(f)
+        spec = NoteSpec(**{field.name: config[field.name]
+                           for field in dataclasses.fields(NoteSpec)})
+        identity = identity_of_files(files)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    values = dataclasses.astuple(spec)
+    if (not all(type(v) is int for v in values) or min(spec.sample_rate, spec.n_samples,
+                                                       spec.latent_size) < 1
+            or not 0 <= spec.min_pitch <= spec.max_pitch <= 127):
+        return None
+    return spec, identity
+
+
+def note_batch_size(*, n_distinct: int, gpu: bool) -> int:
+    """Distinct notes per generator call: :data:`CPU_BATCH`, or on a GPU all (at most
+    :data:`GPU_BATCH_CAP`)."""
+    if gpu:
+        return max(1, min(int(n_distinct), GPU_BATCH_CAP))
+    return CPU_BATCH
+
+
+def padded_rows(n_notes: int) -> int:
+    """Rows of a generator call for ``n_notes`` notes: the next multiple of :data:`ROW_GROUP`."""
+    return -(-int(n_notes) // ROW_GROUP) * ROW_GROUP
+
+
+def _tensorflow_sees_gpu() -> bool:
+    import tensorflow as tf  # noqa: PLC0415
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+class NoteSource:
+    """Note waveforms by (pitch, latent): from the note cache, else generated.
+
+    Parameters
+    ----------
+    load : callable
+        Gives the model (anything with ``generate(pitches, z, batch_size=)``);
+        called at the first note the cache lacks, so a run whose notes are
+        all cached never imports TensorFlow.
+    cache : NoteCache, optional
+        None: every note is generated.
+    """
+
+    def __init__(self, *, load, cache=None):
+        self._load = load
+        self._model = None
+        self.cache = cache
+        self.n_generated = 0
+        self.n_from_cache = 0
+
+    def load_model(self):
+        """The model, loaded on the first call (TensorFlow imported then)."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def n_missing(self, pitches, latents) -> int:
+        """How many of the notes have no cache file (cheap: no file is read)."""
+        if self.cache is None:
+            return len(pitches)
+        return sum(not self.cache.has(p, z) for p, z in zip(pitches, latents))
+
+    def waves(self, pitches: list[int], latents: np.ndarray) -> list[np.ndarray]:
+        """One waveform per note, each shape (n_samples,) float32.
+
+        The notes the cache lacks are generated in one call (padded to
+        :func:`padded_rows` with copies of the last) and stored.
+        """
+        cache = self.cache
+        waves = [cache.get(p, z) if cache is not None else None
+                 for p, z in zip(pitches, latents)]
+        missing = [i for i, wave in enumerate(waves) if wave is None]
+        self.n_from_cache += len(waves) - len(missing)
+        if missing:
+            rows = missing + missing[-1:] * (padded_rows(len(missing)) - len(missing))
+            made = self.load_model().generate([pitches[i] for i in rows], latents[rows],
+                                       batch_size=len(rows))
+            for i, wave in zip(missing, made):
+                waves[i] = wave
+                if cache is not None:
+                    cache.put(pitches[i], latents[i], wave)
+            self.n_generated += len(missing)
+        return waves
+
+
+def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: int = 0,
+                          secs_per_instrument=None, timbres=None, duration_s: float,
+                          n_samples: int, progress: bool = False, report: RenderReport,
+                          on_progress=None) -> np.ndarray:
+    """Mix pitched notes through a GANSynth into a float32 buffer of ``n_samples``.
+
+    Parameters
+    ----------
+    notes : list of NoteSequence.Note
+        Pitched notes (drums are the caller's).
+    spec : NoteSpec
+        The model's rates, lengths and pitch range.
+    source : NoteSource
+        Where the note waveforms come from (the note cache, else the model).
+    duration_s : float
+        End of the last note, s (places the ``secs_per_instrument`` latents).
+    n_samples : int
+        Length of the mix.
+    on_progress : callable, optional
+        ``on_progress(done, total)`` with the notes mixed after each batch;
+        what it raises stops the render (a server cancelling a job).
+
+    Returns
+    -------
+    np.ndarray, shape (n_samples,), float32, not normalised
     """
     from gensuite.common.progress import progress_bar  # noqa: PLC0415
 
-    c = model.config
-    rate = c.sample_rate
+    rate = spec.sample_rate
     mix = np.zeros(n_samples, dtype=np.float32)
     if not notes:
         return mix
     pitches = np.array([n.pitch for n in notes])
-    folded = fold_into_range(pitches, low=c.min_pitch, high=c.max_pitch)
+    folded = fold_into_range(pitches, low=spec.min_pitch, high=spec.max_pitch)
     report.n_moved_into_range = int(np.sum(folded != pitches))
-    table = _LatentTable(c.latent_size)
+    table = _LatentTable(spec.latent_size)
     latent_keys = assign_latents(notes, table, seed=seed, secs_per_instrument=secs_per_instrument,
                                  timbres=timbres or {}, duration_s=duration_s)
     by_key: dict[tuple, list[int]] = {}
     for i, key in enumerate(zip(folded.tolist(), latent_keys)):
         by_key.setdefault(key, []).append(i)
     keys = list(by_key)
-    report.n_distinct_generated = len(keys)
-    report.n_cache_hits = len(notes) - len(keys)
-    release_s = release_seconds(c)
-    max_sustain = c.n_samples - int(round(release_s * rate))
+    key_pitches = [k[0] for k in keys]
+    key_latents = np.stack([table.vectors[k[1]] for k in keys])
+    # Only a miss loads the model, and only then is TensorFlow asked about a
+    # GPU. Loading before the progress bar starts lets a broken model folder
+    # fail with its one-line error alone.
+    gpu = False
+    if source.n_missing(key_pitches, key_latents):
+        source.load_model()
+        gpu = _tensorflow_sees_gpu()
+    batch_size = note_batch_size(n_distinct=len(keys), gpu=gpu)
+    release_s = release_seconds(spec)
+    max_sustain = spec.n_samples - int(round(release_s * rate))
+    envelopes: dict[int, np.ndarray] = {}  # by sustain length: notes of a score share a few
     bar = progress_bar(total=len(notes), enabled=progress, desc="render", unit="note")
     done = 0
+    # Keys, and the notes of each key, are mixed in one fixed order whatever
+    # the batch size or the cache holds: float sums depend on their order.
     for first in range(0, len(keys), batch_size):
         batch = keys[first:first + batch_size]
-        waves = model.generate([k[0] for k in batch],
-                               np.stack([table.vectors[k[1]] for k in batch]),
-                               batch_size=batch_size)
+        waves = source.waves(key_pitches[first:first + batch_size],
+                             key_latents[first:first + batch_size])
         for wave, key in zip(waves, batch):
             for i in by_key[key]:
                 note = notes[i]
                 start = int(round(note.start_time * rate))
                 n_sustain = min(int(round((note.end_time - note.start_time) * rate)), max_sustain)
-                envelope = note_envelope(n_sustain, sample_rate=rate, release_s=release_s)
+                envelope = envelopes.get(n_sustain)
+                if envelope is None:
+                    envelope = envelopes[n_sustain] = note_envelope(
+                        n_sustain, sample_rate=rate, release_s=release_s)
                 stop = min(start + len(envelope), n_samples)
                 if stop > start:
                     gain = note.velocity / 127.0
@@ -260,19 +442,67 @@ def render_gansynth_notes(notes, *, model, seed: int = 0, secs_per_instrument=No
         if on_progress is not None:
             on_progress(done, len(notes))
     bar.close()
+    report.n_distinct_generated = source.n_generated
+    report.n_from_note_cache = source.n_from_cache
+    report.n_cache_hits = len(notes) - len(keys)
     return mix
+
+
+def _note_source(*, checkpoint, model, cache_dir) -> tuple[NoteSource, NoteSpec]:
+    """The source of a render's notes and the spec of its model (loaded only if needed)."""
+    from gensuite.audio.note_cache import NoteCache  # noqa: PLC0415
+
+    if model is None and cache_dir is not None:
+        peeked = read_note_spec(checkpoint)
+        if peeked is not None:
+            spec, identity = peeked
+            cache = NoteCache(cache_dir, identity=identity, n_samples=spec.n_samples)
+            return NoteSource(load=lambda: _load_gansynth(checkpoint), cache=cache), spec
+    if model is None:
+        model = _load_gansynth(checkpoint)
+    cache = None
+    if cache_dir is not None:
+        cache = NoteCache(cache_dir, identity=_identity_of_model(model),
+                          n_samples=model.config.n_samples)
+    c = model.config
+    spec = NoteSpec(sample_rate=c.sample_rate, n_samples=c.n_samples, min_pitch=c.min_pitch,
+                    max_pitch=c.max_pitch, latent_size=c.latent_size)
+    return NoteSource(load=lambda: model, cache=cache), spec
+
+
+def _load_gansynth(checkpoint):
+    from gensuite.gansynth.model import GANSynth  # noqa: PLC0415
+
+    return GANSynth.load(checkpoint)
+
+
+def _identity_of_model(model) -> str:
+    """Note-cache identity of a model in memory: its config, growth and weights."""
+    import json  # noqa: PLC0415
+
+    from gensuite.audio.note_cache import identity_of_arrays  # noqa: PLC0415
+
+    try:
+        network, meta = model.saved_network(), model.saved_meta()
+    except AttributeError:
+        raise ParameterError("cache_dir: the note cache needs a GANSynth model (one with "
+                             "saved weights); pass cache_dir=None") from None
+    description = model.config.to_json() + json.dumps(meta, sort_keys=True)
+    return identity_of_arrays(description=description.encode(), arrays=network.get_weights())
 
 
 def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT_CHECKPOINT,
                           model=None, seed: int = 0, secs_per_instrument: float | None = None,
                           timbres: dict[int, int] | None = None, drums: str = "soundfont",
                           sample_rate: int | None = None, soundfont=None,
-                          progress: bool = False,
-                          on_progress=None) -> tuple[np.ndarray, int, RenderReport]:
+                          progress: bool = False, on_progress=None,
+                          cache_dir=None) -> tuple[np.ndarray, int, RenderReport]:
     """Render a MIDI file or NoteSequence; see :func:`render_midi` (this also returns the report).
 
     ``on_progress(done, total)``, if given, follows GANSynth's notes (see
-    :func:`render_gansynth_notes`).
+    :func:`render_gansynth_notes`). ``cache_dir``, if given, is a note cache
+    folder (:mod:`gensuite.audio.note_cache`) that GANSynth notes are read
+    from and added to; the output is the same with or without it.
     """
     from gensuite.audio import soundfont as soundfont_synth  # noqa: PLC0415
 
@@ -298,16 +528,17 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
         mix = soundfont_synth.render_sequence(_sub_sequence(sequence, kept), sample_rate=rate,
                                               soundfont=soundfont)
     else:
-        if model is None:
-            from gensuite.gansynth.model import GANSynth  # noqa: PLC0415
-
-            model = GANSynth.load(checkpoint)
-        rate = model.config.sample_rate
-        n_samples = int(np.ceil((end_s + release_seconds(model.config)) * rate)) + 1
+        note_source, spec = _note_source(checkpoint=checkpoint, model=model,
+                                         cache_dir=cache_dir)
+        rate = spec.sample_rate
+        n_samples = int(np.ceil((end_s + release_seconds(spec)) * rate)) + 1
         mix = render_gansynth_notes(
-            pitched, model=model, seed=seed, secs_per_instrument=secs_per_instrument,
-            timbres=timbres, duration_s=end_s, n_samples=n_samples, progress=progress,
-            report=report, on_progress=on_progress)
+            pitched, spec=spec, source=note_source, seed=seed,
+            secs_per_instrument=secs_per_instrument, timbres=timbres, duration_s=end_s,
+            n_samples=n_samples, progress=progress, report=report, on_progress=on_progress)
+        cache = note_source.cache
+        if cache is not None and cache.bytes_written:
+            cache.prune()
         if drum_notes and drums == "soundfont":
             drum_audio = soundfont_synth.render_sequence(
                 _sub_sequence(sequence, drum_notes), sample_rate=rate, soundfont=soundfont)
@@ -315,7 +546,7 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
         if report.n_moved_into_range:
             report.warnings.append(
                 f"{name}: {report.n_moved_into_range} of {len(pitched)} notes lie outside the "
-                f"model's pitches {model.config.min_pitch}-{model.config.max_pitch} and were "
+                f"model's pitches {spec.min_pitch}-{spec.max_pitch} and were "
                 f"moved by octaves into range")
         if sample_rate and sample_rate != rate:
             import librosa  # noqa: PLC0415
@@ -347,7 +578,7 @@ def render_midi(source, *, synth: str = "gansynth", checkpoint=DEFAULT_CHECKPOIN
                 seed: int = 0, secs_per_instrument: float | None = None,
                 timbres: dict[int, int] | None = None, drums: str = "soundfont",
                 sample_rate: int | None = None, soundfont=None,
-                progress: bool = False) -> tuple[np.ndarray, int]:
+                progress: bool = False, cache_dir=None) -> tuple[np.ndarray, int]:
     """Render every note of a MIDI file (or NoteSequence) to a mono waveform.
 
     Parameters
@@ -371,6 +602,11 @@ def render_midi(source, *, synth: str = "gansynth", checkpoint=DEFAULT_CHECKPOIN
         SF2/SF3 for the soundfont synth and drums (default: FluidR3_GM if installed).
     progress : bool
         Show a progress bar over notes.
+    cache_dir : str or os.PathLike, optional
+        Note cache folder (:mod:`gensuite.audio.note_cache`): GANSynth notes
+        are read from it and added to it, and with ``checkpoint`` the model is
+        loaded only for notes it lacks. None: no cache. The output is the same
+        either way.
 
     Returns
     -------
@@ -380,7 +616,7 @@ def render_midi(source, *, synth: str = "gansynth", checkpoint=DEFAULT_CHECKPOIN
     wave, rate, report = render_sequence_audio(
         source, synth=synth, checkpoint=checkpoint, model=model, seed=seed,
         secs_per_instrument=secs_per_instrument, timbres=timbres, drums=drums,
-        sample_rate=sample_rate, soundfont=soundfont, progress=progress)
+        sample_rate=sample_rate, soundfont=soundfont, progress=progress, cache_dir=cache_dir)
     for line in report.warnings:
         warnings.warn(line, stacklevel=2)
     return wave, rate

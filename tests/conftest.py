@@ -24,6 +24,15 @@ def pytest_runtest_setup(item):
             pytest.skip(FLUIDSYNTH_MISSING)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _note_cache_in_tmp(tmp_path_factory):
+    """``gensuite render`` keeps GANSynth notes under $XDG_CACHE_HOME by default: tests, and
+    the commands they start, use a temporary one, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def timgm() -> str:
     """pretty_midi's 6 MB General MIDI soundfont: small, so the tests load it fast."""

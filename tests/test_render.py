@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+
 import note_seq
 import numpy as np
 import pytest
@@ -141,3 +146,234 @@ def test_cli_render_soundfont_and_errors(tmp_path, capsys):
     assert "missing.mid: no such file" in err and len(err.strip().splitlines()) == 1
     assert main(["render", str(path), "--out", str(out), "--checkpoint", "no-such-model"]) == 2
     assert "no such checkpoint folder or shipped name" in capsys.readouterr().err
+
+
+# --- The note cache, batches and start-up --------------------------------------------------
+
+
+class CountingModel:
+    """Wraps a model and records the number of notes of each generate call."""
+
+    def __init__(self, model):
+        self.inner, self.config, self.calls = model, model.config, []
+
+    def generate(self, pitches, z=None, **kwargs):
+        self.calls.append(len(pitches))
+        return self.inner.generate(pitches, z, **kwargs)
+
+    def saved_network(self):
+        return self.inner.saved_network()
+
+    def saved_meta(self):
+        return self.inner.saved_meta()
+
+
+def many_distinct_notes(n_tracks: int = 14):
+    """Every pitch of the tiny model (58-62) on ``n_tracks`` tracks: 5 * n_tracks distinct notes."""
+    return make_sequence([(58 + j, 0.05 * (5 * i + j), 0.05 * (5 * i + j) + 0.2, i, 0, False, 100)
+                          for i in range(n_tracks) for j in range(5)])
+
+
+def test_padded_rows():
+    from gensuite.render import padded_rows
+
+    assert [padded_rows(n) for n in (1, 15, 16, 17, 64, 70)] == [16, 16, 16, 32, 64, 80]
+
+
+def test_note_batch_size():
+    from gensuite.render import CPU_BATCH, GPU_BATCH_CAP, note_batch_size
+
+    assert note_batch_size(n_distinct=500, gpu=False) == CPU_BATCH == 64
+    assert note_batch_size(n_distinct=3, gpu=False) == 64
+    assert note_batch_size(n_distinct=500, gpu=True) == 500
+    assert note_batch_size(n_distinct=5000, gpu=True) == GPU_BATCH_CAP == 1024
+    assert note_batch_size(n_distinct=0, gpu=True) == 1
+
+
+def test_gpu_batching_generates_every_distinct_note_in_one_call(tiny_model, monkeypatch):
+    """The GPU branch, run on the CPU: one call for all 70 notes, the same mix as 64 + 6."""
+    seq = many_distinct_notes()
+    on_cpu = CountingModel(tiny_model)
+    cpu_wave, _, report = render_sequence_audio(seq, model=on_cpu)
+    assert report.n_distinct_generated == 70 and on_cpu.calls == [64, 16]
+    monkeypatch.setattr("gensuite.render._tensorflow_sees_gpu", lambda: True)
+    on_gpu = CountingModel(tiny_model)
+    gpu_wave, _, _ = render_sequence_audio(seq, model=on_gpu)
+    assert on_gpu.calls == [80]  # 70 padded to whole row groups
+    np.testing.assert_array_equal(gpu_wave, cpu_wave)
+
+
+def test_note_cache_round_trip_gives_the_same_mix(tiny_model, tmp_path):
+    seq = many_distinct_notes(3)
+    plain, _, _ = render_sequence_audio(seq, model=tiny_model)
+    cold_model, warm_model = CountingModel(tiny_model), CountingModel(tiny_model)
+    cold, _, cold_report = render_sequence_audio(seq, model=cold_model, cache_dir=tmp_path)
+    warm, _, warm_report = render_sequence_audio(seq, model=warm_model, cache_dir=tmp_path)
+    assert (cold_report.n_distinct_generated, cold_report.n_from_note_cache) == (15, 0)
+    assert (warm_report.n_distinct_generated, warm_report.n_from_note_cache) == (0, 15)
+    assert warm_model.calls == []
+    np.testing.assert_array_equal(cold, plain)
+    np.testing.assert_array_equal(warm, plain)
+    # Another seed is another set of notes; the cache does not answer for it.
+    _, _, other = render_sequence_audio(seq, model=tiny_model, cache_dir=tmp_path, seed=1)
+    assert other.n_distinct_generated == 15
+
+
+def test_a_corrupt_or_missing_cached_note_is_generated_again(tiny_model, tmp_path):
+    seq = many_distinct_notes(2)
+    plain, _, _ = render_sequence_audio(seq, model=tiny_model)
+    render_sequence_audio(seq, model=tiny_model, cache_dir=tmp_path)
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    files = sorted(folder.iterdir())
+    files[0].write_bytes(b"not a note")
+    files[1].unlink()
+    counting = CountingModel(tiny_model)
+    again, _, report = render_sequence_audio(seq, model=counting, cache_dir=tmp_path)
+    assert (report.n_distinct_generated, report.n_from_note_cache) == (2, 8)
+    assert counting.calls == [16]  # two notes, padded: generated as in any batch
+    np.testing.assert_array_equal(again, plain)
+    assert sorted(folder.iterdir()) == files and files[0].stat().st_size > 1000
+
+
+def test_a_cache_needs_a_model_with_weights(tmp_path):
+    from tests.test_render_score import PluckModel
+
+    seq = make_sequence([(60, 0.0, 0.2, 0, 0, False, 90)])
+    with pytest.raises(ParameterError, match="cache_dir: the note cache needs a GANSynth"):
+        render_sequence_audio(seq, model=PluckModel(), cache_dir=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory, tiny_model):
+    path = tmp_path_factory.mktemp("ckpt") / "tiny"
+    tiny_model.save(path)
+    return path
+
+
+def test_checkpoint_render_reads_the_config_without_loading_the_model(
+        tiny_checkpoint, tmp_path, monkeypatch):
+    from gensuite.render import read_note_spec
+
+    seq = many_distinct_notes(2)
+    cold, _, _ = render_sequence_audio(seq, checkpoint=str(tiny_checkpoint), cache_dir=tmp_path)
+    spec, identity = read_note_spec(str(tiny_checkpoint))
+    assert (spec.sample_rate, spec.n_samples, spec.min_pitch, spec.max_pitch,
+            spec.latent_size) == (16000, 4096, 58, 62, 8)
+    assert os.path.isdir(tmp_path / identity)
+
+    def refuse(checkpoint):
+        raise AssertionError("a warm cache loaded the model")
+
+    monkeypatch.setattr("gensuite.render._load_gansynth", refuse)
+    warm, _, report = render_sequence_audio(seq, checkpoint=str(tiny_checkpoint),
+                                            cache_dir=tmp_path)
+    assert report.n_from_note_cache == 10
+    np.testing.assert_array_equal(warm, cold)
+
+
+def test_changed_weights_are_another_model_in_the_cache(tiny_checkpoint, tmp_path):
+    from gensuite.render import read_note_spec
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_checkpoint, copy)
+    assert read_note_spec(str(copy))[1] == read_note_spec(str(tiny_checkpoint))[1]
+    weights = copy / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))
+    assert read_note_spec(str(copy))[1] != read_note_spec(str(tiny_checkpoint))[1]
+
+
+def _write_song(path):
+    write_midi(make_sequence([(60, 0.0, 0.3, 0, 0, False, 100), (62, 0.3, 0.6, 0, 0, False, 90),
+                              (64, 0.1, 0.5, 1, 40, False, 80), (59, 0.6, 0.9, 1, 40, False, 70)]),
+               path)
+
+
+RENDER_AND_REPORT_TENSORFLOW = """
+import sys
+from gensuite.cli.main import main
+code = main(sys.argv[1:])
+print("tensorflow imported:", "tensorflow" in sys.modules)
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_cli_warm_cache_never_imports_tensorflow_and_writes_the_same_wav(
+        tiny_checkpoint, tmp_path, monkeypatch, capsys):
+    """Cold cache, warm cache and --no-cache give byte-identical WAVs; only the warm run
+    skips TensorFlow. The default cache folder follows XDG_CACHE_HOME."""
+    song = tmp_path / "song.mid"
+    _write_song(song)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+           "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+
+    def render(out, *extra):
+        result = subprocess.run(
+            [sys.executable, "-c", RENDER_AND_REPORT_TENSORFLOW, "render", str(song), "--out",
+             str(tmp_path / out), "--checkpoint", str(tiny_checkpoint), *extra],
+            capture_output=True, text=True, timeout=300, check=False, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    cold = render("cold.wav")
+    assert "tensorflow imported: True" in cold and "(4 generated, 0 from the note cache" in cold
+    notes = tmp_path / "xdg" / "gensuite" / "notes"
+
+    def cached_files():  # each write replaces the file: a new inode
+        return {f: f.stat().st_ino for d in notes.iterdir() for f in d.iterdir()}
+
+    files = cached_files()
+    assert len(files) == 4
+    warm = render("warm.wav")
+    assert "tensorflow imported: False" in warm and "(0 generated, 4 from the note cache" in warm
+    # --no-cache in this process: a third command start would add nothing but time.
+    monkeypatch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])
+    assert main(["render", str(song), "--out", str(tmp_path / "uncached.wav"),
+                 "--checkpoint", str(tiny_checkpoint), "--no-cache"]) == 0
+    assert "(4 generated, 0 from the note cache" in capsys.readouterr().out
+    assert cached_files() == files  # neither the warm run nor --no-cache wrote to it
+    wavs = [(tmp_path / name).read_bytes() for name in ("cold.wav", "warm.wav", "uncached.wav")]
+    assert wavs[0] == wavs[1] == wavs[2]
+
+
+@pytest.mark.parametrize(("cache_dir", "fragment"), [
+    ("FILE", "FILE: --cache-dir is a file, expected a folder"),
+    ("FILE/notes", "FILE/notes: --cache-dir cannot be created: "),
+])
+def test_cli_cache_dir_that_cannot_be_a_folder_is_a_one_line_error(
+        capsys, tmp_path, cache_dir, fragment):
+    from tests.cli_run import assert_one_line_error, run
+
+    song = tmp_path / "song.mid"
+    _write_song(song)
+    (tmp_path / "FILE").write_text("already here")
+    before = sorted(os.listdir(tmp_path))
+    code, _, err = run(capsys, "render", song, "--out", tmp_path / "out.wav",
+                       "--cache-dir", tmp_path / cache_dir)
+    assert_one_line_error(code, err, str(tmp_path / fragment))
+    assert sorted(os.listdir(tmp_path)) == before
+    assert (tmp_path / "FILE").read_text() == "already here"
+
+
+def test_cli_no_cache_and_cache_dir_exclude_each_other(capsys, tmp_path):
+    from tests.cli_run import run
+
+    code, _, err = run(capsys, "render", "song.mid", "--out", tmp_path / "out.wav",
+                       "--no-cache", "--cache-dir", tmp_path)
+    assert code == 2 and "not allowed with argument" in err
+
+
+def test_cli_unusable_default_cache_only_warns(capsys, tmp_path, monkeypatch, tiny_checkpoint):
+    song = tmp_path / "song.mid"
+    _write_song(song)
+    (tmp_path / "xdg").write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    from tests.cli_run import run
+
+    code, out, err = run(capsys, "render", song, "--out", tmp_path / "out.wav",
+                         "--checkpoint", tiny_checkpoint)
+    assert code == 0 and (tmp_path / "out.wav").is_file()
+    assert "warning: note cache off: " in err and "--cache-dir cannot be created" in err
+    assert "(4 generated, 0 from the note cache" in out
