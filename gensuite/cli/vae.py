@@ -783,8 +783,8 @@ def run_personalize(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"personalised on {figures['n_vectors']} windows of {figures['n_files']} "
-              f"files in {figures['seconds']:.0f} s (reconstruction error "
+        print(f"personalised on {figures['n_vectors']} of the {figures['n_windows']} windows "
+              f"of {figures['n_files']} files in {figures['seconds']:.0f} s (reconstruction error "
               f"{figures['reconstruction']:.3f} per standardised dimension, KL "
               f"{figures['kl_bits']:.1f} bits); wrote {args.out}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ def map_in_processes(
     unit: str = "file",
     min_jobs_per_worker: int = 4,
     max_chunksize: int = 16,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[Iterator]:
     """Yield an iterator over ``fn(job)`` for every job, in the jobs' order.
 
@@ -41,6 +43,11 @@ def map_in_processes(
     progress : bool
         Report progress on stderr named ``desc``, counting ``unit``
         (:func:`gensuite.common.progress.progress_bar`).
+    meanwhile : callable, optional
+        Run in a thread of this process once the workers exist (importing
+        TensorFlow and loading a model while they read files, say); the
+        block's end waits for it and raises what it raised. In this process
+        itself when there is no pool.
     """
     from gensuite.common.progress import progress_bar
 
@@ -52,6 +59,8 @@ def map_in_processes(
                 yield result
 
         if num_workers == 1 or len(jobs) < min_jobs_per_worker * num_workers:
+            if meanwhile is not None:
+                meanwhile()
             yield advance(map(fn, jobs))
             return
         if "tensorflow" in sys.modules:
@@ -60,8 +69,13 @@ def map_in_processes(
         else:
             ctx = multiprocessing.get_context("fork")
         chunksize = max(1, min(max_chunksize, len(jobs) // (8 * num_workers)))
-        with ctx.Pool(num_workers, initializer=_die_with_parent) as pool:
+        with ctx.Pool(num_workers, initializer=_die_with_parent) as pool, \
+                ThreadPoolExecutor(max_workers=1) as thread:
+            # Started after the fork: the workers must not inherit what it loads.
+            started = thread.submit(meanwhile) if meanwhile is not None else None
             yield advance(pool.imap(fn, jobs, chunksize=chunksize))
+            if started is not None:
+                started.result()
 
 
 def _die_with_parent() -> None:

@@ -161,10 +161,12 @@ def _convert_job(job) -> FileExamples:
 
 def convert_midi_dir(midi_dir: str | os.PathLike, converter, *, n_steps: int,
                      output_depths: Sequence[int], num_workers: int | None = None,
-                     progress: bool = False) -> list[FileExamples]:
+                     progress: bool = False, meanwhile=None) -> list[FileExamples]:
     """Read and convert every MIDI file under ``midi_dir`` (recursively), in parallel.
 
     Unreadable files are kept in the result with ``unreadable`` set, never raised.
+    ``meanwhile`` runs in a thread while the workers read (see
+    :func:`gensuite.common.parallel.map_in_processes`).
 
     Raises
     ------
@@ -178,7 +180,8 @@ def convert_midi_dir(midi_dir: str | os.PathLike, converter, *, n_steps: int,
     jobs = [(os.path.relpath(p, midi_dir), p, converter, n_steps, tuple(output_depths))
             for p in paths]
     with map_in_processes(_convert_job, jobs, num_workers=num_workers, progress=progress,
-                          desc="convert", min_jobs_per_worker=MIN_FILES_PER_WORKER) as results:
+                          desc="convert", min_jobs_per_worker=MIN_FILES_PER_WORKER,
+                          meanwhile=meanwhile) as results:
         return list(results)
 
 

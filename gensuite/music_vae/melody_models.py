@@ -13,6 +13,8 @@ import dataclasses
 import os
 import time
 
+import numpy as np
+
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 
 KIND = "music_vae"
@@ -219,9 +221,16 @@ def describe_song_line(line, *, n_segments: int, window_bars: int) -> str:
 # fit-prior, personalize
 
 
+def evenly_spaced(n: int, at_most: int) -> np.ndarray:
+    """Indices of at most ``at_most`` of ``n`` items, evenly spaced, in order."""
+    return np.unique(np.linspace(0, n - 1, min(n, at_most)).round().astype(int))
+
+
 def read_folder_windows(midi_dir: str, spec: Windows, converter, options, *, command: str,
-                        workers: int | None, progress: bool = True):
+                        workers: int | None, progress: bool = True, meanwhile=None):
     """Every window of a folder's melodies as an ExampleSet (fit-prior, personalize).
+
+    ``meanwhile`` runs in a thread while worker processes read the folder.
 
     Raises
     ------
@@ -239,7 +248,7 @@ def read_folder_windows(midi_dir: str, spec: Windows, converter, options, *, com
 
     results = convert_midi_dir(midi_dir, all_windows_converter(converter),
                                n_steps=spec.n_steps, output_depths=spec.output_depths,
-                               num_workers=workers, progress=progress)
+                               num_workers=workers, progress=progress, meanwhile=meanwhile)
     if not any(len(r) for r in results):
         raise NoExamplesError(f"{midi_dir}: no usable melody: " + with_data_hint(
             no_examples_message(results, converter), options))
@@ -296,21 +305,27 @@ def personalize(info, spec: Windows, *, midi_dir: str, out: str, options=None, m
                              f"holds a {info.kind}")
     options = options or spec.options
     phase("read")
+    loaded = {"model": model}
+
+    def load() -> None:  # TensorFlow's import, while worker processes read the folder
+        loaded["model"] = loaded["model"] or load_model(info)
+
     examples = read_folder_windows(
         midi_dir, spec, build_converter(spec.converter_name, options), options,
-        command="personalize", workers=workers, progress=progress)
+        command="personalize", workers=workers, progress=progress, meanwhile=load)
     if len(examples) < 2:
         raise NoExamplesError(f"{midi_dir}: gave 1 window; a personaliser needs at least 2")
     phase("encode")
-    model = model or load_model(info)
-    z = model.encode_means(examples.classes, examples.lengths)
-    phase("train")
     defaults = MidiMeConfig()
     config = MidiMeConfig(latent_size=latent_size or defaults.latent_size,
                           num_steps=num_steps or defaults.num_steps)
+    model = loaded["model"]
+    kept = evenly_spaced(len(examples), config.max_windows)
+    z = model.encode_means(examples.classes[kept], examples.lengths[kept])
+    phase("train")
     prior = train_midime(z, config, seed=seed, figures={
         "midi_dir": os.path.basename(os.path.abspath(midi_dir)),
-        "n_files": len(examples.files)})
+        "n_files": len(examples.files), "n_windows": len(examples)})
     phase("save")
     from gensuite.music_vae.model import MusicVAE
 

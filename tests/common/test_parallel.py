@@ -60,3 +60,23 @@ def _alive(pid: int) -> bool:
     # A dead worker whose new parent (init) has not reaped it yet is a zombie.
     with open(f"/proc/{pid}/stat") as f:
         return f.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_meanwhile_runs_beside_the_workers_and_its_error_is_raised(num_workers):
+    import threading
+
+    ran = []
+    with map_in_processes(square, list(range(40)), num_workers=num_workers,
+                          meanwhile=lambda: ran.append(threading.current_thread().name)) as results:
+        assert list(results) == [x * x for x in range(40)]
+    # A pool's meanwhile runs in its own thread; without a pool, in this one.
+    assert len(ran) == 1 and (ran[0] == "MainThread") == (num_workers == 1)
+
+    def fail():
+        raise ValueError("loading failed")
+
+    with pytest.raises(ValueError, match="loading failed"):
+        with map_in_processes(square, list(range(40)), num_workers=num_workers,
+                              meanwhile=fail) as results:
+            list(results)

@@ -78,3 +78,11 @@ def test_a_music_vae_folder_with_a_personaliser_samples_through_it(tmp_path):
     assert isinstance(loaded.prior, MidiMePrior)
     np.testing.assert_array_equal(loaded.sample_tensors(3, seed=4, greedy=True),
                                   vae.sample_tensors(3, seed=4, greedy=True))
+
+
+def test_a_large_folder_is_personalised_on_evenly_spaced_windows():
+    from gensuite.music_vae.melody_models import evenly_spaced
+
+    np.testing.assert_array_equal(evenly_spaced(10, 4), [0, 3, 6, 9])
+    np.testing.assert_array_equal(evenly_spaced(3, 4096), [0, 1, 2])
+    assert len(evenly_spaced(15597, 4096)) == 4096
