@@ -245,7 +245,9 @@ def _add_fit_prior(group) -> None:
                     "copy of the model that samples from it (prior.npz). A model that "
                     "reconstructs well spends more information than N(0, I) allows, so "
                     "many N(0, I) samples land where its decoder never trained (held notes, "
-                    "scatters over seven octaves); fit on the data the model learnt from.")
+                    "scatters over seven octaves); fit on the data the model learnt from, or on "
+                    "the music whose style samples should take. A 16-bar latent hierarchy's "
+                    "repeat rule is calibrated on the folder too.")
     _add_checkpoint(parser)
     parser.add_argument("--midi-dir", required=True, metavar="DIR",
                         help="folder of .mid/.midi files, searched recursively")
@@ -747,23 +749,33 @@ def run_fit_prior(args: argparse.Namespace) -> int:
     import numpy as np
 
     info, spec = read_checkpoint(args.checkpoint)
-    if info.kind != KIND:
+    if info.kind not in (KIND, LATENT_KIND):
         raise ParameterError(f"--checkpoint: fit-prior takes a MusicVAE; {info.path} holds a "
-                             f"{info.kind} (its training fits its own prior)")
+                             f"{info.kind}")
     check_output_folder(args.out, flag="--out")
     examples = read_folder_windows(args.midi_dir, spec, spec.converter, spec.options,
                                    command="fit-prior", workers=args.workers)
     model = load_model(info)
-    fitted = model.fit_prior(examples.classes, examples.lengths)
+    if info.kind == LATENT_KIND:
+        # A song prior over the top level's z, and the repeat rule calibrated on
+        # how often this folder's windows repeat a 2-bar phrase.
+        model.fit_prior(*model.encode_chunks(examples.classes), examples.classes)
+        fitted, dropped = len(examples), ""
+        rule = (f"; samples repeat a 2-bar phrase where two conducted chunk latents lie "
+                f"within {model.repeats.max_distance:.3f} (the folder repeats "
+                f"{model.repeats.pair_repeat_rate:.1%} of chunk pairs)")
+    else:
+        fitted = model.fit_prior(examples.classes, examples.lengths)
+        dropped, rule = " (degenerate ones left out)", ""
     model.save(args.out, figures=info.figures, meta={
         k: v for k, v in info.meta.items()
-        if k not in ("kind", "config", "figures", "converter_options")}
+        if k not in ("kind", "config", "figures", "converter_options", "repeats")}
         | {"prior": {"midi_dir": os.path.basename(os.path.abspath(args.midi_dir)),
                      "n_windows": fitted, "n_files": len(examples.files)}})
     spread = float(np.trace(model.prior.scale_tril @ model.prior.scale_tril.T))
     print(f"fitted the prior to {fitted} of the {len(examples)} windows of "
-          f"{len(examples.files)} files (degenerate ones left out): total variance "
-          f"{spread:.1f} (N(0, I): {model.config.z_size}); wrote {args.out}")
+          f"{len(examples.files)} files{dropped}: total variance {spread:.1f} (N(0, I): "
+          f"{model.config.z_size}){rule}; wrote {args.out}")
     return 0
 
 

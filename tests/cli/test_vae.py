@@ -401,6 +401,14 @@ def test_latent_hierarchy_trains_over_a_two_bar_model_and_serves_every_command(
                        songs16 / "tune_0.mid", songs16 / "tune_1.mid", "--mode", "steps",
                        "--num-outputs", 3, "--out", tmp_path / "steps")
     assert code == 0, out
+    code, out, _ = run(capsys, "vae", "fit-prior", "--checkpoint", run_dir / "export",
+                       "--midi-dir", songs16, "--out", tmp_path / "styled")
+    assert code == 0 and "fitted the prior to 12 of the 12 windows of 4 files: " in out
+    assert "samples repeat a 2-bar phrase where two conducted chunk latents lie within" in out
+    styled = json.loads((tmp_path / "styled" / "meta.json").read_text())
+    assert styled["kind"] == "latent_hierarchy" and styled["prior"]["n_windows"] == 12
+    assert styled["repeats"]["pair_repeat_rate"] == 0.0  # these tunes never repeat 2 bars
+    assert sorted(os.listdir(tmp_path / "styled")) == sorted(os.listdir(run_dir / "export"))
 
     code, out, _ = run(capsys, "vae", "train", "--config", "tiny-latent-mel_16bar",
                        "--midi-dir", songs16, "--run-dir", tmp_path / "continued",
