@@ -15,7 +15,10 @@ The top level is trained on cached chunk posteriors (no 2-bar decoding in the
 loop) with the negative log-likelihood of the true chunk means under the
 chunk posterior, ``sum ((m_i - mu_i) / sigma_i)^2 / 2``, which weighs each
 latent dimension by how sharply the 2-bar encoder pins it down, plus
-``beta`` times the KL term of z.
+``beta`` times the KL term of z. Two options of the config: transposed copies of
+the training windows (the top level overfits a few thousand tunes without them),
+and a note loss that decodes the conducted latents through the frozen 2-bar
+decoder (eight 2-bar decodes a window, so it is a slower second stage).
 
 The model's code of a melody has two levels: the chunk latents (what a
 reconstruction or an interpolation decodes, so a song's own bars come back
