@@ -254,12 +254,11 @@ class LatentHierarchyVAE(SavedModel):
         """Chunk posteriors of windows: (mu, sigma), each (n, n_chunks, chunk_z), float32."""
         mus, sigmas = [], []
         # One-hots a batch at a time: all of a large folder's would take gigabytes.
-        chunks = np.asarray(classes).reshape(-1, self.chunk_steps)
-        lengths = np.full(ENCODE_BATCH, self.chunk_steps, np.int32)
-        for start in range(0, len(chunks), ENCODE_BATCH):
-            batch = one_hot(chunks[start:start + ENCODE_BATCH], self.output_depths[0],
-                            dtype=np.float32)
-            _, mu, sigma = self.bottom.encode(batch, lengths=lengths[:len(batch)])
+        windows = max(1, ENCODE_BATCH // self.config.n_chunks)
+        for start in range(0, len(classes), windows):
+            batch = self.chunk_one_hots(classes[start:start + windows])
+            _, mu, sigma = self.bottom.encode(
+                batch, lengths=np.full(len(batch), self.chunk_steps, np.int32))
             mus.append(mu)
             sigmas.append(sigma)
         shape = (len(classes), self.config.n_chunks, self.bottom.config.z_size)

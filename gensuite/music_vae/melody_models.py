@@ -305,14 +305,11 @@ def personalize(info, spec: Windows, *, midi_dir: str, out: str, options=None, m
                              f"holds a {info.kind}")
     options = options or spec.options
     phase("read")
-    loaded = {"model": model}
-
-    def load() -> None:  # TensorFlow's import, while worker processes read the folder
-        loaded["model"] = loaded["model"] or load_model(info)
-
+    loaded = {"model": model}  # TensorFlow's import, while worker processes read the folder
     examples = read_folder_windows(
         midi_dir, spec, build_converter(spec.converter_name, options), options,
-        command="personalize", workers=workers, progress=progress, meanwhile=load)
+        command="personalize", workers=workers, progress=progress,
+        meanwhile=None if model else lambda: loaded.update(model=load_model(info)))
     if len(examples) < 2:
         raise NoExamplesError(f"{midi_dir}: gave 1 window; a personaliser needs at least 2")
     phase("encode")
