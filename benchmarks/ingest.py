@@ -1,13 +1,16 @@
-"""Ingest throughput: gensuite's parallel ingest vs a plain note_seq loop.
+"""Ingest throughput: gensuite's process pool and Beam's DirectRunner vs a plain note_seq loop.
 
-Both sides read the same folder of real MIDI files in the same run. The
+All three read the same folder of real MIDI files in the same run. The
 baseline is Magenta's way: one process calling
 ``note_seq.midi_file_to_note_sequence`` per file. gensuite validates, sets
-Magenta's id/filename/collection and writes the TFRecord, on every core.
+Magenta's id/filename/collection and writes the TFRecord, on every core,
+either with its own process pool (``--runner local``) or as an Apache Beam
+pipeline on the DirectRunner's worker processes (when Beam is installed;
+its start-up, a few seconds, is part of the time).
 
 Usage::
 
-    python benchmarks/ingest.py [--midi-dir DIR] [--repeats 3]
+    python benchmarks/ingest.py [--midi-dir DIR] [--repeats 3] [--workers N]
 
 Without --midi-dir the Bach chorales are exported from the music21 corpus into
 a cache folder first (not timed). Prints one JSON object.
@@ -62,12 +65,17 @@ def main() -> None:
     paths = midi_io.find_midi_files(midi_dir)
     import tensorflow  # noqa: F401  (imported once, outside the timed region)
 
+    from gensuite.common.beam import beam_installed
+
+    def ingest(runner):
+        return midi_io.ingest_midi_dir(midi_dir, out, num_workers=args.workers, runner=runner)
+
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "notes.tfrecord")
-        report = midi_io.ingest_midi_dir(midi_dir, out, num_workers=args.workers)
-        ours_s = time_best(
-            lambda: midi_io.ingest_midi_dir(midi_dir, out, num_workers=args.workers),
-            args.repeats)
+        report = ingest("local")
+        ours_s = time_best(lambda: ingest("local"), args.repeats)
+        beam_s = time_best(lambda: ingest("DirectRunner"), args.repeats) if beam_installed() \
+            else None
     base_s = time_best(lambda: baseline(paths), args.repeats)
     result = {
         "benchmark": "ingest",
@@ -77,8 +85,10 @@ def main() -> None:
         "n_notes": report.n_notes,
         "cpu_count": os.cpu_count(),
         "gensuite_files_per_s": round(len(paths) / ours_s, 1),
+        "beam_direct_runner_files_per_s": round(len(paths) / beam_s, 1) if beam_s else None,
         "baseline_files_per_s": round(len(paths) / base_s, 1),
         "ratio": round(base_s / ours_s, 2),
+        "beam_ratio": round(base_s / beam_s, 2) if beam_s else None,
     }
     print(json.dumps(result))
 

@@ -2,7 +2,9 @@
 
 Training: one optimizer step of each preset on batches of random in-range
 melodies, timed two ways: the train step alone, and end to end as
-``train_melody_rnn`` runs it (numpy encoding of the batch + the step).
+``train_melody_rnn`` runs it (numpy encoding of the batch + the step). The
+presets' calls alternate, so a busy moment of the machine slows them alike;
+``attention_step_cost_vs_lookback`` is the ratio of their best step times.
 
 Generation: 8 melodies x 128 steps (8-step primer included), sampling
 (beam 1) and beam search (beam 4, branch factor 1 and 4), with
@@ -16,7 +18,7 @@ per step, so the ratio is the cost of stepping from Python.
 Usage::
 
     python benchmarks/rnn.py [--repeats 5] [--train-configs cpu-attention_rnn ...]
-                             [--generate-config attention_rnn] [--jit auto|on|off]
+                             [--generate-config attention_rnn] [--jit on|off]
 
 ``--jit off`` and ``--jit on`` side by side give the XLA gain of each preset.
 
@@ -28,6 +30,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
+import time
 
 from timing import time_calls
 
@@ -49,7 +53,8 @@ def random_melodies(config, *, n: int, n_steps: int, seed: int):
     return list(events)
 
 
-def bench_training(name: str, repeats: int, jit: str = "auto") -> dict:
+def make_training_calls(name: str, jit: bool):
+    """Build a preset's train step; return its facts and two timed calls (step only, end to end)."""
     import numpy as np
 
     from gensuite.melody_rnn import trainer as rnn_trainer
@@ -60,8 +65,7 @@ def bench_training(name: str, repeats: int, jit: str = "auto") -> dict:
     model = MelodyRNN(config)
     optimizer = rnn_trainer.make_optimizer(config)
     optimizer.build(model.network.trainable_variables)
-    jit_compile = rnn_trainer.uses_xla_by_default(config) if jit == "auto" else jit == "on"
-    train_step = rnn_trainer._make_train_step(model.network, optimizer, jit_compile=jit_compile)
+    train_step = rnn_trainer._make_train_step(model.network, optimizer, jit_compile=jit)
     window = config.train_window_steps or TRAIN_STEPS
     # One step longer than the window: every example fills it.
     melodies = random_melodies(config, n=4 * config.batch_size, n_steps=window + 1, seed=0)
@@ -73,14 +77,34 @@ def bench_training(name: str, repeats: int, jit: str = "auto") -> dict:
                                       window_steps=config.train_window_steps, rng=rng)
 
     fixed = batch()
-    step_only = time_calls(lambda: float(train_step(*fixed)[0]), repeats)
-    end_to_end = time_calls(lambda: float(train_step(*batch())[0]), repeats)
-    return {"batch_size": config.batch_size, "steps_per_example": window,
-            "jit_compile": jit_compile,
-            "parameters": int(sum(np.prod(v.shape) for v in model.network.trainable_variables)),
-            "examples_per_second": config.batch_size / end_to_end["best"],
-            "examples_per_second_median": config.batch_size / end_to_end["median"],
-            "step_only_examples_per_second": config.batch_size / step_only["best"]}
+    facts = {"batch_size": config.batch_size, "steps_per_example": window, "jit_compile": jit,
+             "parameters": int(sum(np.prod(v.shape) for v in model.network.trainable_variables))}
+    return facts, (lambda: float(train_step(*fixed)[0])), (lambda: float(train_step(*batch())[0]))
+
+
+def bench_training(names: list[str], repeats: int, jit: bool) -> dict:
+    built = {name: make_training_calls(name, jit) for name in names}
+    times = {name: {"step": [], "end_to_end": []} for name in names}
+    for _, step_only, end_to_end in built.values():  # warm-up: tracing
+        step_only(), end_to_end()
+    for _ in range(repeats):
+        for name, (_, step_only, end_to_end) in built.items():
+            for kind, call in (("step", step_only), ("end_to_end", end_to_end)):
+                started = time.perf_counter()
+                call()
+                times[name][kind].append(time.perf_counter() - started)
+    report = {}
+    for name, (facts, _, _) in built.items():
+        batch_size = facts["batch_size"]
+        report[name] = {**facts,
+                        "examples_per_second": batch_size / min(times[name]["end_to_end"]),
+                        "examples_per_second_median":
+                            batch_size / statistics.median(times[name]["end_to_end"]),
+                        "step_only_examples_per_second": batch_size / min(times[name]["step"])}
+    if "cpu-attention_rnn" in report and "cpu-lookback_rnn" in report:
+        report["attention_step_cost_vs_lookback"] = (
+            min(times["cpu-attention_rnn"]["step"]) / min(times["cpu-lookback_rnn"]["step"]))
+    return report
 
 
 def make_python_loop_generator(model):
@@ -160,8 +184,8 @@ def main() -> None:
     parser.add_argument("--train-configs", nargs="+",
                         default=["cpu-basic_rnn", "cpu-lookback_rnn", "cpu-attention_rnn"])
     parser.add_argument("--generate-config", default="attention_rnn")
-    parser.add_argument("--jit", choices=("auto", "on", "off"), default="auto",
-                        help="XLA for the train step (auto: only with attention, as training)")
+    parser.add_argument("--jit", choices=("on", "off"), default="off",
+                        help="XLA for the whole train step (training's default: off)")
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -172,8 +196,7 @@ def main() -> None:
     report = {
         "device": "gpu" if gpus else "cpu", "tensorflow": tf.__version__,
         "cpu_count": os.cpu_count(), "repeats": args.repeats,
-        "train": {name: bench_training(name, args.repeats, args.jit)
-                  for name in args.train_configs},
+        "train": bench_training(args.train_configs, args.repeats, args.jit == "on"),
         "generate": bench_generation(args.generate_config, args.repeats),
     }
     print(json.dumps(report, indent=1))

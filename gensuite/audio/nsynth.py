@@ -33,16 +33,20 @@ import contextlib
 import dataclasses
 import functools
 import glob
+import itertools
 import json
 import math
 import os
 import re
+import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from gensuite.common.beam import LOCAL, Converted
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.fileio import atomic_path, write_text_atomic
 from gensuite.common.parallel import map_in_processes
@@ -293,16 +297,18 @@ class NSynthWriter:
             with contextlib.ExitStack() as guard:
                 guard.push(self._stack)
                 write_text_atomic(self.index_path, format_index(self._index))
-            self._remove_stale_shards()
+            remove_stale_shards(self.out_dir, keep=self.paths, prefix=self._prefix)
             return False
         return self._stack.__exit__(exc_type, exc, tb)
 
-    def _remove_stale_shards(self) -> None:
-        pattern = re.compile(re.escape(self._prefix) + r"-\d{5}-of-\d{5}\.tfrecord")
-        keep = {os.path.basename(p) for p in self.paths}
-        for name in os.listdir(self.out_dir):
-            if pattern.fullmatch(name) and name not in keep:
-                os.remove(os.path.join(self.out_dir, name))
+
+def remove_stale_shards(out_dir: str, *, keep: Sequence[str], prefix: str = SHARD_PREFIX) -> None:
+    """Remove shards of an earlier run with another shard count from ``out_dir``."""
+    pattern = re.compile(re.escape(prefix) + r"-\d{5}-of-\d{5}\.tfrecord")
+    keep = {os.path.basename(p) for p in keep}
+    for name in os.listdir(out_dir):
+        if pattern.fullmatch(name) and name not in keep:
+            os.remove(os.path.join(out_dir, name))
 
 
 def format_index(index: dict[str, dict]) -> str:
@@ -764,7 +770,8 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
                  sample_rate: int = NSYNTH_SAMPLE_RATE, min_peak: float = DEFAULT_MIN_PEAK,
                  tolerance_cents: float = DEFAULT_TOLERANCE_CENTS,
                  examples_per_shard: int = DEFAULT_EXAMPLES_PER_SHARD,
-                 num_workers: int | None = None, progress: bool = False) -> NSynthBuildReport:
+                 num_workers: int | None = None, progress: bool = False,
+                 runner: str = LOCAL, pipeline_args: Sequence[str] = ()) -> NSynthBuildReport:
     """Render programs x pitches x velocities from a soundfont into an NSynth data set.
 
     Each note is rendered the NSynth way (held 3 s, recorded 4 s, 16 kHz mono)
@@ -788,7 +795,13 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
     num_workers : int, optional
         Processes; default every core.
     progress : bool
-        Show a progress bar on stderr.
+        Show a progress bar on stderr (local pool only).
+    runner : str
+        ``"local"`` (this machine's process pool) or a Beam runner name
+        (:mod:`gensuite.common.beam`): the same notes, shards filled in the
+        order the workers finish.
+    pipeline_args : sequence of str
+        Beam pipeline options, passed through.
 
     Raises
     ------
@@ -826,6 +839,24 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
             for p in programs if names[p] is not None for pitch in pitches]
 
     n_shards = max(1, math.ceil(n_planned / examples_per_shard))
+
+    def make_report(shards, index_path):
+        report = _build_report(
+            checks, names=names, out_dir=os.fspath(out_dir), soundfont=soundfont,
+            sample_rate=sample_rate, shards=shards, index=index_path, n_planned=n_planned,
+            seconds=time.perf_counter() - started)
+        if report.n_kept == 0:
+            raise NoExamplesError(
+                f"{soundfont}: none of the {n_planned} notes passed the checks "
+                f"(e.g. {report.dropped[0]['reason']})")
+        return report
+
+    if runner != LOCAL:
+        order = {key: i for i, key in enumerate(itertools.product(programs, pitches, velocities))}
+        return _build_nsynth_with_beam(
+            jobs, os.fspath(out_dir), checks=checks, make_report=make_report,
+            note_order=order, n_shards=n_shards, runner=runner, num_workers=num_workers,
+            pipeline_args=pipeline_args)
     try:
         with map_in_processes(_render_and_check, jobs, num_workers=num_workers,
                               progress=progress, desc="nsynth", unit="pitch") as results, \
@@ -838,19 +869,62 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
                             program=check.program, family=program_family(check.program),
                             pitch=check.pitch, velocity=check.velocity, audio=audio,
                             sample_rate=sample_rate))
-            report = _build_report(
-                checks, names=names, out_dir=os.fspath(out_dir), soundfont=soundfont,
-                sample_rate=sample_rate, shards=writer.paths, index=writer.index_path,
-                n_planned=n_planned, seconds=time.perf_counter() - started)
-            if report.n_kept == 0:
-                raise NoExamplesError(
-                    f"{soundfont}: none of the {n_planned} notes passed the checks "
-                    f"(e.g. {report.dropped[0]['reason']})")
+            report = make_report(writer.paths, writer.index_path)
             write_text_atomic(os.path.join(os.fspath(out_dir), REPORT_NAME),
                               report.to_json() + "\n")
     finally:
         _worker_renderer.cache_clear()
     return report
+
+
+def _render_for_beam(job: _PitchJob) -> Converted:
+    """Beam worker: a pitch job's kept notes as records, every note's check as a report."""
+    records, reports = [], []
+    for check, audio in _render_and_check(job):
+        entry = None
+        if audio is not None:
+            note = rendered_note(program=check.program, family=program_family(check.program),
+                                 pitch=check.pitch, velocity=check.velocity, audio=audio,
+                                 sample_rate=job.sample_rate)
+            records.append(note_to_example_bytes(note))
+            # As text: the pipeline sorts report keys, the index keeps the entry's order.
+            entry = json.dumps(note.index_entry())
+        reports.append({"check": dataclasses.asdict(check), "entry": entry})
+    return Converted(records=tuple(records), reports=tuple(reports))
+
+
+def _build_nsynth_with_beam(jobs, out_dir: str, *, checks: list[NoteCheck], make_report,
+                            note_order: dict, n_shards: int, runner: str, num_workers,
+                            pipeline_args) -> NSynthBuildReport:
+    """:func:`build_nsynth` on a Beam runner: the same notes, index and report.
+
+    The shards are written into a temporary folder inside ``out_dir`` and
+    moved into place only once the report says some note was kept.
+    """
+    from gensuite.common.beam import run_records_pipeline  # noqa: PLC0415
+
+    os.makedirs(out_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=out_dir, prefix=f".beam.{os.getpid()}-")
+    try:
+        outcome = run_records_pipeline(
+            _render_for_beam, jobs, out_path=os.path.join(staging, SHARD_PREFIX),
+            runner=runner, num_shards=n_shards, shard_suffix=".tfrecord",
+            num_workers=num_workers, pipeline_args=pipeline_args)
+        reports = sorted(outcome.reports, key=lambda r: note_order[
+            (r["check"]["program"], r["check"]["pitch"], r["check"]["velocity"])])
+        checks.extend(NoteCheck(**r["check"]) for r in reports)
+        shards = [os.path.join(out_dir, shard_name(i, n_shards)) for i in range(n_shards)]
+        index_path = os.path.join(out_dir, INDEX_NAME)
+        report = make_report(shards, index_path)
+        entries = [json.loads(r["entry"]) for r in reports if r["entry"]]
+        write_text_atomic(index_path, format_index({e["note_str"]: e for e in entries}))
+        for shard in shards:
+            os.replace(os.path.join(staging, os.path.basename(shard)), shard)
+        remove_stale_shards(out_dir, keep=shards)
+        write_text_atomic(os.path.join(out_dir, REPORT_NAME), report.to_json() + "\n")
+        return report
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _build_report(checks: list[NoteCheck], *, names: dict, out_dir: str, soundfont: str,

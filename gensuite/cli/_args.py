@@ -185,6 +185,48 @@ def add_strategy_option(parser: argparse.ArgumentParser) -> None:
                         default="default", help=STRATEGY_HELP)
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
+def add_runner_options(parser: argparse.ArgumentParser, *, shards: bool = True,
+                       what: str = "the data", beam_by_default: bool = True) -> None:
+    """``--runner``, ``--num-shards`` (if ``shards``), ``--pipeline-options``: Beam options.
+
+    ``beam_by_default`` False keeps the local pool the default even where Beam
+    is installed: for a training run's own conversion, which a pipeline's
+    start-up (seconds) would only slow down on one machine.
+    """
+    from gensuite.common.beam import BEAM_RUNNERS, INSTALL_HINT, LOCAL, default_runner
+
+    default = default_runner() if beam_by_default else LOCAL
+    default_help = (f"DirectRunner where Beam is installed, else {LOCAL}" if beam_by_default
+                    else LOCAL)
+    parser.add_argument(
+        "--runner", default=default, metavar="NAME",
+        help=f"build {what} with {LOCAL} (this machine's process pool) or an Apache Beam "
+             f"runner: {', '.join(BEAM_RUNNERS)}; DirectRunner runs --workers processes "
+             f"here. Default: {default_help} ({INSTALL_HINT})")
+    if shards:
+        parser.add_argument(
+            "--num-shards", type=non_negative_int, default=1, metavar="N",
+            help="Beam runners: output files; 1 (default) writes the --out path itself, N "
+                 "writes OUT-00000-of-0000N ... (every reader takes OUT), 0 lets the runner "
+                 "choose")
+    parser.add_argument(
+        "--pipeline-options", metavar="'OPTIONS'",
+        help="Beam pipeline options passed through, as one quoted string after '=' (it "
+             "starts with --), e.g. --pipeline-options='--flink_master=host:8081 "
+             "--environment_type=LOOPBACK'")
+
+
 def writes_outputs(args: argparse.Namespace) -> bool:
     """False for a non-chief worker of ``--strategy multi-worker``: the chief writes the outputs."""
     if getattr(args, "strategy", "default") != "multi-worker":

@@ -12,7 +12,9 @@ import json
 import os
 import sys
 
-from gensuite.cli._args import check_output_file, check_output_folder, midi_list, positive_int
+from gensuite.cli._args import (add_runner_options, check_output_file, check_output_folder,
+                                midi_list, positive_int)
+from gensuite.common.beam import check_runner, split_pipeline_options
 
 # How many skipped files to list on stderr before summarising the rest.
 MAX_SKIPPED_SHOWN = 10
@@ -44,6 +46,7 @@ def _add_ingest(group) -> None:
                         help="write counts and every skipped file with its reason as JSON")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="parallel processes (default: every core)")
+    add_runner_options(parser)
     # Not preloaded: ingest forks its workers first, which is cheapest without TF.
     parser.set_defaults(func=run_ingest)
 
@@ -85,6 +88,7 @@ def _add_nsynth(group) -> None:
                         help="notes per TFRecord shard (default: 1000, about 256 MB)")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="parallel processes (default: every core)")
+    add_runner_options(parser, shards=False)
     # Not preloaded: the workers fork first, which is cheapest without TF.
     parser.set_defaults(func=run_nsynth)
 
@@ -96,11 +100,13 @@ def run_ingest(args: argparse.Namespace) -> int:
     """Handler of ``gensuite data ingest``."""
     from gensuite.midi.io import ingest_midi_dir
 
+    runner = check_runner(args.runner)
+    pipeline_args = split_pipeline_options(args.pipeline_options)
     check_output_file(args.out, flag="--out")
     check_output_file(args.report, flag="--report")
     report = ingest_midi_dir(
         args.midi_dir, args.out, report_path=args.report, num_workers=args.workers,
-        progress=True)
+        progress=True, runner=runner, num_shards=args.num_shards, pipeline_args=pipeline_args)
     for line in format_skipped(report.skipped, max_shown=MAX_SKIPPED_SHOWN):
         print(line, file=sys.stderr)
     print(format_ingest_line(report, report_path=args.report))
@@ -151,8 +157,10 @@ def run_nsynth(args: argparse.Namespace) -> int:
         ("programs", args.programs), ("pitches", args.pitches),
         ("velocities", args.velocities), ("examples_per_shard", args.examples_per_shard),
     ) if value is not None}
+    runner = check_runner(args.runner)
+    pipeline_args = split_pipeline_options(args.pipeline_options)
     report = build_nsynth(out_dir=args.out, soundfont=args.soundfont, num_workers=args.workers,
-                          progress=True, **given)
+                          progress=True, runner=runner, pipeline_args=pipeline_args, **given)
     for d in report.dropped[:MAX_SKIPPED_SHOWN]:
         print(f"dropped program {d['program']} pitch {d['pitch']} velocity {d['velocity']}: "
               f"{d['reason']}", file=sys.stderr)

@@ -22,6 +22,7 @@ import sys
 import time
 
 from gensuite.cli._args import (
+    add_runner_options,
     add_strategy_option,
     check_output_folder,
     fraction,
@@ -30,6 +31,7 @@ from gensuite.cli._args import (
     resolve_seed,
     seed,
 )
+from gensuite.common.beam import check_runner, split_pipeline_options
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.music_vae.melody_models import (
     KIND,
@@ -129,6 +131,8 @@ def _add_train(group) -> None:
                              "total (e.g. 16000 to add 4000 to a model at step 12000)")
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="processes reading MIDI files (default: every core)")
+    add_runner_options(parser, shards=False, what="the examples of --midi-dir",
+                       beam_by_default=False)
     add_strategy_option(parser)
     _add_data_options(parser)
     # Not preloaded: reading files forks workers first, cheapest without TF.
@@ -370,7 +374,9 @@ def run_train(args: argparse.Namespace) -> int:
                 midi_dir=args.midi_dir, examples=args.examples, converter=converter,
                 converter_name=config.converter, options=options, n_steps=config.n_steps,
                 output_depths=config.output_depths, eval_fraction=args.eval_fraction,
-                seed=args.seed, num_workers=args.workers, progress=True)
+                seed=args.seed, num_workers=args.workers, progress=True,
+                runner=check_runner(args.runner),
+                pipeline_args=split_pipeline_options(args.pipeline_options))
         except NoExamplesError as exc:
             raise NoExamplesError(with_data_hint(str(exc), options)) from None
         if chief:  # every worker converts the same files; the chief keeps them
@@ -426,7 +432,9 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
             converter_name=f"{model.bottom.config.converter} ({model.n_steps} steps)",
             options=model.bottom.converter_options, n_steps=model.n_steps,
             output_depths=model.output_depths, eval_fraction=args.eval_fraction,
-            seed=args.seed, num_workers=args.workers, progress=True)
+            seed=args.seed, num_workers=args.workers, progress=True,
+            runner=check_runner(args.runner),
+            pipeline_args=split_pipeline_options(args.pipeline_options))
         data.save(args.run_dir)
         print(f"converted {data.summary['n_files']} files in "
               f"{time.monotonic() - started:.1f} s")

@@ -17,7 +17,9 @@ NoteSequences belong, random bytes) fails on its first record with one line.
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import struct
 from collections.abc import Iterable, Iterator
 
@@ -61,20 +63,25 @@ def read_records(path: str | os.PathLike) -> Iterator[bytes]:
     if not os.path.isfile(path):
         raise InputFileError(path, "no such file")
     with open(path, "rb") as f:
-        while header := f.read(12):
-            if len(header) < 12:
-                raise InputFileError(path, CORRUPT)
-            length_bytes = header[:8]
-            if _CRC.unpack(header[8:])[0] != masked_crc32c(length_bytes):
-                raise InputFileError(path, CORRUPT)
-            (length,) = _LENGTH.unpack(length_bytes)
-            data = f.read(length)
-            footer = f.read(4)
-            if len(data) < length or len(footer) < 4:
-                raise InputFileError(path, CORRUPT)
-            if _CRC.unpack(footer)[0] != masked_crc32c(data):
-                raise InputFileError(path, CORRUPT)
-            yield data
+        yield from iter_records(f, name=path)
+
+
+def iter_records(f, *, name: str) -> Iterator[bytes]:
+    """Yield the records of an open binary TFRecord stream; errors name ``name``."""
+    while header := f.read(12):
+        if len(header) < 12:
+            raise InputFileError(name, CORRUPT)
+        length_bytes = header[:8]
+        if _CRC.unpack(header[8:])[0] != masked_crc32c(length_bytes):
+            raise InputFileError(name, CORRUPT)
+        (length,) = _LENGTH.unpack(length_bytes)
+        data = f.read(length)
+        footer = f.read(4)
+        if len(data) < length or len(footer) < 4:
+            raise InputFileError(name, CORRUPT)
+        if _CRC.unpack(footer)[0] != masked_crc32c(data):
+            raise InputFileError(name, CORRUPT)
+        yield data
 
 
 def parse_message(data: bytes, message_type: type[Message]) -> Message:
@@ -104,23 +111,54 @@ def parse_message(data: bytes, message_type: type[Message]) -> Message:
     return message
 
 
-def read_messages(path: str | os.PathLike, message_type: type[Message]) -> Iterator[Message]:
-    """Yield the records of a TFRecord file parsed as ``message_type``.
+_SHARD = re.compile(r"-(\d{5})-of-(\d{5})$")
+
+
+def expand_shards(path: str | os.PathLike) -> list[str]:
+    """``[path]`` if it exists, else its shards ``PATH-00000-of-0000N`` in order.
+
+    Sharded pipelines (``data ingest --num-shards N``) write the shards; every
+    reader of a TFRecord takes the prefix. A path with neither is returned
+    as is, for the reader to report missing.
 
     Raises
     ------
     InputFileError
-        Besides :func:`read_records`' cases: the file is empty ("is empty, not
-        a NoteSequence TFRecord") or a record is not a ``message_type`` by
-        :func:`parse_message`'s rule ("record 3 is not a NoteSequence (...)").
+        If some of the shards are missing.
+    """
+    path = os.fspath(path)
+    if os.path.exists(path):
+        return [path]
+    shards = sorted(p for p in glob.glob(glob.escape(path) + "-*-of-*")
+                    if _SHARD.search(p[len(path):]))
+    if not shards:
+        return [path]
+    expected = int(_SHARD.search(shards[0]).group(2))
+    if len(shards) != expected:
+        raise InputFileError(path, f"has {len(shards)} of its {expected} shards "
+                                   f"({os.path.basename(path)}-NNNNN-of-{expected:05d})")
+    return shards
+
+
+def read_messages(path: str | os.PathLike, message_type: type[Message]) -> Iterator[Message]:
+    """Yield the records of a TFRecord file (or its shards) parsed as ``message_type``.
+
+    Raises
+    ------
+    InputFileError
+        Besides :func:`read_records`' and :func:`expand_shards`' cases: a file
+        is empty ("is empty, not a NoteSequence TFRecord") or a record is not a
+        ``message_type`` by :func:`parse_message`'s rule ("record 3 is not a
+        NoteSequence (...)"). The error names the shard.
     """
     name = message_type.DESCRIPTOR.name
-    index = -1
-    for index, data in enumerate(read_records(path)):
-        try:
-            message = parse_message(data, message_type)
-        except ValueError as exc:
-            raise InputFileError(path, f"record {index} is not a {name} ({exc})") from None
-        yield message
-    if index < 0:
-        raise InputFileError(path, f"is empty, not a {name} TFRecord")
+    for shard in expand_shards(path):
+        index = -1
+        for index, data in enumerate(read_records(shard)):
+            try:
+                message = parse_message(data, message_type)
+            except ValueError as exc:
+                raise InputFileError(shard, f"record {index} is not a {name} ({exc})") from None
+            yield message
+        if index < 0:
+            raise InputFileError(shard, f"is empty, not a {name} TFRecord")

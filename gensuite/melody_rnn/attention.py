@@ -20,6 +20,17 @@ the state (each is computed once, when its output enters the window, instead
 of L times), and whatever depends only on ``x`` is projected for a whole
 sequence before the time loop (:meth:`project_inputs`).
 
+Training runs whole sequences through :func:`attention_sequence`, which has a
+hand-written backward pass. Automatic differentiation of the time loop would
+stack every step's window, keys and ``tanh`` (``T x batch x L x 128`` floats
+each) and accumulate every weight gradient step by step; the hand-written pass
+keeps the window as a ring buffer (softmax attention does not depend on the
+order of the window), recomputes the ``tanh`` from the stored keys, and forms
+each weight gradient with one matrix product over all steps after the loop.
+Both loops are compiled with XLA. One step then does two matrix products: the
+query, and ``[h, attns] @ [W_out | W_out W_k | W_rec]``, which gives the output,
+its key and the next step's recurrent gate input at once.
+
 Both cells share one interface: ``zero_state(batch)``, ``project_inputs(x)``,
 ``step(x_proj, state) -> (output, state)`` and ``run(x) -> outputs``.
 """
@@ -29,7 +40,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gensuite.music_vae.lstm import lstm_update
+from gensuite.music_vae.lstm import FORGET_BIAS, lstm_update
 
 
 class LSTMCell(keras.layers.Layer):
@@ -209,8 +220,30 @@ class AttentionLSTMCell(keras.layers.Layer):
         return output, (c, h, attns, attn_states, attn_keys)
 
     def run(self, x: tf.Tensor, state=None) -> tf.Tensor:
-        """Outputs for a whole sequence ``x (batch, time, input_dim)`` -> ``(batch, time, A)``."""
-        return _run_cell(self, x, state)
+        """Outputs for a whole sequence ``x (batch, time, input_dim)`` -> ``(batch, time, A)``.
+
+        From the zero state (training, scoring) this is :func:`attention_sequence`;
+        from a given state, the step loop.
+        """
+        if state is not None:
+            return _run_cell(self, x, state)
+        context = self.step_context()
+        # [h, attns] rows, as the output kernel reads them; step_context's are [attns, h].
+        recurrent = tf.concat([context[self.attn_size:], context[:self.attn_size]], axis=0)
+        fused = tf.concat([self.output_kernel, tf.matmul(self.output_kernel, self.attn_kernel),
+                           recurrent], axis=1)
+        x_gates = tf.transpose(self.project_inputs(x), [1, 0, 2])
+        weights = [tf.convert_to_tensor(w) for w in (
+            self.query_kernel, self.query_bias, self.attn_v, self.output_bias)]
+        key_bias = tf.linalg.matvec(self.attn_kernel, self.output_bias, transpose_a=True)
+        # Halves of the batch run as independent loops: on a CPU they run on
+        # two cores at once, and each half's window stays in its core's cache.
+        batch = tf.shape(x_gates)[1]
+        parts = [x_gates] if x.shape[0] is not None and x.shape[0] < 2 else [
+            x_gates[:, :batch // 2], x_gates[:, batch // 2:]]
+        outputs = [attention_sequence(part, fused, *weights, key_bias,
+                                      attn_length=self.attn_length) for part in parts]
+        return tf.transpose(tf.concat(outputs, axis=1), [1, 0, 2])
 
 
 def _run_cell(cell, x: tf.Tensor, state=None) -> tf.Tensor:
@@ -233,3 +266,190 @@ def _run_cell(cell, x: tf.Tensor, state=None) -> tf.Tensor:
         lambda t, *_: t < n_steps, body, (tf.constant(0), state, outputs),
         maximum_iterations=n_steps, parallel_iterations=32, swap_memory=True)
     return tf.transpose(outputs.stack(), [1, 0, 2])
+
+
+# ----------------------------------------------------------------------------
+# Whole sequences with a hand-written backward pass
+# ----------------------------------------------------------------------------
+
+def attention_sequence(x_gates, fused_kernel, query_kernel, query_bias, attn_v, output_bias,
+                       key_bias, *, attn_length: int) -> tf.Tensor:
+    """Run the attention cell over a time-major sequence from the zero state.
+
+    Parameters
+    ----------
+    x_gates : tf.Tensor, shape (time, batch, 4 * units)
+        :meth:`AttentionLSTMCell.project_inputs` of every step.
+    fused_kernel : tf.Tensor, shape (units + A, A + V + 4 * units)
+        ``[W_out | W_out @ W_k | W_rec]`` over rows ``[h, attns]``, where
+        ``W_rec`` is the recurrent gate kernel (the step context, rows reordered).
+    query_kernel, query_bias, attn_v : tf.Tensor
+        The cell's weights, shapes (2 * units, V), (V,), (V,).
+    output_bias, key_bias : tf.Tensor, shapes (A,), (V,)
+        ``b_out`` and ``b_out @ W_k``.
+    attn_length : int
+
+    Returns
+    -------
+    tf.Tensor, shape (time, batch, A)
+        The cell's outputs; differentiable in every argument.
+    """
+    @tf.custom_gradient
+    def run(x_gates, fused_kernel, query_kernel, query_bias, attn_v, output_bias, key_bias):
+        weights = (fused_kernel, query_kernel, query_bias, attn_v, output_bias, key_bias)
+        saved = _attention_forward(x_gates, *weights, attn_length=attn_length)
+        outputs = saved[-2]
+
+        def grad(d_outputs):
+            return _attention_backward(d_outputs, saved, *weights, attn_length=attn_length)
+
+        return outputs, grad
+
+    return run(x_gates, fused_kernel, query_kernel, query_bias, attn_v, output_bias, key_bias)
+
+
+def _put(ring: tf.Tensor, slot: tf.Tensor, value: tf.Tensor) -> tf.Tensor:
+    """``ring`` with ``ring[slot] = value``; ring (L, ...), value (...)."""
+    return tf.tensor_scatter_nd_update(ring, slot[None, None], value[None])
+
+
+def _ring_attention(ring_keys, ring_outputs, query, attn_v):
+    """Softmax weights over the window ``(L, batch)`` and the read ``(batch, A)``."""
+    scores = tf.reduce_sum(attn_v * tf.tanh(ring_keys + query), axis=-1)
+    weights = tf.nn.softmax(scores, axis=0)
+    return weights, tf.reduce_sum(weights[:, :, None] * ring_outputs, axis=0)
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _attention_forward(x_gates, fused_kernel, query_kernel, query_bias, attn_v, output_bias,
+                       key_bias, *, attn_length):
+    """Forward loop; returns what the backward pass needs, time-major, outputs second to last.
+
+    ``(gates, c, h, attns, queries, attention weights, outputs, keys)``.
+    """
+    n_steps, batch = tf.shape(x_gates)[0], tf.shape(x_gates)[1]
+    n_gates = x_gates.shape[-1]
+    units, attn_size, vec_size = n_gates // 4, output_bias.shape[0], key_bias.shape[0]
+
+    def body(t, c, h, recurrent, ring_outputs, ring_keys, arrays):
+        gates = x_gates[t] + recurrent
+        h, c = lstm_update(gates, c)
+        query = tf.matmul(tf.concat([c, h], axis=-1), query_kernel) + query_bias
+        weights, attns = _ring_attention(ring_keys, ring_outputs, query, attn_v)
+        fused = tf.matmul(tf.concat([h, attns], axis=-1), fused_kernel)
+        output = fused[:, :attn_size] + output_bias
+        key = fused[:, attn_size:attn_size + vec_size] + key_bias
+        slot = t % attn_length
+        arrays = [a.write(t, v) for a, v in zip(
+            arrays, (gates, c, h, attns, query, weights, output, key))]
+        return (t + 1, c, h, fused[:, attn_size + vec_size:], _put(ring_outputs, slot, output),
+                _put(ring_keys, slot, key), arrays)
+
+    def zeros(*shape):
+        return tf.zeros(tf.stack(shape))
+
+    arrays = [tf.TensorArray(tf.float32, size=n_steps) for _ in range(8)]
+    loop_vars = (tf.constant(0), zeros(batch, units), zeros(batch, units),
+                 zeros(batch, n_gates), zeros(attn_length, batch, attn_size),
+                 zeros(attn_length, batch, vec_size), arrays)
+    *_, arrays = tf.while_loop(lambda t, *_: t < n_steps, body, loop_vars,
+                               maximum_iterations=n_steps)
+    return tuple(a.stack() for a in arrays)
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias, attn_v,
+                        output_bias, key_bias, *, attn_length):
+    """Gradients of :func:`attention_sequence`'s arguments given ``d_outputs (time, batch, A)``.
+
+    The reverse loop carries the gradients flowing back through the cell
+    state and the recurrent gates, and two rings holding, for the outputs in
+    the window, the gradients their later reads and keys have sent so far.
+    A ring slot is complete when the loop reaches its step.
+    """
+    gates_all, c_all, h_all, attns_all, queries, weights_all, outputs, keys = saved
+    n_steps, batch = tf.shape(d_outputs)[0], tf.shape(d_outputs)[1]
+    units, attn_size, vec_size = c_all.shape[-1], output_bias.shape[0], key_bias.shape[0]
+    c_before = tf.concat([tf.zeros_like(c_all[:1]), c_all], axis=0)  # row t: c of step t - 1
+    # Row t: the output (key) that left the window at step t; zeros before the start.
+    outputs_before = tf.concat([tf.zeros(tf.stack([attn_length, batch, attn_size])), outputs],
+                               axis=0)
+    keys_before = tf.concat([tf.zeros(tf.stack([attn_length, batch, vec_size])), keys], axis=0)
+    # Windows as the forward loop left them; stepping back restores each step's.
+    ring_outputs = tf.gather(outputs_before, _last_window_rows(n_steps, attn_length))
+    ring_keys = tf.gather(keys_before, _last_window_rows(n_steps, attn_length))
+
+    def body(t, d_recurrent, dc, ring_outputs, ring_keys, ring_d_out, ring_d_key, d_v,
+             arrays):
+        slot = t % attn_length
+        ring_outputs = _put(ring_outputs, slot, outputs_before[t])
+        ring_keys = _put(ring_keys, slot, keys_before[t])
+        d_out = d_outputs[t] + ring_d_out[slot]
+        d_key = ring_d_key[slot]
+        ring_d_out = _put(ring_d_out, slot, tf.zeros_like(d_out))
+        ring_d_key = _put(ring_d_key, slot, tf.zeros_like(d_key))
+        d_fused = tf.concat([d_out, d_key, d_recurrent], axis=-1)
+        d_h_attns = tf.matmul(d_fused, fused_kernel, transpose_b=True)
+        dh, d_attns = d_h_attns[:, :units], d_h_attns[:, units:]
+
+        weights = weights_all[t]
+        d_weights = tf.reduce_sum(d_attns * ring_outputs, axis=-1)
+        ring_d_out += weights[:, :, None] * d_attns
+        d_scores = weights * (d_weights - tf.reduce_sum(weights * d_weights, axis=0))
+        hidden = tf.tanh(ring_keys + queries[t])
+        d_v += tf.reduce_sum(d_scores[:, :, None] * hidden, axis=[0, 1])
+        d_pre = d_scores[:, :, None] * attn_v * (1.0 - hidden * hidden)
+        ring_d_key += d_pre
+        d_query = tf.reduce_sum(d_pre, axis=0)
+        d_c_h = tf.matmul(d_query, query_kernel, transpose_b=True)
+        dc += d_c_h[:, :units]
+        dh += d_c_h[:, units:]
+
+        d_gates, dc = _lstm_update_backward(gates_all[t], c_before[t], c_all[t], dh, dc)
+        arrays = [a.write(t, v) for a, v in zip(arrays, (d_gates, d_query, d_fused))]
+        return (t - 1, d_gates, dc, ring_outputs, ring_keys, ring_d_out, ring_d_key, d_v,
+                arrays)
+
+    arrays = [tf.TensorArray(tf.float32, size=n_steps) for _ in range(3)]
+    zeros = tf.zeros(tf.stack([batch, units]))
+    loop_vars = (n_steps - 1, tf.zeros(tf.stack([batch, 4 * units])), zeros,
+                 ring_outputs, ring_keys, tf.zeros_like(ring_outputs), tf.zeros_like(ring_keys),
+                 tf.zeros_like(attn_v), arrays)
+    *_, d_v, arrays = tf.while_loop(lambda t, *_: t >= 0, body, loop_vars,
+                                    maximum_iterations=n_steps)
+    d_gates, d_queries, d_fused = (a.stack() for a in arrays)
+
+    def summed_product(a, b):
+        """sum over time and batch of a^T b."""
+        return tf.matmul(tf.reshape(a, [-1, a.shape[-1]]), tf.reshape(b, [-1, b.shape[-1]]),
+                         transpose_a=True)
+
+    return (d_gates,
+            summed_product(tf.concat([h_all, attns_all], axis=-1), d_fused),
+            summed_product(tf.concat([c_all, h_all], axis=-1), d_queries),
+            tf.reduce_sum(d_queries, axis=[0, 1]),
+            d_v,
+            tf.reduce_sum(d_fused[..., :attn_size], axis=[0, 1]),
+            tf.reduce_sum(d_fused[..., attn_size:attn_size + vec_size], axis=[0, 1]))
+
+
+def _last_window_rows(n_steps, attn_length):
+    """Rows of the ``*_before`` arrays that the forward ring holds after ``n_steps`` steps.
+
+    Slot ``s`` holds the latest step ``p < n_steps`` with ``p % L == s`` (row
+    ``p + L``), or a starting zero (a row below ``L``) if there is none.
+    """
+    slots = tf.range(attn_length)
+    latest = n_steps - 1 - (n_steps - 1 - slots) % attn_length
+    return latest + attn_length
+
+
+def _lstm_update_backward(gates, c_prev, c, dh, dc):
+    """Gradients of :func:`lstm_update` wrt its gates and ``c_prev``, given dh and dc."""
+    i, g, f, o = tf.split(gates, 4, axis=-1)
+    si, tg, sf, so = tf.sigmoid(i), tf.tanh(g), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
+    tc = tf.tanh(c)
+    dc = dc + dh * so * (1.0 - tc * tc)
+    d_gates = tf.concat([dc * tg * si * (1.0 - si), dc * si * (1.0 - tg * tg),
+                         dc * c_prev * sf * (1.0 - sf), dh * tc * so * (1.0 - so)], axis=-1)
+    return d_gates, dc * sf

@@ -240,7 +240,7 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
                      num_steps: int, max_seconds: float | None = None,
                      eval_every_steps: int = 500, log_every_steps: int = 10,
                      checkpoint_every_seconds: float = 300.0, seed: int = 0,
-                     progress: bool = True, jit_compile: bool | None = None,
+                     progress: bool = True, jit_compile: bool = False,
                      strategy: tf.distribute.Strategy | None = None) -> TrainResult:
     """Train (or resume training) a MelodyRNN; keep a resumable run folder.
 
@@ -272,16 +272,11 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     progress : bool
         Report progress (a bar on a terminal, else a line every 30 s).
     jit_compile : bool, optional
-        Compile the train step with XLA; by default only with attention; never
-        under a distributed ``strategy`` (see :func:`_make_distributed_train_step`).
-        XLA fuses the attention cell's many small ops over its 40-output
-        window: 1.4-1.7x faster for ``cpu-attention_rnn`` on 2 cores (30.6 ->
-        44.0 examples/s), but 1.2-1.6x slower for the plain LSTM configs
-        (lookback 203 -> 165), both beside a GANSynth training:
-        ``python benchmarks/rnn.py --train-configs cpu-attention_rnn
-        cpu-lookback_rnn --repeats 3 --jit off`` (then ``--jit on``).
-        One compile per padded batch length (multiples of 16 without
-        ``train_window_steps``).
+        Compile the whole train step with XLA (never under a distributed
+        ``strategy``, see :func:`_make_distributed_train_step`). Off by
+        default: plain LSTMs run slower under XLA on CPU, and the attention
+        cell compiles its own loops (:func:`gensuite.melody_rnn.attention.attention_sequence`).
+        Compare: ``python benchmarks/rnn.py --jit off`` (then ``--jit on``).
     strategy : tf.distribute.Strategy, optional
         From :func:`gensuite.training.distribute.make_strategy`: each batch is
         split over its replicas (the batch size must divide evenly), and
@@ -328,8 +323,6 @@ def train_melody_rnn(model: MelodyRNN, train_melodies: Sequence[np.ndarray],
     resumed_from = step
     train_seconds = _saved_train_seconds(run_dir) if step else 0.0
     logger = MetricsLogger(run_dir, enabled=chief)
-    if jit_compile is None:
-        jit_compile = uses_xla_by_default(config)
     if is_distributed(strategy):
         train_step = _make_distributed_train_step(model.network, optimizer, strategy)
     else:
@@ -412,11 +405,6 @@ def _saved_train_seconds(run_dir: str) -> float:
             return float(json.load(f).get("figures", {}).get("train_seconds", 0.0))
     except (OSError, ValueError, TypeError):
         return 0.0
-
-
-def uses_xla_by_default(config) -> bool:
-    """Whether training compiles the step with XLA unless told: only with attention."""
-    return config.attn_length > 0
 
 
 def check_built_in_scope(strategy: tf.distribute.Strategy, network) -> None:

@@ -15,13 +15,15 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import note_seq
 import pretty_midi
 from note_seq import NoteSequence
 
-from gensuite.common.errors import InputFileError, InvalidMidiError, check_input_file
+from gensuite.common.beam import LOCAL, Converted
+from gensuite.common.errors import (InputFileError, InvalidMidiError, ParameterError,
+                                    check_input_file)
 from gensuite.common.fileio import atomic_path, write_text_atomic
 from gensuite.common.parallel import map_in_processes
 from gensuite.common.tfrecord import read_messages, write_records
@@ -208,12 +210,16 @@ def ingest_midi_dir(
     num_workers: int | None = None,
     max_notes: int = MAX_NOTES,
     progress: bool = False,
+    runner: str = LOCAL,
+    num_shards: int = 1,
+    pipeline_args: Sequence[str] = (),
 ) -> IngestReport:
     """Read every MIDI file under a folder into a TFRecord of NoteSequences.
 
     Files that cannot be used are skipped and listed in the report with the
     rule they broke; they never stop the run. The TFRecord and the report are
-    written atomically.
+    written atomically. The local pool writes records in file order; a Beam
+    runner writes the same records in the order its workers finish.
 
     Parameters
     ----------
@@ -228,12 +234,23 @@ def ingest_midi_dir(
     max_notes : int
         Files with more notes are skipped as absurd.
     progress : bool
-        Show a progress bar on stderr.
+        Show a progress bar on stderr (local pool only).
+    runner : str
+        ``"local"`` (this machine's process pool) or a Beam runner name
+        (:mod:`gensuite.common.beam`).
+    num_shards : int
+        Beam runners: 1 writes ``out_path`` itself; N writes
+        ``out_path-00000-of-0000N`` ... (readers take the prefix); 0 lets the
+        runner choose.
+    pipeline_args : sequence of str
+        Beam pipeline options, passed through.
 
     Raises
     ------
     InputFileError
-        If ``midi_dir`` is missing, not a folder, or holds no MIDI files.
+        If ``midi_dir`` is missing, not a folder, or holds no MIDI files, or
+        none of its files could be read (nothing is written then, with
+        one output file).
     """
     started = time.perf_counter()
     midi_dir = os.path.normpath(os.fspath(midi_dir))
@@ -243,6 +260,19 @@ def ingest_midi_dir(
     collection = os.path.basename(os.path.abspath(midi_dir))
     jobs = [(p, midi_dir, collection, max_notes) for p in paths]
 
+    def make_report(n_read, n_notes, skipped):
+        return IngestReport(
+            midi_dir=midi_dir, output=os.fspath(out_path), n_files=len(paths),
+            n_read=n_read, n_notes=n_notes,
+            seconds=round(time.perf_counter() - started, 3), skipped=skipped)
+
+    if runner != LOCAL:
+        return _ingest_with_beam(jobs, out_path, make_report, report_path=report_path,
+                                 runner=runner, num_shards=num_shards,
+                                 num_workers=num_workers, pipeline_args=pipeline_args)
+    if num_shards != 1:
+        raise ParameterError(f"--num-shards: the local pool writes one file; shards need a "
+                             f"Beam runner, got {num_shards}")
     skipped, n_read, n_notes = [], 0, 0
     with map_in_processes(_convert_one, jobs, num_workers=num_workers, progress=progress,
                           desc="ingest") as results:
@@ -254,20 +284,50 @@ def ingest_midi_dir(
                 write_records(writer, [record])
                 n_read += 1
                 n_notes += notes
-            report = IngestReport(
-                midi_dir=midi_dir, output=os.fspath(out_path), n_files=len(paths),
-                n_read=n_read, n_notes=n_notes,
-                seconds=round(time.perf_counter() - started, 3), skipped=skipped)
-            if report_path is not None:
-                write_text_atomic(report_path, report.to_json() + "\n")
-            if n_read == 0:
-                # Raised inside the atomic block: an empty TFRecord would only
-                # fail later, far from its cause, and must not replace old output.
-                first = skipped[0]
-                raise InputFileError(
-                    midi_dir, f"none of its {len(paths)} MIDI files could be read "
-                              f"(e.g. {first['file']}: {first['reason']})")
+            report = make_report(n_read, n_notes, skipped)
+            _finish_ingest(report, report_path)
     return report
+
+
+def _finish_ingest(report: IngestReport, report_path) -> None:
+    """Write the report; InputFileError if nothing was read.
+
+    Called inside the output's atomic block: an empty TFRecord would only
+    fail later, far from its cause, and must not replace old output.
+    """
+    if report_path is not None:
+        write_text_atomic(report_path, report.to_json() + "\n")
+    if report.n_read == 0:
+        first = report.skipped[0]
+        raise InputFileError(
+            report.midi_dir, f"none of its {report.n_files} MIDI files could be read "
+                             f"(e.g. {first['file']}: {first['reason']})")
+
+
+def _convert_for_beam(job) -> Converted:
+    relpath, record, notes, reason = _convert_one(job)
+    if record is None:
+        return Converted(reports=({"file": relpath, "reason": reason},))
+    return Converted(records=(record,), counts={"notes": notes})
+
+
+def _ingest_with_beam(jobs, out_path, make_report, *, report_path, runner, num_shards,
+                      num_workers, pipeline_args) -> IngestReport:
+    """:func:`ingest_midi_dir` on a Beam runner (same records, same report)."""
+    from gensuite.common.beam import run_records_pipeline  # noqa: PLC0415
+
+    def run(path):
+        outcome = run_records_pipeline(
+            _convert_for_beam, jobs, out_path=path, runner=runner, num_shards=num_shards,
+            num_workers=num_workers, pipeline_args=pipeline_args)
+        report = make_report(outcome.n_records, outcome.counts.get("notes", 0), outcome.reports)
+        _finish_ingest(report, report_path)
+        return report
+
+    if num_shards == 1 and "://" not in os.fspath(out_path):
+        with atomic_path(out_path) as tmp:
+            return run(tmp)
+    return run(os.fspath(out_path))
 
 
 def read_tfrecord(path: str | os.PathLike) -> Iterator[NoteSequence]:

@@ -31,6 +31,8 @@ Choices a newcomer must know:
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,6 +41,7 @@ import numpy as np
 from note_seq import NoteSequence
 
 from gensuite.common.arrays import one_hot
+from gensuite.common.beam import LOCAL
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.fileio import read_array_cache, write_array_cache
 from gensuite.common.parallel import map_in_processes
@@ -161,12 +164,15 @@ def _convert_job(job) -> FileExamples:
 
 def convert_midi_dir(midi_dir: str | os.PathLike, converter, *, n_steps: int,
                      output_depths: Sequence[int], num_workers: int | None = None,
-                     progress: bool = False, meanwhile=None) -> list[FileExamples]:
+                     progress: bool = False, meanwhile=None, runner: str = LOCAL,
+                     pipeline_args: Sequence[str] = ()) -> list[FileExamples]:
     """Read and convert every MIDI file under ``midi_dir`` (recursively), in parallel.
 
     Unreadable files are kept in the result with ``unreadable`` set, never raised.
     ``meanwhile`` runs in a thread while the workers read (see
-    :func:`gensuite.common.parallel.map_in_processes`).
+    :func:`gensuite.common.parallel.map_in_processes`). ``runner`` other than
+    ``"local"`` converts on that Beam runner instead (see
+    :func:`gensuite.common.beam.map_with_beam`): the same results, in file order.
 
     Raises
     ------
@@ -179,10 +185,40 @@ def convert_midi_dir(midi_dir: str | os.PathLike, converter, *, n_steps: int,
         raise InputFileError(midi_dir, "holds no .mid or .midi files")
     jobs = [(os.path.relpath(p, midi_dir), p, converter, n_steps, tuple(output_depths))
             for p in paths]
+    if runner != LOCAL:
+        from gensuite.common.beam import map_with_beam  # noqa: PLC0415
+
+        if meanwhile is not None:
+            meanwhile()
+        return map_with_beam(_convert_job, jobs, encode=file_examples_to_bytes,
+                             decode=file_examples_from_bytes, runner=runner,
+                             num_workers=num_workers, pipeline_args=pipeline_args)
     with map_in_processes(_convert_job, jobs, num_workers=num_workers, progress=progress,
                           desc="convert", min_jobs_per_worker=MIN_FILES_PER_WORKER,
                           meanwhile=meanwhile) as results:
         return list(results)
+
+
+def file_examples_to_bytes(result: FileExamples) -> bytes:
+    """An ``.npz`` of the arrays and a JSON text of the rest (no pickle)."""
+    facts = {"name": result.name, "reasons": list(result.reasons),
+             "unreadable": result.unreadable}
+    arrays = {"classes": result.classes, "lengths": result.lengths,
+              "facts": np.array(json.dumps(facts))}
+    if result.inputs is not None:
+        arrays["inputs"] = result.inputs
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def file_examples_from_bytes(data: bytes) -> FileExamples:
+    """Inverse of :func:`file_examples_to_bytes`."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        facts = json.loads(str(arrays["facts"]))
+        return FileExamples(facts["name"], arrays["classes"], arrays["lengths"],
+                            arrays["inputs"] if "inputs" in arrays else None,
+                            tuple(facts["reasons"]), facts["unreadable"])
 
 
 def convert_tfrecord(path: str | os.PathLike, converter, *, n_steps: int,
@@ -444,9 +480,12 @@ def source_of(*, midi_dir: str | None, examples: str | None) -> dict:
 def prepare_training_data(*, midi_dir: str | None, examples: str | None, converter,
                           converter_name: str, options: ConverterOptions, n_steps: int,
                           output_depths: Sequence[int], eval_fraction: float, seed: int,
-                          num_workers: int | None = None,
-                          progress: bool = False) -> TrainingData:
+                          num_workers: int | None = None, progress: bool = False,
+                          runner: str = LOCAL,
+                          pipeline_args: Sequence[str] = ()) -> TrainingData:
     """Read, convert and split a data source (see the module docstring).
+
+    A folder is converted on ``runner`` (:func:`convert_midi_dir`).
 
     Raises
     ------
@@ -457,7 +496,8 @@ def prepare_training_data(*, midi_dir: str | None, examples: str | None, convert
     if midi_dir is not None:
         results = convert_midi_dir(midi_dir, extract, n_steps=n_steps,
                                    output_depths=output_depths, num_workers=num_workers,
-                                   progress=progress)
+                                   progress=progress, runner=runner,
+                                   pipeline_args=pipeline_args)
     else:
         results = convert_tfrecord(examples, extract, n_steps=n_steps,
                                    output_depths=output_depths)

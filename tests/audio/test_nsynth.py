@@ -22,6 +22,7 @@ from gensuite.audio.nsynth import (
 )
 from gensuite.audio.pitch import pitch_accuracy
 from gensuite.cli import main as cli_main
+from gensuite.common.beam import beam_installed
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.tfutil import import_tensorflow
 
@@ -310,10 +311,32 @@ def test_build_in_worker_processes_matches_a_serial_build(timgm, tmp_path):
 
 
 @needs_fluidsynth
-def test_build_with_no_passing_note_writes_nothing(timgm, tmp_path):
+@pytest.mark.skipif(not beam_installed(), reason="Apache Beam is not installed")
+def test_build_on_beam_writes_the_pools_notes_index_and_report(timgm, tmp_path):
+    kwargs = dict(soundfont=timgm, programs=[24, 40, 120], pitches=[40, 64], velocities=[90],
+                  examples_per_shard=2, num_workers=1)
+    local = build_nsynth(out_dir=tmp_path / "local", **kwargs)
+    on_beam = build_nsynth(out_dir=tmp_path / "beam", runner="DirectRunner", **kwargs)
+    assert on_beam.n_kept == local.n_kept >= 4
+    assert on_beam.dropped == local.dropped and on_beam.per_program == local.per_program
+    assert [os.path.basename(p) for p in on_beam.shards] == [
+        os.path.basename(p) for p in local.shards]
+    assert sorted(os.listdir(tmp_path / "beam")) == sorted(os.listdir(tmp_path / "local"))
+    assert ((tmp_path / "beam" / "examples.json").read_text()
+            == (tmp_path / "local" / "examples.json").read_text())
+    mine, theirs = read_nsynth(tmp_path / "beam"), read_nsynth(tmp_path / "local")
+    order, their_order = np.argsort(mine.note_str), np.argsort(theirs.note_str)
+    assert list(mine.note_str[order]) == list(theirs.note_str[their_order])
+    np.testing.assert_allclose(mine.audio[order], theirs.audio[their_order], atol=1e-3)
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("runner", ["local", pytest.param("DirectRunner", marks=pytest.mark.skipif(
+    not beam_installed(), reason="Apache Beam is not installed"))])
+def test_build_with_no_passing_note_writes_nothing(timgm, tmp_path, runner):
     with pytest.raises(NoExamplesError, match="none of the 2 notes passed the checks"):
         build_nsynth(out_dir=tmp_path, soundfont=timgm, programs=[0], pitches=[60],
-                     velocities=[1, 2], num_workers=1)
+                     velocities=[1, 2], num_workers=1, runner=runner)
     assert os.listdir(tmp_path) == []
 
 

@@ -8,6 +8,7 @@ import pytest
 from note_seq import NoteSequence
 
 from gensuite.common.arrays import one_hot
+from gensuite.common.beam import beam_installed
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.midi.io import write_midi
 from gensuite.music_vae.converters import ConverterOptions, build_converter, get_converter
@@ -140,6 +141,29 @@ def test_unreadable_and_unusable_files_are_counted_not_raised(tmp_path):
     assert no_examples_message(results, converter) == (
         "3 two-bar melodies found in 4 files: empty file (1 file); "
         "no pitched notes in pitch range 21-108 (1 file); not a MIDI file (1 file)")
+
+
+@pytest.mark.skipif(not beam_installed(), reason="Apache Beam is not installed")
+@pytest.mark.parametrize("config", ["mel_2bar", "drums_2bar"])
+def test_beam_conversion_gives_the_pools_results_in_file_order(tmp_path, config):
+    # drums_2bar: encoder inputs differ from the targets, so they travel too.
+    pieces = [melody(four_bars(60 + i), is_drum=config == "drums_2bar") for i in range(5)]
+    folder = write_folder(tmp_path / "mix", pieces + [melody([10] * 32)],
+                          extra={"empty.mid": b"", "junk.mid": b"not midi at all"})
+    from gensuite.music_vae.configs import get_config
+
+    converter = get_converter(config)
+    kwargs = dict(n_steps=32, output_depths=get_config(config).output_depths, num_workers=1)
+    local = convert_midi_dir(folder, converter, **kwargs)
+    on_beam = convert_midi_dir(folder, converter, runner="DirectRunner", **kwargs)
+    assert [r.name for r in on_beam] == [r.name for r in local]
+    assert any(r.inputs is not None for r in local) == (config == "drums_2bar")
+    for got, want in zip(on_beam, local):
+        assert (got.reasons, got.unreadable) == (want.reasons, want.unreadable)
+        for field in ("classes", "lengths", "inputs"):
+            a, b = getattr(got, field), getattr(want, field)
+            assert (a is None) == (b is None) and (a is None or np.array_equal(a, b))
+            assert a is None or a.dtype == b.dtype
 
 
 def test_held_out_selection_equals_the_converters_evaluation_mode():
