@@ -153,7 +153,8 @@ def test_beam_conversion_gives_the_pools_results_in_file_order(tmp_path, config)
     from gensuite.music_vae.configs import get_config
 
     converter = get_converter(config)
-    kwargs = dict(n_steps=32, output_depths=get_config(config).output_depths, num_workers=1)
+    kwargs = dict(n_steps=32, output_depths=get_config(f"cpu-{config}").output_depths,
+                  num_workers=1)
     local = convert_midi_dir(folder, converter, **kwargs)
     on_beam = convert_midi_dir(folder, converter, runner="DirectRunner", **kwargs)
     assert [r.name for r in on_beam] == [r.name for r in local]
