@@ -17,6 +17,7 @@ import sys
 import warnings
 
 from gensuite.cli._args import (
+    add_runner_options,
     add_strategy_option,
     check_output_folder,
     float_in,
@@ -27,6 +28,7 @@ from gensuite.cli._args import (
     resolve_seed,
     seed,
 )
+from gensuite.common.beam import check_runner, split_pipeline_options
 from gensuite.common.errors import ParameterError
 
 # Magenta's melody_rnn_generate defaults.
@@ -127,6 +129,8 @@ def _add_train(group) -> None:
                              "and step) or from a saved model's weights (a shipped name or an "
                              "export folder; steps count from 0); its config must equal "
                              "--config. Ignored when --run-dir already has checkpoints")
+    add_runner_options(parser, shards=False, what="the melodies of --midi-dir",
+                       beam_by_default=False)
     add_strategy_option(parser)
     _add_progress(parser)
     parser.set_defaults(func=run_train)
@@ -271,7 +275,9 @@ def run_train(args: argparse.Namespace) -> int:
     progress = _show_progress(args)
     data, reused = melody_data.prepare_run_melodies(
         args.run_dir, midi_dir=args.midi_dir, examples=args.examples, config=config,
-        eval_ratio=args.eval_ratio, progress=progress, cache=chief)
+        eval_ratio=args.eval_ratio, progress=progress, cache=chief,
+        runner=check_runner(args.runner),
+        pipeline_args=split_pipeline_options(args.pipeline_options))
     train, held_out = data.train, data.held_out
     cache = os.path.join(args.run_dir, melody_data.MELODIES_FILE)
     if reused:

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
+import json
 import os
 import re
 from collections import Counter
@@ -39,6 +41,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from gensuite.common.beam import LOCAL
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.common.fileio import read_array_cache, write_array_cache
 from gensuite.melody_rnn import encodings as ee
@@ -462,11 +465,15 @@ def extraction_settings(config) -> dict:
 
 
 def extract_training_melodies(*, midi_dir: str | None = None, examples: str | None = None,
-                              config, eval_ratio: float,
-                              progress: bool = False) -> TrainingMelodies:
+                              config, eval_ratio: float, progress: bool = False,
+                              runner: str = LOCAL,
+                              pipeline_args: Sequence[str] = ()) -> TrainingMelodies:
     """Read a data source, extract its melodies and split them (see the module docstring).
 
-    The source is read once, streaming: only melodies stay in memory.
+    The source is read once, streaming: only melodies stay in memory. A
+    folder with ``runner`` other than ``"local"`` is read and extracted file
+    by file on that Beam runner (:func:`gensuite.common.beam.map_with_beam`);
+    the results are joined in file order, so the melodies are the same.
 
     Parameters
     ----------
@@ -476,7 +483,11 @@ def extract_training_melodies(*, midi_dir: str | None = None, examples: str | No
     eval_ratio : float
         Expected fraction of sequences held out, in [0, 1).
     progress : bool
-        Progress bar while reading a folder.
+        Progress bar while reading a folder (in this process).
+    runner : str
+        ``"local"`` or a Beam runner name, for a folder.
+    pipeline_args : sequence of str
+        Beam pipeline options, passed through.
 
     Returns
     -------
@@ -492,9 +503,14 @@ def extract_training_melodies(*, midi_dir: str | None = None, examples: str | No
     """
     name = source_name(midi_dir=midi_dir, examples=examples)
     skipped: list = []
-    sequences = iter_source_sequences(midi_dir=midi_dir, examples=examples, skipped=skipped,
-                                      progress=progress)
-    train, held_out, stats = split_melodies(sequences, config, eval_ratio=eval_ratio)
+    if midi_dir is not None and runner != LOCAL:
+        train, held_out, stats = _split_folder_with_beam(
+            midi_dir, config, eval_ratio=eval_ratio, skipped=skipped, runner=runner,
+            pipeline_args=pipeline_args)
+    else:
+        sequences = iter_source_sequences(midi_dir=midi_dir, examples=examples,
+                                          skipped=skipped, progress=progress)
+        train, held_out, stats = split_melodies(sequences, config, eval_ratio=eval_ratio)
     if not train:
         if stats.get("melodies"):
             raise NoExamplesError(
@@ -512,6 +528,66 @@ def extract_training_melodies(*, midi_dir: str | None = None, examples: str | No
         "stats": dict(stats.most_common()),
     }
     return TrainingMelodies(train, held_out, summary)
+
+
+def _extract_file(job) -> dict:
+    """Beam worker: one file's melodies and split side, or why it could not be read."""
+    from gensuite.midi.io import read_midi
+
+    path, midi_dir, config, eval_ratio = job
+    relpath = os.path.relpath(path, midi_dir)
+    try:
+        sequence = read_midi(path)
+    except (InputFileError, OSError) as exc:
+        return {"file": relpath, "unreadable": getattr(exc, "rule", str(exc))}
+    sequence.filename = relpath
+    (held_out, melodies, stats), = _iter_extracted([sequence], config, eval_ratio=eval_ratio,
+                                                   split="all")
+    return {"file": relpath, "held_out": held_out, "melodies": melodies, "stats": stats}
+
+
+def _encode_extracted(result: dict) -> bytes:
+    """A file's result as ``.npz`` bytes (melodies concatenated, facts as JSON)."""
+    melodies = result.pop("melodies", [])
+    result["stats"] = dict(result.get("stats", {}))
+    buffer = io.BytesIO()
+    np.savez(buffer, events=np.concatenate(melodies) if melodies else np.zeros(0, np.int64),
+             lengths=np.array([len(m) for m in melodies], np.int64),
+             facts=np.array(json.dumps(result)))
+    return buffer.getvalue()
+
+
+def _decode_extracted(data: bytes) -> dict:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        result = json.loads(str(arrays["facts"]))
+        result["melodies"] = _split_events(arrays["events"], arrays["lengths"])
+    result["stats"] = Counter(result.get("stats", {}))
+    return result
+
+
+def _split_folder_with_beam(midi_dir: str, config, *, eval_ratio: float, skipped: list,
+                            runner: str, pipeline_args) -> tuple[list, list, Counter]:
+    """:func:`split_melodies` of a folder's files, extracted on a Beam runner."""
+    from gensuite.common.beam import map_with_beam
+    from gensuite.midi.io import find_midi_files
+
+    paths = find_midi_files(midi_dir)
+    if not paths:
+        raise InputFileError(midi_dir, "holds no .mid or .midi files")
+    results = map_with_beam(_extract_file, [(p, midi_dir, config, eval_ratio) for p in paths],
+                            encode=_encode_extracted, decode=_decode_extracted, runner=runner,
+                            pipeline_args=pipeline_args)
+    train: list[np.ndarray] = []
+    held_out: list[np.ndarray] = []
+    stats: Counter = Counter()
+    for result in results:
+        if "unreadable" in result:
+            skipped.append((result["file"], result["unreadable"]))
+            continue
+        stats.update(result["stats"])
+        (held_out if result["held_out"] else train).extend(result["melodies"])
+    stats["train_melodies"], stats["eval_melodies"] = len(train), len(held_out)
+    return train, held_out, stats
 
 
 def check_cached_melodies(cached: TrainingMelodies, *, run_dir: str,
@@ -550,8 +626,8 @@ def _describe_source(source: dict | None) -> str:
 
 def prepare_run_melodies(run_dir: str, *, midi_dir: str | None = None,
                          examples: str | None = None, config, eval_ratio: float,
-                         progress: bool = False,
-                         cache: bool = True) -> tuple[TrainingMelodies, bool]:
+                         progress: bool = False, cache: bool = True, runner: str = LOCAL,
+                         pipeline_args: Sequence[str] = ()) -> tuple[TrainingMelodies, bool]:
     """The melodies of a training run: from its cache, else extracted and cached.
 
     Parameters
@@ -567,6 +643,8 @@ def prepare_run_melodies(run_dir: str, *, midi_dir: str | None = None,
     cache : bool
         Write the extracted melodies to the run folder (False on a non-chief
         worker of a multi-worker run: the chief writes them).
+    runner, pipeline_args
+        Where a folder is extracted (:func:`extract_training_melodies`).
 
     Returns
     -------
@@ -587,7 +665,8 @@ def prepare_run_melodies(run_dir: str, *, midi_dir: str | None = None,
                               config=config, eval_ratio=eval_ratio)
         return cached, True
     melodies = extract_training_melodies(midi_dir=midi_dir, examples=examples, config=config,
-                                         eval_ratio=eval_ratio, progress=progress)
+                                         eval_ratio=eval_ratio, progress=progress,
+                                         runner=runner, pipeline_args=pipeline_args)
     if cache:
         melodies.save(run_dir)
     return melodies, False

@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+from gensuite.common.beam import beam_installed
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
 from gensuite.melody_rnn import configs
 from gensuite.melody_rnn import data as melody_data
@@ -122,6 +123,20 @@ def test_extract_training_melodies_says_when_all_fell_in_the_held_out_split(
                                               eval_ratio=0.5)
     assert str(caught.value) == (f"{folder}: all 1 melodies fell in the held-out split "
                                  f"(--eval-fraction 0.5); add files or lower --eval-fraction")
+
+
+@pytest.mark.slow  # Beam's DirectRunner starts a worker process per core
+@pytest.mark.skipif(not beam_installed(), reason="Apache Beam is not installed")
+def test_beam_extraction_gives_the_local_melodies_split_and_summary(midi_dir):
+    local = melody_data.extract_training_melodies(midi_dir=str(midi_dir), config=CONFIG,
+                                                  eval_ratio=0.3)
+    on_beam = melody_data.extract_training_melodies(midi_dir=str(midi_dir), config=CONFIG,
+                                                    eval_ratio=0.3, runner="DirectRunner")
+    assert on_beam.summary == local.summary
+    assert local.summary["files_skipped"] == [["broken.mid", "not a MIDI file (no 'MThd' header)"]]
+    assert len(local.held_out) > 0
+    for got, want in ((on_beam.train, local.train), (on_beam.held_out, local.held_out)):
+        assert [m.tolist() for m in got] == [m.tolist() for m in want]
 
 
 # --------------------------------------------------------------------------
