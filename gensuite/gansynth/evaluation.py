@@ -9,6 +9,13 @@
 * timbre spread: how much notes of one pitch differ from latent to latent
   (real notes: from instrument to instrument), 0 when the generator plays one
   timbre whatever its latent;
+* harmonic clarity: the median over notes of the harmonic-to-inter-harmonic
+  energy of each note's body at the asked pitch's harmonics, in dB, below and
+  above 2 kHz (:func:`gensuite.audio.pitch.harmonic_to_interharmonic_db`), for
+  generated notes and real notes of the same pitches: how clean the partials
+  are, where a spectral distance only compares average spectra;
+* near-silent share: generated notes whose peak is below the NSynth
+  builder's audibility floor;
 * with an instrument classifier (:class:`gensuite.analysis.model.AudioClassifier`):
   instrument consistency, the share of generated notes classified as the
   instrument their latent plays most often (a generated instrument should
@@ -53,6 +60,34 @@ def spectral_distance(real_images: np.ndarray, fake_images: np.ndarray,
         fake = fake_images[sel, ..., 0].mean(axis=0)
         distances.append(float(np.mean(np.abs(real - fake))))
     return float(np.mean(distances))
+
+
+CLARITY_BANDS_HZ = {"0_2khz": (0.0, 2000.0), "2_8khz": (2000.0, 8000.0)}
+
+
+def harmonic_clarity_db(waves: np.ndarray, pitches: np.ndarray, *, sample_rate: int
+                        ) -> dict[str, float]:
+    """Median harmonic-to-inter-harmonic energy (dB) of notes, per band of CLARITY_BANDS_HZ.
+
+    Notes without a harmonic in a band, or silent, are left out of its median.
+    """
+    from gensuite.audio.pitch import harmonic_to_interharmonic_db  # noqa: PLC0415
+
+    figures = {}
+    for name, band_hz in CLARITY_BANDS_HZ.items():
+        values = np.array([harmonic_to_interharmonic_db(w, sample_rate=sample_rate,
+                                                        midi_pitch=p, band_hz=band_hz)
+                           for w, p in zip(waves, pitches)])
+        values = values[np.isfinite(values)]
+        figures[name] = float(np.median(values)) if values.size else float("nan")
+    return figures
+
+
+def near_silent_share(waves: np.ndarray) -> float:
+    """Share of notes whose peak is below the NSynth builder's audibility floor."""
+    from gensuite.audio.nsynth import DEFAULT_MIN_PEAK  # noqa: PLC0415
+
+    return float(np.mean(np.max(np.abs(waves), axis=-1) < DEFAULT_MIN_PEAK))
 
 
 def timbre_spread(images: np.ndarray) -> float:
@@ -142,9 +177,11 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
     Returns
     -------
     dict
-        ``pitch_accuracy``, ``n_notes``, ``timbre_spread`` and, with real
-        notes, ``real_pitch_accuracy``, ``spectral_distance`` and
-        ``real_timbre_spread`` (when two or more real notes have the middle pitch).
+        ``pitch_accuracy``, ``n_notes``, ``timbre_spread``,
+        ``near_silent_share``, ``harmonic_clarity_db_0_2khz`` and ``_2_8khz``
+        and, with real notes, ``real_pitch_accuracy``, ``spectral_distance``,
+        ``real_harmonic_clarity_db_*`` and ``real_timbre_spread`` (when two or
+        more real notes have the middle pitch).
     """
     from gensuite.audio.pitch import pitch_accuracy  # noqa: PLC0415
     from gensuite.audio.spectral import waves_to_specgrams  # noqa: PLC0415
@@ -173,9 +210,16 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
     fake_waves = model.generate(note_pitches, z)
     figures["n_notes"] = int(len(note_pitches))
     figures["pitch_accuracy"] = pitch_accuracy(fake_waves, note_pitches, sample_rate=c.sample_rate)
+    figures["near_silent_share"] = near_silent_share(fake_waves)
+    for band, value in harmonic_clarity_db(fake_waves, note_pitches,
+                                           sample_rate=c.sample_rate).items():
+        figures[f"harmonic_clarity_db_{band}"] = value
     if real_waves is not None:
         figures["real_pitch_accuracy"] = pitch_accuracy(
             real_waves, note_pitches, sample_rate=c.sample_rate)
+        for band, value in harmonic_clarity_db(real_waves, note_pitches,
+                                               sample_rate=c.sample_rate).items():
+            figures[f"real_harmonic_clarity_db_{band}"] = value
         figures["spectral_distance"] = spectral_distance(
             to_images(real_waves), to_images(fake_waves), note_pitches)
     if classifier is not None:
