@@ -909,7 +909,7 @@ def _build_nsynth_with_beam(jobs, out_dir: str, *, checks: list[NoteCheck], make
         outcome = run_records_pipeline(
             _render_for_beam, jobs, out_path=os.path.join(staging, SHARD_PREFIX),
             runner=runner, num_shards=n_shards, shard_suffix=".tfrecord",
-            num_workers=num_workers, pipeline_args=pipeline_args)
+            one_file_unnumbered=False, num_workers=num_workers, pipeline_args=pipeline_args)
         reports = sorted(outcome.reports, key=lambda r: note_order[
             (r["check"]["program"], r["check"]["pitch"], r["check"]["velocity"])])
         checks.extend(NoteCheck(**r["check"]) for r in reports)

@@ -107,7 +107,8 @@ def split_pipeline_options(text: str | None) -> list[str]:
 
 def run_records_pipeline(convert: Callable[[object], Converted], items: Sequence, *,
                          out_path: str, runner: str, num_shards: int = 1,
-                         shard_suffix: str = "", num_workers: int | None = None,
+                         shard_suffix: str = "", one_file_unnumbered: bool = True,
+                         num_workers: int | None = None,
                          pipeline_args: Sequence[str] = ()) -> PipelineOutcome:
     """Run ``convert`` over ``items`` on a Beam runner; write the records to TFRecord.
 
@@ -119,15 +120,17 @@ def run_records_pipeline(convert: Callable[[object], Converted], items: Sequence
     items : sequence
         The work; each item must pickle.
     out_path : str
-        With ``num_shards == 1`` the single file written; else the prefix of
-        ``OUT-00000-of-0000N`` shards. Any path Beam's file systems take
-        (local, ``gs://``, ``s3://``, ``hdfs://``).
+        The prefix of ``OUT-00000-of-0000N`` shards, or with one shard and
+        ``one_file_unnumbered``, the file itself. Any path Beam's file
+        systems take (local, ``gs://``, ``s3://``, ``hdfs://``).
     runner : str
         A Beam runner name (see :data:`BEAM_RUNNERS`).
     num_shards : int
         Output files; 0 lets the runner choose.
     shard_suffix : str
         Ending after the shard numbers (``.tfrecord`` for NSynth's names).
+    one_file_unnumbered : bool
+        Write a single shard as ``out_path`` itself (NSynth numbers even one).
     num_workers : int, optional
         DirectRunner only: worker processes (default every core); 1 runs in
         this process.
@@ -163,7 +166,8 @@ def run_records_pipeline(convert: Callable[[object], Converted], items: Sequence
                      | "spread" >> beam.Reshuffle()
                      | "convert" >> beam.FlatMap(_convert_item, convert).with_outputs(
                          "reports", main="records"))
-        shard_template = "" if num_shards == 1 else "-SSSSS-of-NNNNN"
+        shard_template = ("" if num_shards == 1 and one_file_unnumbered
+                          else "-SSSSS-of-NNNNN")
         (converted.records
          | "write" >> beam.io.WriteToTFRecord(out_path, coder=beam.coders.BytesCoder(),
                                               num_shards=num_shards,
