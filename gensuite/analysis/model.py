@@ -67,8 +67,11 @@ class Standardize(keras.layers.Layer):
         self.inverse_std.assign((1.0 / (values.std(axis=0) + 1e-3)).astype(np.float32))
 
 
-def build_network(config: ClassifierConfig) -> keras.Model:
+def build_network(config: ClassifierConfig, *, synchronized: bool = False) -> keras.Model:
     """The CNN of ``config``: window (batch, frames, mels) -> {"logits", "embedding"}.
+
+    ``synchronized`` makes batch normalisation use the statistics of the
+    whole global batch under a distributed strategy (the weights are the same).
 
     Raises
     ------
@@ -88,7 +91,8 @@ def build_network(config: ClassifierConfig) -> keras.Model:
         for c in range(config.convs_per_block):
             x = layers.Conv2D(n_filters, 3, padding="same", use_bias=False,
                               name=f"block{b}_conv{c}")(x)
-            x = layers.BatchNormalization(name=f"block{b}_norm{c}")(x)
+            x = layers.BatchNormalization(synchronized=synchronized,
+                                          name=f"block{b}_norm{c}")(x)
             x = layers.ReLU(name=f"block{b}_relu{c}")(x)
         pooled.append(layers.GlobalAveragePooling2D(name=f"block{b}_mean")(x))
         x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)

@@ -51,6 +51,15 @@ from gensuite.analysis.model import AudioClassifier, build_network
 from gensuite.common.errors import NoExamplesError, ParameterError
 from gensuite.common.fileio import write_text_atomic
 from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
+from gensuite.training.distribute import (
+    any_worker,
+    average_loss,
+    is_chief,
+    is_distributed,
+    per_replica_batch,
+    split_batch,
+    sum_over_replicas,
+)
 from gensuite.training.loop import run_training_loop
 
 EVALUATION_FILE = "evaluation.json"
@@ -204,6 +213,10 @@ class ClassifierTrainer:
         Steps between training log records (averaged over them).
     progress : bool
         Report progress (a bar on a terminal, else a line every 30 s).
+    strategy : tf.distribute.Strategy, optional
+        From :func:`gensuite.training.distribute.make_strategy`: each batch is
+        split over its replicas (the batch size must divide evenly); only the
+        chief writes the run folder. Default: one device.
 
     Raises
     ------
@@ -214,7 +227,7 @@ class ClassifierTrainer:
     def __init__(self, config: ClassifierConfig, run_dir: str | os.PathLike, *,
                  train: LabelledTracks, test: LabelledTracks | None = None, seed: int = 0,
                  checkpoint_every_minutes: float = 5.0, log_every: int = 50,
-                 progress: bool = True):
+                 progress: bool = True, strategy: tf.distribute.Strategy | None = None):
         self.config = config
         self.run_dir = os.fspath(run_dir)
         missing = sorted(set(range(config.n_classes)) - set(np.unique(train.labels).tolist()))
@@ -226,26 +239,33 @@ class ClassifierTrainer:
         self.seed = int(seed)
         self.log_every = max(1, int(log_every))
         self.checkpoint_every_s = 60.0 * float(checkpoint_every_minutes)
-        self.progress = progress
+        self.strategy = strategy or tf.distribute.get_strategy()
+        chief = is_chief(self.strategy)
+        self.progress = progress and chief
+        per_replica_batch(self.strategy, config.batch_size)
         check_run_config(self.run_dir, config)
 
         keras.utils.set_random_seed(self.seed)
-        self.network = build_network(config)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            config.learning_rate, decay_steps=config.num_steps, alpha=0.05)
-        self.optimizer = keras.optimizers.Adam(learning_rate=schedule)
-        self.optimizer.build(self.network.trainable_variables)
-        self.elapsed = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+        with self.strategy.scope():
+            self.network = build_network(config, synchronized=is_distributed(self.strategy))
+            schedule = keras.optimizers.schedules.CosineDecay(
+                config.learning_rate, decay_steps=config.num_steps, alpha=0.05)
+            self.optimizer = keras.optimizers.Adam(learning_rate=schedule)
+            self.optimizer.build(self.network.trainable_variables)
+            self.elapsed = tf.Variable(0.0, dtype=tf.float64, trainable=False)
         # Keras 3 models hide their layers from tf.train.Checkpoint: pass the weights.
         self.checkpoint = TrainingCheckpoint(
             self.run_dir, model=self.network, optimizer=self.optimizer,
-            network_weights=list(self.network.weights), elapsed=self.elapsed)
+            network_weights=list(self.network.weights), elapsed=self.elapsed, chief=chief)
         self.restored_step = self.checkpoint.restore_latest()
-        self.logger = MetricsLogger(self.run_dir)
+        self.logger = MetricsLogger(self.run_dir, enabled=chief)
         self.noise_profile, self.noise_dof = white_noise_mel_power(config.features)
-        self._step = tf.function(self._train_graph, input_signature=[
-            tf.TensorSpec([None, config.window_frames, config.n_mels], tf.float32),
-            tf.TensorSpec([None], tf.int32)])
+        signature = [tf.TensorSpec([None, config.window_frames, config.n_mels], tf.float32),
+                     tf.TensorSpec([None], tf.int32)]
+        if is_distributed(self.strategy):
+            self._step = tf.function(self._distributed_graph, input_signature=signature)
+        else:
+            self._step = tf.function(self._train_graph, input_signature=signature)
 
     @property
     def step(self) -> int:
@@ -261,6 +281,33 @@ class ClassifierTrainer:
         accuracy = tf.reduce_mean(tf.cast(
             tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32))
         return {"loss": loss, "accuracy": accuracy}
+
+    def _distributed_graph(self, windows, labels):
+        """:meth:`_train_graph` over the strategy's replicas: the same update as one device.
+
+        Each replica takes its slice of the global batch, divides its summed
+        cross-entropy by the global batch (so the shares add up to the mean)
+        and normalises with the global batch's statistics (synchronized batch
+        normalisation); the summed gradients are applied once.
+        """
+        global_batch = self.config.batch_size
+        variables = self.network.trainable_variables
+
+        def replica_step(windows, labels):
+            with tf.GradientTape() as tape:
+                logits = self.network(windows, training=True)["logits"]
+                loss = average_loss(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=labels, logits=logits), global_batch)
+            grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+            correct = tf.reduce_sum(tf.cast(
+                tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32))
+            return grads, loss, correct
+
+        per_replica = self.strategy.run(
+            replica_step, args=split_batch(self.strategy, (windows, labels), global_batch))
+        grads, loss, correct = sum_over_replicas(self.strategy, per_replica)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return {"loss": loss, "accuracy": correct / global_batch}
 
     def train_step(self, rng: np.random.Generator) -> dict[str, float]:
         """One optimizer step on a fresh augmented batch."""
@@ -322,6 +369,7 @@ class ClassifierTrainer:
             logger=self.logger, log_every=self.log_every,
             checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
             desc=self.config.name, after_step=evaluate_when_due,
+            agree=any_worker(self.strategy),
             postfix=lambda last: {"loss": f"{last['loss']:.3f}", "acc": f"{last['accuracy']:.2f}"})
 
     def set_embedding_statistics(self, *, max_windows: int = EMBEDDING_STAT_WINDOWS) -> None:

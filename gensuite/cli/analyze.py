@@ -19,6 +19,7 @@ import sys
 import time
 
 from gensuite.cli._args import (
+    add_strategy_option,
     check_output_file,
     fraction,
     hidden_alias,
@@ -26,6 +27,7 @@ from gensuite.cli._args import (
     positive_float,
     positive_int,
     seed,
+    writes_outputs,
 )
 
 EXPORT_DIR = "export"
@@ -121,6 +123,7 @@ def _add_train(group) -> None:
                         help="processes computing features (default: every core)")
     parser.add_argument("--export", metavar="DIR",
                         help=f"where to write the trained model (default: RUN/{EXPORT_DIR})")
+    add_strategy_option(parser)
     parser.set_defaults(func=run_train)
 
 
@@ -277,6 +280,10 @@ def run_train(args: argparse.Namespace) -> int:
     from gensuite.common.errors import NoExamplesError
     from gensuite.common.tfutil import count_parameters
 
+    from gensuite.training.distribute import make_strategy
+
+    # First: a multi-worker strategy must start before TensorFlow runs anything.
+    strategy = make_strategy(args.strategy)
     config = get_config(args.config)
     if args.num_steps:
         config = dataclasses.replace(config, num_steps=args.num_steps)
@@ -292,7 +299,7 @@ def run_train(args: argparse.Namespace) -> int:
           f" features in {time.monotonic() - started:.0f} s")
     trainer = ClassifierTrainer(config, args.run_dir, train=train, test=test if len(test) else None,
                                 seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
-                                progress=True)
+                                progress=True, strategy=strategy)
     print(f"model {config.name}: {count_parameters(trainer.network):,} parameters, "
           f"windows {config.features.window_s:.2f} s, batch {config.batch_size}")
     if trainer.restored_step:
@@ -313,6 +320,9 @@ def run_train(args: argparse.Namespace) -> int:
               f"{os.path.join(args.run_dir, 'checkpoints')}; run the same command to resume",
               file=sys.stderr)
         raise
+    if not writes_outputs(args):
+        print(f"worker done at step {trainer.step}; the chief exports the model")
+        return 0
     evaluation = trainer.evaluate() if len(test) else None
     export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
     figures = {"n_test_pieces": len(set(test.pieces)), "data": os.path.abspath(args.data),

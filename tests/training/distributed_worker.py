@@ -61,7 +61,27 @@ def train_rnn(strategy, run_dir: str, num_steps: int) -> None:
                      log_every_steps=1, seed=SEED, progress=False, strategy=strategy)
 
 
-TRAINERS = {"vae": train_vae, "rnn": train_rnn}
+def train_analyze(strategy, run_dir: str, num_steps: int) -> None:
+    from gensuite.analysis.configs import get_config
+    from gensuite.analysis.data import LabelledTracks
+    from gensuite.analysis.trainer import ClassifierTrainer
+
+    # tiny-cnn has no dropout; its batch normalisation must see the global batch.
+    config = get_config("tiny-cnn").with_classes(("a", "b"))
+    rng = np.random.default_rng(0)
+    n_frames = config.window_frames * 3
+    tracks = LabelledTracks(
+        files=[f"t{i}.wav" for i in range(8)], pieces=[f"p{i}" for i in range(8)],
+        labels=np.arange(8, dtype=np.int32) % 2,
+        log_mel=[(rng.normal(-40, 15, (n_frames, config.n_mels)) + 10 * (i % 2)).astype(
+            np.float16) for i in range(8)],
+        valid_starts=[np.arange(n_frames - config.window_frames + 1, dtype=np.int32)] * 8)
+    trainer = ClassifierTrainer(config, run_dir, train=tracks, seed=SEED, log_every=1,
+                                progress=False, strategy=strategy)
+    trainer.fit(num_steps=num_steps)
+
+
+TRAINERS = {"vae": train_vae, "rnn": train_rnn, "analyze": train_analyze}
 
 
 def main(trainer: str, logical_cpus: str, *runs: str) -> None:

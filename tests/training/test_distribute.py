@@ -125,7 +125,7 @@ def checkpoint_files(run_dir) -> list[str]:
     return sorted(os.listdir(os.path.join(run_dir, "checkpoints")))
 
 
-@pytest.fixture(scope="module", params=["vae", "rnn"])
+@pytest.fixture(scope="module", params=["vae", "rnn", "analyze"])
 def runs(request, tmp_path_factory):
     """(trainer, one-device run, mirrored run), trained in one process on 2 logical CPUs.
 
