@@ -309,8 +309,12 @@ def attention_sequence(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
 
 
 def _put(ring: tf.Tensor, slot: tf.Tensor, value: tf.Tensor) -> tf.Tensor:
-    """``ring`` with ``ring[slot] = value``; ring (L, ...), value (...)."""
-    return tf.tensor_scatter_nd_update(ring, slot[None, None], value[None])
+    """``ring`` with ``ring[slot] = value``; ring (L, batch, depth), value (batch, depth).
+
+    A select rather than a scatter: it also takes an empty batch (half of a batch of one).
+    """
+    at_slot = tf.equal(tf.range(tf.shape(ring)[0]), slot)[:, None, None]
+    return tf.where(at_slot, value[None], ring)
 
 
 def _ring_attention(ring_keys, ring_outputs, query, attn_v):
