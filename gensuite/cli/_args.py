@@ -204,22 +204,18 @@ def add_runner_options(parser: argparse.ArgumentParser, *, shards: bool = True,
     is installed: for a training run's own conversion, which a pipeline's
     start-up (seconds) would only slow down on one machine.
     """
-    from gensuite.common.beam import BEAM_RUNNERS, INSTALL_HINT, LOCAL, default_runner
+    from gensuite.common.beam import BEAM_RUNNERS, LOCAL, default_runner
 
-    default = default_runner() if beam_by_default else LOCAL
-    default_help = (f"DirectRunner where Beam is installed, else {LOCAL}" if beam_by_default
-                    else LOCAL)
     parser.add_argument(
-        "--runner", default=default, metavar="NAME",
+        "--runner", default=default_runner() if beam_by_default else LOCAL, metavar="NAME",
         help=f"build {what} with {LOCAL} (this machine's process pool) or an Apache Beam "
              f"runner: {', '.join(BEAM_RUNNERS)}; DirectRunner runs --workers processes "
-             f"here. Default: {default_help} ({INSTALL_HINT})")
+             f"here; Beam runners need pip install -e \".[beam]\"")
     if shards:
         parser.add_argument(
             "--num-shards", type=non_negative_int, default=1, metavar="N",
-            help="Beam runners: output files; 1 (default) writes the --out path itself, N "
-                 "writes OUT-00000-of-0000N ... (every reader takes OUT), 0 lets the runner "
-                 "choose")
+            help="Beam runners: output files; 1 writes the --out path itself, N writes "
+                 "OUT-00000-of-0000N ... (every reader takes OUT), 0 lets the runner choose")
     parser.add_argument(
         "--pipeline-options", metavar="'OPTIONS'",
         help="Beam pipeline options passed through, as one quoted string after '=' (it "
