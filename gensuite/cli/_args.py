@@ -209,8 +209,8 @@ def add_runner_options(parser: argparse.ArgumentParser, *, shards: bool = True,
     parser.add_argument(
         "--runner", default=default_runner() if beam_by_default else LOCAL, metavar="NAME",
         help=f"build {what} with {LOCAL} (this machine's process pool) or an Apache Beam "
-             f"runner: {', '.join(BEAM_RUNNERS)}; DirectRunner runs --workers processes "
-             f"here; Beam runners need pip install -e \".[beam]\"")
+             f"runner: {', '.join(BEAM_RUNNERS)}; DirectRunner runs worker processes on "
+             f"this machine; Beam runners need pip install -e \".[beam]\"")
     if shards:
         parser.add_argument(
             "--num-shards", type=non_negative_int, default=1, metavar="N",
