@@ -25,10 +25,13 @@ and imported only here, only when a Beam runner is asked for.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import importlib.util
+import io
 import json
+import logging
 import os
 import shlex
 import shutil
@@ -37,7 +40,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 
-from gensuite.common.errors import ParameterError
+from gensuite.common.errors import ParameterError, PipelineError
 from gensuite.common.quiet import stderr_silenced
 
 LOCAL = "local"
@@ -98,11 +101,39 @@ def check_runner(runner: str) -> str:
 
 
 def split_pipeline_options(text: str | None) -> list[str]:
-    """``"--project=p --region r"`` -> argv list; ParameterError if it does not parse."""
+    """``"--project=p --region r"`` -> argv list, checked against Beam's options.
+
+    Raises
+    ------
+    ParameterError
+        The text does not split like a shell line, names an option Beam does
+        not have (Beam would drop it silently), or gives one a bad value.
+    """
     try:
-        return shlex.split(text or "")
+        args = shlex.split(text or "")
     except ValueError as exc:
         raise ParameterError(f"--pipeline-options: {exc}, got {text!r}") from None
+    if not args or not beam_installed():
+        return args
+    with stderr_silenced(), contextlib.redirect_stderr(io.StringIO()) as errors:
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # Beam logs the options it drops
+        try:
+            from apache_beam.options.pipeline_options import PipelineOptions  # noqa: PLC0415
+
+            options = PipelineOptions(args)
+            known = options.get_all_options()
+            unknown = sorted(set(options.get_all_options(retain_unknown_options=True)) - set(known))
+        except SystemExit:  # Beam's argparse refused a value
+            reason = (errors.getvalue().strip().splitlines() or ["invalid"])[-1]
+            raise ParameterError(
+                f"--pipeline-options: {reason.split('error: ', 1)[-1]}") from None
+        finally:
+            logging.disable(previous)
+    if unknown:
+        raise ParameterError(f"--pipeline-options: Beam has no option --{unknown[0]}, "
+                             f"got {text!r}")
+    return args
 
 
 def run_records_pipeline(convert: Callable[[object], Converted], items: Sequence, *,
@@ -177,8 +208,13 @@ def run_records_pipeline(convert: Callable[[object], Converted], items: Sequence
          | "reports as json" >> beam.Map(json.dumps, sort_keys=True)
          | "write reports" >> beam.io.WriteToText(reports_path, num_shards=1,
                                                   shard_name_template=""))
-        result = pipeline.run()
-        result.wait_until_finish()
+        try:
+            result = pipeline.run()
+            result.wait_until_finish()
+        except Exception as exc:  # the runner's own failures, reported in one line
+            reason = (str(exc).strip().splitlines() or [""])[0][:300]
+            raise PipelineError(f"--runner {runner}: the pipeline failed: "
+                                f"{type(exc).__name__}: {reason}") from None
 
         counts = {}
         for metric in result.metrics().query(

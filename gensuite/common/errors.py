@@ -69,3 +69,10 @@ class SynthUnavailableError(GensuiteError):
 
 class CheckpointMismatchError(GensuiteError):
     """An index was built with another model than the one asked to search it."""
+
+
+class PipelineError(GensuiteError):
+    """A data pipeline failed on its Beam runner (unreachable cluster, worker error).
+
+    The message names the runner and the first line of the runner's reason.
+    """

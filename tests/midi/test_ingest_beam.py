@@ -9,7 +9,7 @@ import pytest
 
 from gensuite.cli import main as cli_main
 from gensuite.common import beam
-from gensuite.common.errors import InputFileError, ParameterError
+from gensuite.common.errors import InputFileError, ParameterError, PipelineError
 from gensuite.common.tfrecord import expand_shards
 from gensuite.midi import io as midi_io
 from tests.midi.test_io import make_folder
@@ -108,6 +108,11 @@ def test_runner_is_direct_where_beam_is_installed(run_cli, folk, tmp_path, capsy
     (["--runner", "local", "--num-shards", "3"],
      "--num-shards: the local pool writes one file; shards need a Beam runner, got 3"),
     (["--pipeline-options=--project='x"], "--pipeline-options: No closing quotation"),
+    pytest.param(["--pipeline-options=--direct_num_workers=abc"],
+                 "--pipeline-options: argument --direct_num_workers: invalid int value: 'abc'",
+                 marks=needs_beam),
+    pytest.param(["--pipeline-options=--direct_num_wrkers=2"],
+                 "--pipeline-options: Beam has no option --direct_num_wrkers", marks=needs_beam),
 ])
 def test_bad_runner_options_are_one_line_errors(run_cli, folk, tmp_path, capsys, argv, message):
     assert run_cli(["data", "ingest", str(folk[0]), "--out", str(tmp_path / "n"), *argv]) == 2
@@ -125,3 +130,17 @@ def test_without_beam_the_pool_is_the_default_and_beam_runners_say_what_to_insta
     assert capsys.readouterr().err.strip().endswith(
         '--runner FlinkRunner: install Apache Beam with pip install -e ".[beam]", '
         "or use --runner local")
+
+
+def explode(item):
+    raise ValueError(f"cannot convert {item}")
+
+
+@needs_beam
+def test_a_failing_pipeline_is_one_error_naming_the_runner(tmp_path):
+    with pytest.raises(PipelineError) as caught:
+        beam.run_records_pipeline(explode, ["a.mid"], out_path=str(tmp_path / "n.tfrecord"),
+                                  runner="DirectRunner", num_workers=1)
+    message = str(caught.value)
+    assert message.startswith("--runner DirectRunner: the pipeline failed: ")
+    assert "cannot convert a.mid" in message and "\n" not in message
