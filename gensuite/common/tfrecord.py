@@ -97,11 +97,9 @@ def parse_message(data: bytes, message_type: type[Message]) -> Message:
     """
     try:
         message = message_type.FromString(data)
-    except DecodeError as exc:
-        # upb prefixes "Error parsing message with type '...'", which the
-        # caller's rule already names.
-        detail = str(exc).rsplit(": ", 1)[-1]
-        raise ValueError(detail[:1].lower() + detail[1:]) from None
+    except DecodeError:
+        # Not the library's words: protobuf 6 gives no reason, protobuf 7 does.
+        raise ValueError("the bytes do not parse as one") from None
     known = message_type()
     known.CopyFrom(message)
     known.DiscardUnknownFields()

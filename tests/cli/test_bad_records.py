@@ -78,8 +78,8 @@ def _not_nsynth(path: str, detail: str) -> str:
 
 
 NOTE_SEQUENCE_FILES = [
-    ("NSYNTH", _not_a_note_sequence(NSYNTH, "string field had bad UTF-8")),
-    ("RANDOM", _not_a_note_sequence("RANDOM.tfrecord", "wire format was corrupt")),
+    ("NSYNTH", _not_a_note_sequence(NSYNTH, "the bytes do not parse as one")),
+    ("RANDOM", _not_a_note_sequence("RANDOM.tfrecord", "the bytes do not parse as one")),
     ("LENIENT", _not_a_note_sequence("LENIENT.tfrecord", "3 of its 3 bytes are unknown fields")),
     ("EMPTY", "EMPTY.tfrecord: is empty, not a NoteSequence TFRecord"),
     ("GARBAGE", f"GARBAGE.tfrecord: {CORRUPT}"),
@@ -87,9 +87,9 @@ NOTE_SEQUENCE_FILES = [
 ]
 NSYNTH_FILES = [
     ("NOTES", _not_nsynth("NOTES.tfrecord",
-                          "record 0 is not a tf.train.Example: wire format was corrupt")),
+                          "record 0 is not a tf.train.Example: the bytes do not parse as one")),
     ("RANDOM", _not_nsynth("RANDOM.tfrecord",
-                           "record 0 is not a tf.train.Example: wire format was corrupt")),
+                           "record 0 is not a tf.train.Example: the bytes do not parse as one")),
     ("LENIENT", _not_nsynth("LENIENT.tfrecord", "record 0 is not a tf.train.Example: "
                                                 "3 of its 3 bytes are unknown fields")),
     ("BLANK", _not_nsynth("BLANK.tfrecord", "record 0 has no 'pitch' feature")),
