@@ -14,12 +14,14 @@ import sys
 import time
 
 from gensuite.cli._args import (
+    add_strategy_option,
     format_midi_list,
     hidden_alias,
     midi_list,
     positive_float,
     positive_int,
     seed,
+    writes_outputs,
 )
 
 KIND = "gansynth"
@@ -76,6 +78,7 @@ def _add_train(group) -> None:
                              "optimizer, step), e.g. to continue it with other loss weights; "
                              "the configs may differ only in loss weights, max_output_hz, "
                              "total_images and ema_decay")
+    add_strategy_option(parser)
     parser.set_defaults(func=run_train)
 
 
@@ -152,13 +155,20 @@ def read_notes(path: str, config, *, acoustic_only: bool = False):
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth train``."""
-    from gensuite.common.errors import InputFileError
+    from gensuite.common.errors import InputFileError, ParameterError
     from gensuite.common.tfutil import count_parameters
     from gensuite.gansynth.configs import CONTINUABLE_FIELDS, get_config
     from gensuite.gansynth.trainer import EXPORT_DIR, GANTrainer, waves_to_images
     from gensuite.training.checkpointing import copy_run_checkpoints, has_checkpoints
+    from gensuite.training.distribute import make_strategy
 
+    # First: a multi-worker strategy must start before TensorFlow runs anything.
+    strategy = make_strategy(args.strategy)
     config = get_config(args.config)
+    if args.init_from and args.strategy == "multi-worker":
+        raise ParameterError(
+            "--init-from with --strategy multi-worker: start the run on one host, then go on "
+            "with multi-worker; the workers resume from the chief's checkpoints")
     if args.init_from:
         if not has_checkpoints(args.init_from):
             raise InputFileError(args.init_from, "holds no training checkpoints (checkpoints/)")
@@ -175,7 +185,7 @@ def run_train(args: argparse.Namespace) -> int:
     del notes  # the images are all training needs
     trainer = GANTrainer(config, args.run_dir, specgrams=images, pitches=pitches,
                          seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
-                         progress=True)
+                         progress=True, strategy=strategy)
     print(f"model {config.name}: generator {count_parameters(trainer.generator):,} / "
           f"discriminator {count_parameters(trainer.discriminator):,} parameters, "
           f"batch {config.batch_size}")
@@ -205,6 +215,9 @@ def run_train(args: argparse.Namespace) -> int:
               f"{os.path.join(args.run_dir, 'checkpoints')}; run the same command to resume",
               file=sys.stderr)
         raise
+    if not writes_outputs(args):
+        print(f"worker done at step {trainer.step}; the chief exports the model")
+        return 0
     export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
     figures = {"steps": trainer.step, "images": trainer.step * config.batch_size,
                "n_training_notes": n_notes}

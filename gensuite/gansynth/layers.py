@@ -7,6 +7,7 @@ per-weight step size is the same for every layer whatever its fan-in.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import keras
@@ -33,13 +34,29 @@ def downscale(x: tf.Tensor, factor: int) -> tf.Tensor:
     return tf.nn.avg_pool2d(x, ksize=factor, strides=factor, padding="VALID")
 
 
+def batch_moments(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Mean and variance over the batch axis; of the global batch inside a replica.
+
+    Under a distributed strategy each replica holds a slice of the batch, so
+    the sums are all-reduced (a differentiable reduction): every replica sees
+    the statistics one device would compute on the whole batch.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return tf.nn.moments(x, axes=[0])
+    total = functools.partial(context.all_reduce, tf.distribute.ReduceOp.SUM)
+    n = total(tf.cast(tf.shape(x)[0], x.dtype))
+    mean = total(tf.reduce_sum(x, axis=0)) / n
+    return mean, total(tf.reduce_sum(tf.square(x - mean), axis=0)) / n
+
+
 def append_minibatch_stddev(x: tf.Tensor) -> tf.Tensor:
     """Append one channel holding the mean over features of the batch standard deviation.
 
     It lets the discriminator see how varied a batch is, which penalises a
     generator that collapses onto a few outputs.
     """
-    _, variance = tf.nn.moments(x, axes=[0])
+    _, variance = batch_moments(x)
     stddev = tf.reduce_mean(tf.sqrt(variance + 1e-6))
     return tf.concat([x, tf.ones_like(x[..., :1]) * stddev], axis=-1)
 

@@ -48,6 +48,17 @@ from gensuite.gansynth.model import (
     stage_of_images,
 )
 from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
+from gensuite.training.distribute import (
+    any_worker,
+    average_loss,
+    first_replica,
+    is_chief,
+    is_distributed,
+    per_replica_batch,
+    replica_first_row,
+    split_batch,
+    sum_over_replicas,
+)
 from gensuite.training.loop import run_training_loop
 
 ADAM_EPSILON = 1e-8
@@ -78,8 +89,24 @@ def waves_to_images(waves: np.ndarray, *, config: GANSynthConfig,
 
 
 def _cross_entropy(logits, labels):
-    return tf.reduce_mean(
-        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    """Per-example cross-entropy, shape (batch,)."""
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
+def _present(grads, mask: list):
+    """The gradients that exist (blocks not yet grown get none), for a cross-replica sum.
+
+    Records in ``mask`` which do (the same for every replica: it depends only
+    on the growth stage), for :func:`_restore`.
+    """
+    mask[:] = [g is not None for g in grads]
+    return [g for g in grads if g is not None]
+
+
+def _restore(present, mask: list) -> list:
+    """Inverse of :func:`_present`: None back where a variable got no gradient."""
+    present = iter(present)
+    return [next(present) if has else None for has in mask]
 
 
 class GANTrainer:
@@ -100,6 +127,12 @@ class GANTrainer:
         Steps between log records (losses averaged over them).
     progress : bool
         Report progress (a bar on a terminal, else a line every 30 s).
+    strategy : tf.distribute.Strategy, optional
+        From :func:`gensuite.training.distribute.make_strategy`: each batch is
+        split over its replicas (the batch size must divide evenly); batch
+        statistics (the discriminator's minibatch standard deviation, the
+        mode-seeking spread) are those of the global batch; only the chief
+        writes the run folder. Default: one device.
 
     Raises
     ------
@@ -110,12 +143,19 @@ class GANTrainer:
     def __init__(self, config: GANSynthConfig, run_dir: str | os.PathLike, *,
                  specgrams: np.ndarray, pitches: np.ndarray, seed: int = 0,
                  checkpoint_every_minutes: float = 5.0, log_every: int = 50,
-                 progress: bool = True):
+                 progress: bool = True, strategy: tf.distribute.Strategy | None = None):
         self.config = config
         self.run_dir = os.fspath(run_dir)
         self.log_every = max(1, int(log_every))
         self.checkpoint_every_s = 60.0 * float(checkpoint_every_minutes)
-        self.progress = progress
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.chief = is_chief(self.strategy)
+        self.progress = progress and self.chief
+        # None on one device: the losses are plain means.
+        self._global_batch = None
+        if is_distributed(self.strategy):
+            per_replica_batch(self.strategy, config.batch_size)  # must split evenly
+            self._global_batch = config.batch_size
         if specgrams.shape[1:] != config.image_shape:
             raise ParameterError(
                 f"specgrams: config {config.name} needs notes of shape {config.image_shape}, "
@@ -127,27 +167,29 @@ class GANTrainer:
                 f"pitches: config {config.name} plays {config.min_pitch}-{config.max_pitch}, "
                 f"the data hold {int(np.min(pitches))}-{int(np.max(pitches))}")
         self.pitch_probs = pitch_distribution(pitches, config)
-        os.makedirs(self.run_dir, exist_ok=True)
-        record_run_config(self.run_dir, config)
+        if self.chief:
+            os.makedirs(self.run_dir, exist_ok=True)
+            record_run_config(self.run_dir, config)
 
         self.seed = int(seed)
-        self.generator = Generator(config, seed=self.seed)
-        self.discriminator = Discriminator(config, seed=self.seed + 1)
-        self.generator_ema = Generator(config)
-        self.generator_ema.set_weights(self.generator.get_weights())
-        self.g_optimizer = make_optimizer(config)
-        self.d_optimizer = make_optimizer(config)
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        with self.strategy.scope():
+            self.generator = Generator(config, seed=self.seed)
+            self.discriminator = Discriminator(config, seed=self.seed + 1)
+            self.generator_ema = Generator(config)
+            self.generator_ema.set_weights(self.generator.get_weights())
+            self.g_optimizer = make_optimizer(config)
+            self.d_optimizer = make_optimizer(config)
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
         # Keras 3 models expose only some layers to tf.train.Checkpoint (lists of
         # layers are missed), so every network's weights go in as explicit lists.
         self.checkpoint = TrainingCheckpoint(
             self.run_dir, model=self.generator, optimizer=self.g_optimizer,
             d_optimizer=self.d_optimizer, generator_weights=list(self.generator.weights),
             discriminator_weights=list(self.discriminator.weights),
-            generator_ema_weights=list(self.generator_ema.weights))
+            generator_ema_weights=list(self.generator_ema.weights), chief=self.chief)
         self.restored_step = self.checkpoint.restore_latest()
-        self.logger = MetricsLogger(self.run_dir)
+        self.logger = MetricsLogger(self.run_dir, enabled=self.chief)
         self._steps: dict[tuple[int, bool], tf.types.experimental.GenericFunction] = {}
 
     @property
@@ -159,14 +201,23 @@ class GANTrainer:
         step = self.step if step is None else step
         return stage_of_images(self.config, step * self.config.batch_size)
 
-    def _train_graph(self, reals, labels, fake_labels, z, z_pairs, mix, alpha, *,
-                     n_blocks, fading):
+    def _discriminator_step(self, reals, labels, fake_labels, z, mix, alpha, *, n_blocks,
+                            fading):
+        """The discriminator's gradients and loss terms on (a replica's share of) a batch.
+
+        Every mean over the batch is a share of the global batch's mean
+        (:func:`gensuite.training.distribute.average_loss`), so the replicas'
+        gradients and terms add up to one device's.
+        """
         c = self.config
         alpha = alpha if fading else None
         reals = resize_reals(reals, n_blocks=n_blocks, alpha=alpha, n_resolutions=c.n_resolutions)
         fake_one_hot = tf.one_hot(fake_labels, c.n_pitches)
         real_one_hot = tf.one_hot(labels, c.n_pitches)
         g, d = self.generator, self.discriminator
+
+        def mean(values):
+            return average_loss(values, self._global_batch)
 
         with tf.GradientTape() as d_tape:
             fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
@@ -181,41 +232,130 @@ class GANTrainer:
                                          pitch_one_hot=real_one_hot)
             slopes = tf.sqrt(tf.reduce_sum(
                 tf.square(gp_tape.gradient(mixed_score, mixed)), axis=[1, 2, 3]) + 1e-10)
-            penalty = tf.reduce_mean(tf.square(slopes / c.gradient_penalty_target - 1.0))
-            wasserstein = tf.reduce_mean(fake_score) - tf.reduce_mean(real_score)
-            drift = tf.reduce_mean(tf.square(real_score))
-            real_ac = _cross_entropy(real_logits, labels)
+            penalty = mean(tf.square(slopes / c.gradient_penalty_target - 1.0))
+            wasserstein = mean(fake_score) - mean(real_score)
+            drift = mean(tf.square(real_score))
+            real_ac = mean(_cross_entropy(real_logits, labels))
             d_loss = (wasserstein + c.gradient_penalty_weight * penalty
                       + c.real_score_penalty_weight * drift
                       + c.discriminator_ac_loss_weight * real_ac)
-        self._apply(self.d_optimizer, d_tape.gradient(d_loss, d.trainable_variables),
-                    d.trainable_variables)
+        logs = {"d_loss": d_loss, "wasserstein": -wasserstein, "gradient_penalty": penalty,
+                "drift": drift}
+        if c.discriminator_ac_loss_weight > 0:  # otherwise the classifier is untrained noise
+            logs.update(real_pitch_loss=real_ac, real_pitch_accuracy=mean(tf.cast(tf.equal(
+                tf.argmax(real_logits, -1, output_type=tf.int32), labels), tf.float32)))
+        return d_tape.gradient(d_loss, d.trainable_variables), logs
 
+    def _generator_step(self, fake_labels, z, pairs, alpha, *, n_blocks, fading):
+        """The generator's gradients and loss terms (shares, as in :meth:`_discriminator_step`).
+
+        ``pairs`` sets up the mode-seeking term, which pairs the first rows of
+        the global batch with second latents: on one device ``(z_pairs,)``;
+        in a replica ``(z_pairs_rows, pair_mask, latent_distance, n_pairs)``,
+        its rows' second latents (zeros past the pairs), which of its rows are
+        paired, and the pairs' mean latent distance over the global batch.
+        """
+        c = self.config
+        alpha = alpha if fading else None
+        fake_one_hot = tf.one_hot(fake_labels, c.n_pitches)
+        g, d = self.generator, self.discriminator
+        logs = {}
         with tf.GradientTape() as g_tape:
             fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
             fake_score, fake_logits = d.judge(fakes, n_blocks=n_blocks, alpha=alpha,
                                               pitch_one_hot=fake_one_hot)
-            fake_ac = _cross_entropy(fake_logits, fake_labels)
-            g_loss = -tf.reduce_mean(fake_score) + c.generator_ac_loss_weight * fake_ac
+            fake_ac = average_loss(_cross_entropy(fake_logits, fake_labels), self._global_batch)
+            g_loss = (-average_loss(fake_score, self._global_batch)
+                      + c.generator_ac_loss_weight * fake_ac)
             if c.mode_seeking_weight > 0:
-                n_pairs = z_pairs.shape[0]
-                others = g.grow(z_pairs, fake_one_hot[:n_pairs], n_blocks=n_blocks, alpha=alpha)
-                spread = (tf.reduce_mean(tf.abs(fakes[:n_pairs] - others))
-                          / tf.reduce_mean(tf.abs(z[:n_pairs] - z_pairs)))
-                g_loss += c.mode_seeking_weight / (spread + 1e-5)
-        self._apply(self.g_optimizer, g_tape.gradient(g_loss, g.trainable_variables),
-                    g.trainable_variables)
-        for w_ema, w in zip(self.generator_ema.weights, g.weights):
+                spread = self._latent_spread(fakes, z, fake_one_hot, pairs, n_blocks=n_blocks,
+                                             alpha=alpha)
+                # The whole term on every replica, divided among them: the
+                # all-reduced spread sends each replica the full derivative.
+                g_loss += (c.mode_seeking_weight / (spread + 1e-5)
+                           / tf.distribute.get_replica_context().num_replicas_in_sync)
+                logs["latent_spread"] = spread
+        logs.update(g_loss=g_loss)
+        if c.discriminator_ac_loss_weight > 0:
+            logs["fake_pitch_loss"] = fake_ac
+        return g_tape.gradient(g_loss, g.trainable_variables), logs
+
+    def _latent_spread(self, fakes, z, fake_one_hot, pairs, *, n_blocks, alpha):
+        """mean |G(z) - G(z')| / mean |z - z'| over the pairs of the global batch."""
+        grow = functools.partial(self.generator.grow, n_blocks=n_blocks, alpha=alpha)
+        if len(pairs) == 1:
+            (z_pairs,) = pairs
+            n_pairs = z_pairs.shape[0]
+            others = grow(z_pairs, fake_one_hot[:n_pairs])
+            return (tf.reduce_mean(tf.abs(fakes[:n_pairs] - others))
+                    / tf.reduce_mean(tf.abs(z[:n_pairs] - z_pairs)))
+        z_pairs_rows, pair_mask, latent_distance, n_pairs = pairs
+        distance = tf.abs(fakes - grow(z_pairs_rows, fake_one_hot))
+        summed = tf.distribute.get_replica_context().all_reduce(
+            tf.distribute.ReduceOp.SUM,
+            tf.reduce_sum(distance * pair_mask[:, None, None, None]))
+        n_values = float(n_pairs * np.prod(fakes.shape[1:]))
+        return summed / n_values / latent_distance
+
+    def _train_graph(self, reals, labels, fake_labels, z, z_pairs, mix, alpha, *,
+                     n_blocks, fading):
+        stage = {"n_blocks": n_blocks, "fading": fading}
+        d_grads, logs = self._discriminator_step(reals, labels, fake_labels, z, mix, alpha,
+                                                 **stage)
+        self._apply(self.d_optimizer, d_grads, self.discriminator.trainable_variables)
+        g_grads, g_logs = self._generator_step(fake_labels, z, (z_pairs,), alpha, **stage)
+        self._apply(self.g_optimizer, g_grads, self.generator.trainable_variables)
+        self._update_ema()
+        return {**logs, **g_logs}
+
+    def _distributed_graph(self, reals, labels, fake_labels, z, z_pairs, mix, alpha, *,
+                           n_blocks, fading):
+        """:meth:`_train_graph` over the strategy's replicas: the same updates as one device.
+
+        Each replica takes its contiguous slice of the batch; the discriminator
+        is updated with the summed gradients before the generator's step, as
+        on one device.
+        """
+        strategy, batch = self.strategy, self._global_batch
+        stage = {"n_blocks": n_blocks, "fading": fading}
+        sliced = split_batch(strategy, (reals, labels, fake_labels, z, mix), batch)
+
+        d_mask, g_mask = [], []
+
+        def d_step(reals, labels, fake_labels, z, mix):
+            grads, logs = self._discriminator_step(reals, labels, fake_labels, z, mix, alpha,
+                                                   **stage)
+            return _present(grads, d_mask), logs
+
+        grads, logs = sum_over_replicas(strategy, strategy.run(d_step, args=sliced))
+        self._apply(self.d_optimizer, _restore(grads, d_mask),
+                    self.discriminator.trainable_variables)
+
+        n_pairs = z_pairs.shape[0]
+        latent_distance = tf.reduce_mean(tf.abs(z[:n_pairs] - z_pairs))
+        z_pairs_rows = tf.concat([z_pairs, tf.zeros_like(z[n_pairs:])], axis=0)
+        pair_mask = tf.cast(tf.range(batch) < n_pairs, tf.float32)
+
+        def g_step(fake_labels, z, z_pairs_rows, pair_mask):
+            pairs = (z_pairs_rows, pair_mask, latent_distance, n_pairs)
+            grads, logs = self._generator_step(fake_labels, z, pairs, alpha, **stage)
+            spread = logs.pop("latent_spread", None)
+            return _present(grads, g_mask), logs, spread
+
+        sliced = split_batch(strategy, (fake_labels, z, z_pairs_rows, pair_mask), batch)
+        grads, g_logs, spread = strategy.run(g_step, args=sliced)
+        grads, g_logs = sum_over_replicas(strategy, (grads, g_logs))
+        self._apply(self.g_optimizer, _restore(grads, g_mask),
+                    self.generator.trainable_variables)
+        self._update_ema()
+        if spread is not None:
+            g_logs["latent_spread"] = first_replica(strategy, spread)
+        return {**logs, **g_logs}
+
+    def _update_ema(self):
+        c = self.config
+        for w_ema, w in zip(self.generator_ema.weights, self.generator.weights):
             w_ema.assign(c.ema_decay * w_ema + (1.0 - c.ema_decay) * w)
-        logs = {"d_loss": d_loss, "g_loss": g_loss, "wasserstein": -wasserstein,
-                "gradient_penalty": penalty, "drift": drift}
-        if c.mode_seeking_weight > 0:
-            logs["latent_spread"] = spread
-        if c.discriminator_ac_loss_weight > 0:  # otherwise the classifier is untrained noise
-            logs.update(real_pitch_loss=real_ac, fake_pitch_loss=fake_ac,
-                        real_pitch_accuracy=tf.reduce_mean(tf.cast(tf.equal(
-                            tf.argmax(real_logits, -1, output_type=tf.int32), labels), tf.float32)))
-        return logs
 
     @staticmethod
     def _apply(optimizer, grads, variables):
@@ -226,8 +366,9 @@ class GANTrainer:
     def _step_fn(self, n_blocks: int, fading: bool):
         key = (n_blocks, fading)
         if key not in self._steps:
+            graph = self._distributed_graph if is_distributed(self.strategy) else self._train_graph
             self._steps[key] = tf.function(
-                functools.partial(self._train_graph, n_blocks=n_blocks, fading=fading))
+                functools.partial(graph, n_blocks=n_blocks, fading=fading))
         return self._steps[key]
 
     def fake_labels(self, rng: np.random.Generator, real_labels: np.ndarray) -> np.ndarray:
@@ -260,6 +401,8 @@ class GANTrainer:
         return self.checkpoint.save()
 
     def _after_save(self, step: int) -> None:
+        if not self.chief:
+            return
         self.write_samples(step)
         self.export(os.path.join(self.run_dir, EXPORT_DIR),
                     figures={"steps": step, "images": step * self.config.batch_size})
@@ -301,6 +444,7 @@ class GANTrainer:
             checkpoint_every_s=self.checkpoint_every_s, progress=self.progress,
             desc=self.config.name, keep_last=("n_blocks", "alpha"),
             after_save=self._after_save, after_step=after_step,
+            agree=any_worker(self.strategy),
             postfix=lambda last: {"blocks": f"{last['n_blocks']:.0f}",
                                   "d": f"{last['d_loss']:.3g}", "g": f"{last['g_loss']:.3g}"})
 

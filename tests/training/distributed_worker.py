@@ -81,7 +81,26 @@ def train_analyze(strategy, run_dir: str, num_steps: int) -> None:
     trainer.fit(num_steps=num_steps)
 
 
-TRAINERS = {"vae": train_vae, "rnn": train_rnn, "analyze": train_analyze}
+def train_gansynth(strategy, run_dir: str, num_steps: int) -> None:
+    import dataclasses
+
+    from gensuite.gansynth.configs import get_config
+    from gensuite.gansynth.trainer import GANTrainer
+
+    # Two resolutions, so a few steps reach the fade-in; mode seeking on, so
+    # the spread over the pairs of the global batch is exercised.
+    config = dataclasses.replace(get_config("tiny-gansynth"), n_resolutions=2,
+                                 start_shape=(16, 32), mode_seeking_weight=1.0)
+    rng = np.random.default_rng(0)
+    specgrams = rng.uniform(-1, 1, (12, *config.image_shape)).astype(np.float32)
+    pitches = rng.integers(config.min_pitch, config.max_pitch + 1, 12)
+    trainer = GANTrainer(config, run_dir, specgrams=specgrams, pitches=pitches, seed=SEED,
+                         log_every=1, progress=False, strategy=strategy)
+    trainer.fit(num_steps=num_steps)
+
+
+TRAINERS = {"vae": train_vae, "rnn": train_rnn, "analyze": train_analyze,
+            "gansynth": train_gansynth}
 
 
 def main(trainer: str, logical_cpus: str, *runs: str) -> None:

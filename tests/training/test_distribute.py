@@ -125,18 +125,20 @@ def checkpoint_files(run_dir) -> list[str]:
     return sorted(os.listdir(os.path.join(run_dir, "checkpoints")))
 
 
-@pytest.fixture(scope="module", params=["vae", "rnn", "analyze"])
+@pytest.fixture(scope="module", params=["vae", "rnn", "analyze", "gansynth"])
 def runs(request, tmp_path_factory):
     """(trainer, one-device run, mirrored run), trained in one process on 2 logical CPUs.
 
-    One device: STEPS steps, then resumed to RESUMED_STEPS. The rnn worker
-    turns dropout off, so distributed runs match it but for float summation
-    order.
+    One device: STEPS steps, then (vae) resumed to RESUMED_STEPS. The rnn
+    worker turns dropout off, so distributed runs match it but for float
+    summation order.
     """
     trainer = request.param
     reference = tmp_path_factory.mktemp(f"{trainer}-default")
     mirrored = tmp_path_factory.mktemp(f"{trainer}-mirrored")
-    finish(start(trainer, ("default", reference, STEPS), ("default", reference, RESUMED_STEPS),
+    # Only the multi-worker test (vae) compares with the resumed run.
+    resumed = [("default", reference, RESUMED_STEPS)] if trainer == "vae" else []
+    finish(start(trainer, ("default", reference, STEPS), *resumed,
                  ("mirrored", mirrored, STEPS), logical_cpus=2))
     return trainer, reference, mirrored
 
@@ -146,7 +148,12 @@ def test_mirrored_matches_one_device(runs):
     _, reference_dir, mirrored_dir = runs
     assert checkpoint_files(mirrored_dir) == [
         "checkpoint", f"ckpt-{STEPS}.data-00000-of-00001", f"ckpt-{STEPS}.index"]
-    for key in ("loss", "accuracy"):
+    trainer = runs[0]
+    # gansynth: two updates a step, the minibatch deviation and the mode-seeking
+    # spread are global-batch statistics, and step 3 fades a block in.
+    keys = ("d_loss", "g_loss", "latent_spread") if trainer == "gansynth" else (
+        "loss", "accuracy")
+    for key in keys:
         np.testing.assert_allclose(logged(mirrored_dir, key), logged(reference_dir, key)[:STEPS],
                                    rtol=1e-5)
 
