@@ -30,6 +30,7 @@ from gensuite.cli._args import (
     positive_int,
     resolve_seed,
     seed,
+    writes_outputs,
 )
 from gensuite.common.beam import check_runner, split_pipeline_options
 from gensuite.common.errors import InputFileError, NoExamplesError, ParameterError
@@ -317,23 +318,18 @@ def merge_data_options(saved, args):
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite vae train``."""
     from gensuite.music_vae import latent_hierarchy
-
-    if args.config in latent_hierarchy.PRESETS:
-        if args.strategy != "default":
-            raise ParameterError(
-                f"--strategy {args.strategy}: a latent hierarchy's top level trains on one "
-                f"device only (its model is built before training, outside a strategy)")
-        return run_train_latent_hierarchy(args)
     from gensuite.training.distribute import is_chief, make_strategy
 
-    # First: a multi-worker strategy must start before TensorFlow runs anything.
-    strategy = make_strategy(args.strategy)
-    chief = is_chief(strategy)
     if args.init_from and args.strategy == "multi-worker":
         raise ParameterError(
             "--init-from with --strategy multi-worker: start the run on one host (any "
             "other strategy, a step or more), then go on with multi-worker; the workers "
             "must all restore the same checkpoint")
+    # First: a multi-worker strategy must start before TensorFlow runs anything.
+    strategy = make_strategy(args.strategy)
+    if args.config in latent_hierarchy.PRESETS:
+        return run_train_latent_hierarchy(args, strategy)
+    chief = is_chief(strategy)
     from gensuite.music_vae.configs import get_config
     from gensuite.music_vae.converters import ConverterOptions, build_converter
     from gensuite.music_vae.data import (
@@ -392,12 +388,14 @@ def run_train(args: argparse.Namespace) -> int:
                   strategy=strategy)
 
 
-def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
+def run_train_latent_hierarchy(args: argparse.Namespace, strategy) -> int:
     """``vae train`` of a latent hierarchy: a top level over a trained 2-bar model."""
     from gensuite.common.tfutil import count_parameters
     from gensuite.music_vae import latent_hierarchy as lh
     from gensuite.music_vae.data import TrainingData, prepare_training_data
+    from gensuite.training.distribute import is_chief
 
+    chief = is_chief(strategy)
     config = lh.get_config(args.config)
     if args.track_name or args.any_meter or args.any_program or args.top_track:
         raise ParameterError("--track-name, --top-track, --any-meter, --any-program: a "
@@ -418,8 +416,12 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
         bottom_source = os.path.join(init.path, BOTTOM_DIR)
     else:
         bottom_source = init.path if init is not None else config.bottom
-    model = lh.LatentHierarchyVAE(config, bottom=MusicVAE.load(bottom_source))
-    if bottom_source != own_copy:
+    import keras
+
+    keras.utils.set_random_seed(args.seed)  # the top level's initial weights
+    with strategy.scope():  # the replicas must share the model's variables
+        model = lh.LatentHierarchyVAE(config, bottom=MusicVAE.load(bottom_source))
+    if bottom_source != own_copy and chief:
         model.bottom.save(own_copy, meta=model.bottom.provenance)
     if init is not None and init.kind == LATENT_KIND and not has_checkpoints(args.run_dir):
         load_model_weights(model.top, init)
@@ -435,7 +437,8 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
             seed=args.seed, num_workers=args.workers, progress=True,
             runner=check_runner(args.runner),
             pipeline_args=split_pipeline_options(args.pipeline_options))
-        data.save(args.run_dir)
+        if chief:  # every worker converts the same files; the chief keeps them
+            data.save(args.run_dir)
         print(f"converted {data.summary['n_files']} files in "
               f"{time.monotonic() - started:.1f} s")
     for line in format_data_summary(data.summary, model.converter):
@@ -446,7 +449,7 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
     if data.held_out is not None:
         splits["eval"] = data.held_out.classes
     started = time.monotonic()
-    latents = lh.cached_chunk_latents(model, args.run_dir, splits)
+    latents = lh.cached_chunk_latents(model, args.run_dir, splits, write=chief)
     print(f"chunk latents of {sum(len(v) for v in splits.values())} windows from "
           f"{bottom_source} ({time.monotonic() - started:.0f} s)")
     print(f"model {config.name}: {count_parameters(model.top):,} top-level parameters over "
@@ -457,7 +460,10 @@ def run_train_latent_hierarchy(args: argparse.Namespace) -> int:
         model, latents["train"], run_dir=args.run_dir, num_steps=args.num_steps,
         held_out_classes=held_out, train_classes=splits["train"],
         eval_every=args.eval_every, seed=args.seed,
-        checkpoint_every_s=60.0 * args.save_every_minutes, progress=True)
+        checkpoint_every_s=60.0 * args.save_every_minutes, progress=True, strategy=strategy)
+    if not writes_outputs(args):
+        print("worker done; the chief fits the prior and exports the model")
+        return 0
     model.fit_prior(*latents["train"], data.train.classes, seed=args.seed)
     print(f"samples repeat a 2-bar phrase where two conducted chunk latents lie within "
           f"{model.repeats.max_distance:.3f} (the training windows repeat "

@@ -49,6 +49,17 @@ from gensuite.music_vae.configs import get_latent_config as get_config
 from gensuite.music_vae.losses import constant_accuracy
 from gensuite.music_vae.model import MusicVAE, check_temperature
 from gensuite.music_vae.prior import GaussianPrior, RepeatRule, pair_repeat_rate
+from gensuite.training.distribute import (
+    any_worker,
+    average_loss,
+    global_rows,
+    is_chief,
+    is_distributed,
+    per_replica_batch,
+    replica_first_row,
+    split_batch,
+    sum_over_replicas,
+)
 
 KIND = "latent_hierarchy"
 ENCODE_BATCH = 1024
@@ -95,25 +106,39 @@ class TopLevel(keras.Model):
         return self.to_chunk(self.conductor(steps, initial_state=[h, c]))
 
     def losses_of(self, chunk_mu, chunk_sigma, *, seed, training: bool = True,
-                  note_cross_entropy=None):
+                  note_cross_entropy=None, global_batch: int | None = None):
         """Loss terms of a batch: latent NLL, KL (bits), note CE when given, and the total.
 
         ``note_cross_entropy`` maps conducted chunk latents (batch, n_chunks,
         chunk_z) to each window's summed cross entropy of its notes (batch,).
+        With ``global_batch`` (inside a distributed replica) every term is this
+        replica's share of the global batch's, and the random draws are those
+        of its rows of the global batch: the replicas' terms and gradients add
+        up to one device's.
         """
         mu, sigma = self.encode(chunk_mu, chunk_sigma)
-        eps = tf.random.stateless_normal(tf.shape(mu), seed=seed)
+        first = None if global_batch is None else replica_first_row(tf.shape(mu)[0])
+        eps = global_rows(lambda shape: tf.random.stateless_normal(shape, seed=seed),
+                          tf.shape(mu), first, global_batch)
         predicted = self.conduct(mu + sigma * eps if training else mu)
         nll = 0.5 * tf.reduce_sum(tf.square((predicted - chunk_mu) / chunk_sigma), axis=[1, 2])
         kl = 0.5 * tf.reduce_sum(tf.square(mu) + tf.square(sigma) - 1.0
                                  - 2.0 * tf.math.log(sigma), axis=-1)
         c = self.config
         free_nats = c.free_bits * np.log(2.0)
-        total = (c.latent_loss_weight * tf.reduce_mean(nll)
-                 + c.max_beta * tf.maximum(tf.reduce_mean(kl) - free_nats, 0.0))
-        terms = {"latent_nll": tf.reduce_mean(nll), "kl_bits": tf.reduce_mean(kl) / np.log(2.0)}
+        mean_nll, mean_kl = average_loss(nll, global_batch), average_loss(kl, global_batch)
+        if global_batch is None:
+            kl_hinge = tf.maximum(mean_kl - free_nats, 0.0)
+        else:
+            # The free-bits hinge is of the global mean: all-reduced (its
+            # gradient reaches every replica), and each replica adds its share.
+            context = tf.distribute.get_replica_context()
+            global_kl = context.all_reduce(tf.distribute.ReduceOp.SUM, mean_kl)
+            kl_hinge = tf.maximum(global_kl - free_nats, 0.0) / context.num_replicas_in_sync
+        total = c.latent_loss_weight * mean_nll + c.max_beta * kl_hinge
+        terms = {"latent_nll": mean_nll, "kl_bits": mean_kl / np.log(2.0)}
         if note_cross_entropy is not None:
-            terms["note_ce"] = tf.reduce_mean(note_cross_entropy(predicted))
+            terms["note_ce"] = average_loss(note_cross_entropy(predicted), global_batch)
             total += c.note_loss_weight * terms["note_ce"]
         return {"loss": total, **terms}
 
@@ -439,11 +464,13 @@ def add_transposed_copies(classes: np.ndarray, *, copies: int, transpose_range: 
         for _ in range(copies)])
 
 
-def cached_chunk_latents(model: LatentHierarchyVAE, run_dir: str, splits: dict) -> dict:
+def cached_chunk_latents(model: LatentHierarchyVAE, run_dir: str, splits: dict, *,
+                         write: bool = True) -> dict:
     """Chunk posteriors of each split's windows, encoded once and kept in ``RUN/latents.npz``.
 
     ``splits`` maps a name to class arrays (n, n_steps, 1); returns name ->
-    (mu, sigma). The cache is used only when its window counts match.
+    (mu, sigma). The cache is used only when its window counts match; it is
+    written only with ``write`` (the chief of a multi-worker run).
     """
     from gensuite.common.fileio import atomic_path  # noqa: PLC0415
 
@@ -455,6 +482,8 @@ def cached_chunk_latents(model: LatentHierarchyVAE, run_dir: str, splits: dict) 
                 return {k: (cached[f"{k}_mu"].astype(np.float32),
                             cached[f"{k}_sigma"].astype(np.float32)) for k in splits}
     out = {k: model.encode_chunks(v) for k, v in splits.items()}
+    if not write:
+        return out
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, **{f"{k}_{part}": arrays[i] for k, arrays in out.items()
                          for i, part in enumerate(("mu", "sigma"))})
@@ -466,7 +495,8 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
                            train_classes: np.ndarray | None = None,
                            eval_every: int = 500, eval_examples: int = 512, seed: int = 0,
                            checkpoint_every_s: float = 300.0, log_every: int = 50,
-                           progress: bool = True) -> dict:
+                           progress: bool = True,
+                           strategy: tf.distribute.Strategy | None = None) -> dict:
     """Train the top level on cached chunk posteriors; resumable from ``run_dir``.
 
     Parameters
@@ -479,6 +509,10 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
     held_out_classes : np.ndarray, optional
         Held-out windows (n, n_steps, 1): :func:`accuracies` of the first
         ``eval_examples`` every ``eval_every`` steps.
+    strategy : tf.distribute.Strategy, optional
+        From :func:`gensuite.training.distribute.make_strategy`; ``model`` must
+        have been built inside its scope. Each batch is split over the
+        replicas; only the chief writes ``run_dir``. Default: one device.
 
     Returns
     -------
@@ -493,12 +527,22 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
     from gensuite.training.loop import run_training_loop  # noqa: PLC0415
 
     config = model.config
-    record_run_config(run_dir, config)
-    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, global_clipnorm=1.0)
-    optimizer.build(model.top.trainable_variables)
-    checkpoint = TrainingCheckpoint(run_dir, model=model.top, optimizer=optimizer)
+    strategy = strategy or tf.distribute.get_strategy()
+    chief = is_chief(strategy)
+    distributed = is_distributed(strategy)
+    if distributed:
+        per_replica_batch(strategy, config.batch_size)
+    if chief:
+        record_run_config(run_dir, config)
+    with strategy.scope():
+        # In cross-replica context the clip sees the summed gradients, as one device's.
+        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
+                                          global_clipnorm=1.0)
+        optimizer.build(model.top.trainable_variables)
+    checkpoint = TrainingCheckpoint(run_dir, model=model.top, optimizer=optimizer, chief=chief)
     checkpoint.restore_latest()
-    logger = MetricsLogger(run_dir)
+    logger = MetricsLogger(run_dir, enabled=chief)
+    progress = progress and chief
     variables = model.top.trainable_variables
     mu_all, sigma_all = train
     if not len(mu_all):
@@ -510,15 +554,25 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
                                  f"{len(mu_all)} training windows")
         train_classes = np.asarray(train_classes, np.int32).reshape(len(mu_all), model.n_steps)
 
-    @tf.function
-    def train_step(mu, sigma, classes, step_seed):
+    def replica_terms(mu, sigma, classes, step_seed):
         def note_ce(predicted):
             return model.note_cross_entropy(predicted, classes)
 
         with tf.GradientTape() as tape:
-            terms = model.top.losses_of(mu, sigma, seed=step_seed,
-                                        note_cross_entropy=note_ce if weigh_notes else None)
-        optimizer.apply_gradients(zip(tape.gradient(terms["loss"], variables), variables))
+            terms = model.top.losses_of(
+                mu, sigma, seed=step_seed, note_cross_entropy=note_ce if weigh_notes else None,
+                global_batch=config.batch_size if distributed else None)
+        return tape.gradient(terms["loss"], variables), terms
+
+    @tf.function
+    def train_step(mu, sigma, classes, step_seed):
+        if distributed:
+            per_replica = strategy.run(replica_terms, args=(*split_batch(
+                strategy, (mu, sigma, classes), config.batch_size), step_seed))
+            grads, terms = sum_over_replicas(strategy, per_replica)
+        else:
+            grads, terms = replica_terms(mu, sigma, classes, step_seed)
+        optimizer.apply_gradients(zip(grads, variables))
         return terms
 
     def step_fn() -> dict:
@@ -542,6 +596,6 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
         step_fn, get_step=lambda: int(optimizer.iterations.numpy()), num_steps=num_steps,
         save=checkpoint.save, logger=logger, log_every=log_every,
         checkpoint_every_s=checkpoint_every_s, progress=progress,
-        desc=f"vae train {config.name}", after_step=evaluate_when_due,
+        desc=f"vae train {config.name}", after_step=evaluate_when_due, agree=any_worker(strategy),
         postfix=lambda m: {"nll": f"{m['latent_nll']:.1f}", "kl": f"{m['kl_bits']:.0f}b",
                            **({"notes": f"{m['note_ce']:.1f}"} if "note_ce" in m else {})})

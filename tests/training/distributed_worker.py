@@ -99,8 +99,29 @@ def train_gansynth(strategy, run_dir: str, num_steps: int) -> None:
     trainer.fit(num_steps=num_steps)
 
 
+def train_latent(strategy, run_dir: str, num_steps: int) -> None:
+    import keras
+
+    from gensuite.music_vae import latent_hierarchy as lh
+    from gensuite.music_vae.configs import get_config
+    from gensuite.music_vae.model import MusicVAE
+
+    config = lh.get_config("tiny-latent-mel_16bar")
+    keras.utils.set_random_seed(SEED)
+    with strategy.scope():
+        bottom = MusicVAE(get_config("tiny-mel_2bar"))
+        model = lh.LatentHierarchyVAE(config, bottom=bottom)
+    rng = np.random.default_rng(0)
+    shape = (24, config.n_chunks, model.top.chunk_z_size)
+    mu = rng.normal(0, 1, shape).astype(np.float32)
+    sigma = rng.uniform(0.1, 1, shape).astype(np.float32)
+    lh.train_latent_hierarchy(model, (mu, sigma), run_dir=run_dir, num_steps=num_steps,
+                              held_out_classes=None, log_every=1, seed=SEED, progress=False,
+                              strategy=strategy)
+
+
 TRAINERS = {"vae": train_vae, "rnn": train_rnn, "analyze": train_analyze,
-            "gansynth": train_gansynth}
+            "gansynth": train_gansynth, "latent": train_latent}
 
 
 def main(trainer: str, logical_cpus: str, *runs: str) -> None:

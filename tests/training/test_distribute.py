@@ -125,7 +125,7 @@ def checkpoint_files(run_dir) -> list[str]:
     return sorted(os.listdir(os.path.join(run_dir, "checkpoints")))
 
 
-@pytest.fixture(scope="module", params=["vae", "rnn", "analyze", "gansynth"])
+@pytest.fixture(scope="module", params=["vae", "rnn", "analyze", "gansynth", "latent"])
 def runs(request, tmp_path_factory):
     """(trainer, one-device run, mirrored run), trained in one process on 2 logical CPUs.
 
@@ -151,8 +151,9 @@ def test_mirrored_matches_one_device(runs):
     trainer = runs[0]
     # gansynth: two updates a step, the minibatch deviation and the mode-seeking
     # spread are global-batch statistics, and step 3 fades a block in.
-    keys = ("d_loss", "g_loss", "latent_spread") if trainer == "gansynth" else (
-        "loss", "accuracy")
+    # latent: the free-bits hinge is of the global batch's mean KL.
+    keys = {"gansynth": ("d_loss", "g_loss", "latent_spread"),
+            "latent": ("loss", "latent_nll", "kl_bits")}.get(trainer, ("loss", "accuracy"))
     for key in keys:
         np.testing.assert_allclose(logged(mirrored_dir, key), logged(reference_dir, key)[:STEPS],
                                    rtol=1e-5)
