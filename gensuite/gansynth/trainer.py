@@ -55,7 +55,6 @@ from gensuite.training.distribute import (
     is_chief,
     is_distributed,
     per_replica_batch,
-    replica_first_row,
     split_batch,
     sum_over_replicas,
 )
