@@ -466,7 +466,7 @@ def extraction_settings(config) -> dict:
 
 def extract_training_melodies(*, midi_dir: str | None = None, examples: str | None = None,
                               config, eval_ratio: float, progress: bool = False,
-                              runner: str = LOCAL,
+                              runner: str = LOCAL, num_workers: int | None = None,
                               pipeline_args: Sequence[str] = ()) -> TrainingMelodies:
     """Read a data source, extract its melodies and split them (see the module docstring).
 
@@ -486,6 +486,8 @@ def extract_training_melodies(*, midi_dir: str | None = None, examples: str | No
         Progress bar while reading a folder (in this process).
     runner : str
         ``"local"`` or a Beam runner name, for a folder.
+    num_workers : int, optional
+        DirectRunner worker processes (default every core; 1 runs in this process).
     pipeline_args : sequence of str
         Beam pipeline options, passed through.
 
@@ -506,7 +508,7 @@ def extract_training_melodies(*, midi_dir: str | None = None, examples: str | No
     if midi_dir is not None and runner != LOCAL:
         train, held_out, stats = _split_folder_with_beam(
             midi_dir, config, eval_ratio=eval_ratio, skipped=skipped, runner=runner,
-            pipeline_args=pipeline_args)
+            num_workers=num_workers, pipeline_args=pipeline_args)
     else:
         sequences = iter_source_sequences(midi_dir=midi_dir, examples=examples,
                                           skipped=skipped, progress=progress)
@@ -566,7 +568,7 @@ def _decode_extracted(data: bytes) -> dict:
 
 
 def _split_folder_with_beam(midi_dir: str, config, *, eval_ratio: float, skipped: list,
-                            runner: str, pipeline_args) -> tuple[list, list, Counter]:
+                            runner: str, num_workers, pipeline_args) -> tuple[list, list, Counter]:
     """:func:`split_melodies` of a folder's files, extracted on a Beam runner."""
     from gensuite.common.beam import map_with_beam
     from gensuite.midi.io import find_midi_files
@@ -576,7 +578,7 @@ def _split_folder_with_beam(midi_dir: str, config, *, eval_ratio: float, skipped
         raise InputFileError(midi_dir, "holds no .mid or .midi files")
     results = map_with_beam(_extract_file, [(p, midi_dir, config, eval_ratio) for p in paths],
                             encode=_encode_extracted, decode=_decode_extracted, runner=runner,
-                            pipeline_args=pipeline_args)
+                            num_workers=num_workers, pipeline_args=pipeline_args)
     train: list[np.ndarray] = []
     held_out: list[np.ndarray] = []
     stats: Counter = Counter()

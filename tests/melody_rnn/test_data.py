@@ -125,13 +125,13 @@ def test_extract_training_melodies_says_when_all_fell_in_the_held_out_split(
                                  f"(--eval-fraction 0.5); add files or lower --eval-fraction")
 
 
-@pytest.mark.slow  # Beam's DirectRunner starts a worker process per core
 @pytest.mark.skipif(not beam_installed(), reason="Apache Beam is not installed")
 def test_beam_extraction_gives_the_local_melodies_split_and_summary(midi_dir):
     local = melody_data.extract_training_melodies(midi_dir=str(midi_dir), config=CONFIG,
                                                   eval_ratio=0.3)
     on_beam = melody_data.extract_training_melodies(midi_dir=str(midi_dir), config=CONFIG,
-                                                    eval_ratio=0.3, runner="DirectRunner")
+                                                    eval_ratio=0.3, runner="DirectRunner",
+                                                    num_workers=1)
     assert on_beam.summary == local.summary
     assert local.summary["files_skipped"] == [["broken.mid", "not a MIDI file (no 'MThd' header)"]]
     assert len(local.held_out) > 0
