@@ -57,8 +57,7 @@ from gensuite.training.distribute import (
     is_chief,
     is_distributed,
     per_replica_batch,
-    split_batch,
-    sum_over_replicas,
+    summed_over_slices,
 )
 from gensuite.training.loop import run_training_loop
 
@@ -262,52 +261,40 @@ class ClassifierTrainer:
         self.noise_profile, self.noise_dof = white_noise_mel_power(config.features)
         signature = [tf.TensorSpec([None, config.window_frames, config.n_mels], tf.float32),
                      tf.TensorSpec([None], tf.int32)]
-        if is_distributed(self.strategy):
-            self._step = tf.function(self._distributed_graph, input_signature=signature)
-        else:
-            self._step = tf.function(self._train_graph, input_signature=signature)
+        self._step = tf.function(self._train_graph, input_signature=signature)
 
     @property
     def step(self) -> int:
         return int(self.optimizer.iterations.numpy())
 
-    def _train_graph(self, windows, labels):
+    def _replica_step(self, windows, labels):
+        """Gradients, loss and accuracy of (a replica's slice of) a batch, as shares of its mean.
+
+        On one device the shares are the means; under a strategy each replica
+        divides by the global batch, so the summed shares are one device's, and
+        normalises with the global batch's statistics (synchronized batch
+        normalisation).
+        """
+        global_batch = self.config.batch_size if is_distributed(self.strategy) else None
         with tf.GradientTape() as tape:
             logits = self.network(windows, training=True)["logits"]
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=labels, logits=logits))
-        variables = self.network.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        accuracy = tf.reduce_mean(tf.cast(
-            tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32))
-        return {"loss": loss, "accuracy": accuracy}
+            loss = average_loss(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=logits), global_batch)
+        grads = [tf.convert_to_tensor(g)
+                 for g in tape.gradient(loss, self.network.trainable_variables)]
+        accuracy = average_loss(tf.cast(
+            tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32),
+            global_batch)
+        return grads, {"loss": loss, "accuracy": accuracy}
 
-    def _distributed_graph(self, windows, labels):
-        """:meth:`_train_graph` over the strategy's replicas: the same update as one device.
-
-        Each replica takes its slice of the global batch, divides its summed
-        cross-entropy by the global batch (so the shares add up to the mean)
-        and normalises with the global batch's statistics (synchronized batch
-        normalisation); the summed gradients are applied once.
-        """
-        global_batch = self.config.batch_size
-        variables = self.network.trainable_variables
-
-        def replica_step(windows, labels):
-            with tf.GradientTape() as tape:
-                logits = self.network(windows, training=True)["logits"]
-                loss = average_loss(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    labels=labels, logits=logits), global_batch)
-            grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
-            correct = tf.reduce_sum(tf.cast(
-                tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32))
-            return grads, loss, correct
-
-        per_replica = self.strategy.run(
-            replica_step, args=split_batch(self.strategy, (windows, labels), global_batch))
-        grads, loss, correct = sum_over_replicas(self.strategy, per_replica)
-        self.optimizer.apply_gradients(zip(grads, variables))
-        return {"loss": loss, "accuracy": correct / global_batch}
+    def _train_graph(self, windows, labels):
+        if is_distributed(self.strategy):
+            grads, metrics = summed_over_slices(self.strategy, self._replica_step,
+                                                (windows, labels), self.config.batch_size)
+        else:
+            grads, metrics = self._replica_step(windows, labels)
+        self.optimizer.apply_gradients(zip(grads, self.network.trainable_variables))
+        return metrics
 
     def train_step(self, rng: np.random.Generator) -> dict[str, float]:
         """One optimizer step on a fresh augmented batch."""

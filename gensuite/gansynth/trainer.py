@@ -51,12 +51,10 @@ from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, r
 from gensuite.training.distribute import (
     any_worker,
     average_loss,
-    first_replica,
     is_chief,
     is_distributed,
     per_replica_batch,
-    split_batch,
-    sum_over_replicas,
+    summed_over_slices,
 )
 from gensuite.training.loop import run_training_loop
 
@@ -269,11 +267,12 @@ class GANTrainer:
             if c.mode_seeking_weight > 0:
                 spread = self._latent_spread(fakes, z, fake_one_hot, pairs, n_blocks=n_blocks,
                                              alpha=alpha)
-                # The whole term on every replica, divided among them: the
-                # all-reduced spread sends each replica the full derivative.
-                g_loss += (c.mode_seeking_weight / (spread + 1e-5)
-                           / tf.distribute.get_replica_context().num_replicas_in_sync)
-                logs["latent_spread"] = spread
+                # The whole term on every replica, divided among them (a share,
+                # like every other term): the all-reduced spread sends each
+                # replica the full derivative.
+                n_replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+                g_loss += c.mode_seeking_weight / (spread + 1e-5) / n_replicas
+                logs["latent_spread"] = spread / n_replicas
         logs.update(g_loss=g_loss)
         if c.discriminator_ac_loss_weight > 0:
             logs["fake_pitch_loss"] = fake_ac
@@ -317,8 +316,6 @@ class GANTrainer:
         """
         strategy, batch = self.strategy, self._global_batch
         stage = {"n_blocks": n_blocks, "fading": fading}
-        sliced = split_batch(strategy, (reals, labels, fake_labels, z, mix), batch)
-
         d_mask, g_mask = [], []
 
         def d_step(reals, labels, fake_labels, z, mix):
@@ -326,29 +323,28 @@ class GANTrainer:
                                                    **stage)
             return _present(grads, d_mask), logs
 
-        grads, logs = sum_over_replicas(strategy, strategy.run(d_step, args=sliced))
+        grads, logs = summed_over_slices(strategy, d_step,
+                                         (reals, labels, fake_labels, z, mix), batch)
         self._apply(self.d_optimizer, _restore(grads, d_mask),
                     self.discriminator.trainable_variables)
 
-        n_pairs = z_pairs.shape[0]
-        latent_distance = tf.reduce_mean(tf.abs(z[:n_pairs] - z_pairs))
-        z_pairs_rows = tf.concat([z_pairs, tf.zeros_like(z[n_pairs:])], axis=0)
-        pair_mask = tf.cast(tf.range(batch) < n_pairs, tf.float32)
+        paired_rows = ()
+        if self.config.mode_seeking_weight > 0:
+            n_pairs = z_pairs.shape[0]
+            latent_distance = tf.reduce_mean(tf.abs(z[:n_pairs] - z_pairs))
+            paired_rows = (tf.concat([z_pairs, tf.zeros_like(z[n_pairs:])], axis=0),
+                           tf.cast(tf.range(batch) < n_pairs, tf.float32))
 
-        def g_step(fake_labels, z, z_pairs_rows, pair_mask):
-            pairs = (z_pairs_rows, pair_mask, latent_distance, n_pairs)
+        def g_step(fake_labels, z, *paired):
+            pairs = (*paired, latent_distance, n_pairs) if paired else ()
             grads, logs = self._generator_step(fake_labels, z, pairs, alpha, **stage)
-            spread = logs.pop("latent_spread", None)
-            return _present(grads, g_mask), logs, spread
+            return _present(grads, g_mask), logs
 
-        sliced = split_batch(strategy, (fake_labels, z, z_pairs_rows, pair_mask), batch)
-        grads, g_logs, spread = strategy.run(g_step, args=sliced)
-        grads, g_logs = sum_over_replicas(strategy, (grads, g_logs))
+        grads, g_logs = summed_over_slices(strategy, g_step, (fake_labels, z, *paired_rows),
+                                           batch)
         self._apply(self.g_optimizer, _restore(grads, g_mask),
                     self.generator.trainable_variables)
         self._update_ema()
-        if spread is not None:
-            g_logs["latent_spread"] = first_replica(strategy, spread)
         return {**logs, **g_logs}
 
     def _update_ema(self):

@@ -57,8 +57,7 @@ from gensuite.training.distribute import (
     is_distributed,
     per_replica_batch,
     replica_first_row,
-    split_batch,
-    sum_over_replicas,
+    summed_over_slices,
 )
 
 KIND = "latent_hierarchy"
@@ -567,9 +566,8 @@ def train_latent_hierarchy(model: LatentHierarchyVAE, train: tuple[np.ndarray, n
     @tf.function
     def train_step(mu, sigma, classes, step_seed):
         if distributed:
-            per_replica = strategy.run(replica_terms, args=(*split_batch(
-                strategy, (mu, sigma, classes), config.batch_size), step_seed))
-            grads, terms = sum_over_replicas(strategy, per_replica)
+            grads, terms = summed_over_slices(strategy, replica_terms, (mu, sigma, classes),
+                                              config.batch_size, step_seed)
         else:
             grads, terms = replica_terms(mu, sigma, classes, step_seed)
         optimizer.apply_gradients(zip(grads, variables))

@@ -211,6 +211,19 @@ def sum_over_replicas(strategy: tf.distribute.Strategy, values):
         lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None), values)
 
 
+def summed_over_slices(strategy: tf.distribute.Strategy, fn, arrays, global_batch: int,
+                       *whole):
+    """``fn(*slices, *whole)`` on every replica, its outputs summed (cross-replica context).
+
+    Each replica gets its contiguous slice of every array of ``arrays``
+    (:func:`split_batch`) and the tensors of ``whole`` as they are. For a
+    replica step whose outputs are shares of the global batch (gradients and
+    losses divided by the global batch): the sums are one device's values.
+    """
+    per_replica = strategy.run(fn, args=(*split_batch(strategy, arrays, global_batch), *whole))
+    return sum_over_replicas(strategy, per_replica)
+
+
 def first_replica(strategy: tf.distribute.Strategy, values):
     """Values every replica computed alike (schedules, clipped norms): the first's."""
     return tf.nest.map_structure(lambda v: strategy.experimental_local_results(v)[0], values)
