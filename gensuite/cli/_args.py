@@ -19,15 +19,24 @@ import sys
 from gensuite.common.errors import InputFileError
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
+def _int_at_least(text: str, low: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0."""
+    return _int_at_least(text, 0)
 
 
 def finite_float(text: str) -> float:
@@ -183,17 +192,6 @@ def add_strategy_option(parser: argparse.ArgumentParser) -> None:
     """``--strategy``, the same option on every trainer (gensuite.training.distribute)."""
     parser.add_argument("--strategy", choices=("default", "mirrored", "multi-worker"),
                         default="default", help=STRATEGY_HELP)
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
-    return value
 
 
 def add_runner_options(parser: argparse.ArgumentParser, *, shards: bool = True,

@@ -550,12 +550,12 @@ def _extract_file(job) -> dict:
 
 def _encode_extracted(result: dict) -> bytes:
     """A file's result as ``.npz`` bytes (melodies concatenated, facts as JSON)."""
-    melodies = result.pop("melodies", [])
-    result["stats"] = dict(result.get("stats", {}))
+    melodies = result.get("melodies", [])
+    facts = {k: dict(v) if k == "stats" else v for k, v in result.items() if k != "melodies"}
     buffer = io.BytesIO()
     np.savez(buffer, events=np.concatenate(melodies) if melodies else np.zeros(0, np.int64),
              lengths=np.array([len(m) for m in melodies], np.int64),
-             facts=np.array(json.dumps(result)))
+             facts=np.array(json.dumps(facts)))
     return buffer.getvalue()
 
 
