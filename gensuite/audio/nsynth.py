@@ -1,4 +1,4 @@
-"""NSynth-format note data sets: render them from a soundfont, write them, read them.
+"""NSynth-format note data sets: render them from soundfonts, write them, read them.
 
 The format is the real NSynth's (https://magenta.tensorflow.org/datasets/nsynth):
 TFRecord files of ``tf.train.Example`` with the features below, plus an
@@ -22,16 +22,19 @@ qualities                   int64 x10  0/1 per quality (bright ... tempo-synced)
 qualities_str               bytes x n  names of the qualities present
 ==========================  =========  ======================================
 
-Rendered notes use the GM program number as the instrument id and index
-(``keyboard_acoustic_000`` is program 0 of that soundfont), and leave every
-quality 0: NSynth's qualities were human-annotated, and we do not guess them.
+Rendered notes use ``soundfont_index * 128 + program`` as the instrument id and
+index: one instrument is one (soundfont, GM program) pair, as one NSynth
+instrument is one recorded instrument. With one soundfont that is the program
+(``keyboard_acoustic_000`` is its program 0); built from several, the second
+soundfont's program 0 is ``keyboard_acoustic_128``, and ``examples.json``
+names each note's soundfont file. Every quality is left 0: NSynth's qualities
+were human-annotated, and we do not guess them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import glob
 import itertools
 import json
@@ -121,6 +124,8 @@ REPORT_NAME = "report.json"
 _TFRECORD_PATTERN = "*.tfrecord*"
 _READ_BATCH = 128
 _READ_BUFFER_BYTES = 1 << 22
+# Instrument ids a soundfont spans: one per GM program.
+INSTRUMENTS_PER_SOUNDFONT = 128
 
 
 def gm_family_and_source(program: int) -> tuple[int, int]:
@@ -145,6 +150,19 @@ def format_instrument_str(family: int, source: int, index: int) -> str:
     return f"{INSTRUMENT_FAMILIES[family]}_{INSTRUMENT_SOURCES[source]}_{index:03d}"
 
 
+def instrument_id(*, soundfont_index: int, program: int) -> int:
+    """Instrument id of GM ``program`` from soundfont ``soundfont_index`` (0 first) of a build.
+
+    ``soundfont_index * 128 + program``: the program itself for the first (or
+    only) soundfont, so ``instrument // 128`` tells a note's soundfont.
+    """
+    if not 0 <= program <= 127:
+        raise ParameterError(f"program: must be in [0, 127], got {program!r}")
+    if not soundfont_index >= 0:
+        raise ParameterError(f"soundfont_index: must be >= 0, got {soundfont_index!r}")
+    return soundfont_index * INSTRUMENTS_PER_SOUNDFONT + program
+
+
 def format_note_str(instrument_str: str, pitch: int, velocity: int) -> str:
     """NSynth's note name, e.g. ``keyboard_acoustic_000-060-100``."""
     return f"{instrument_str}-{pitch:03d}-{velocity:03d}"
@@ -155,7 +173,10 @@ class NSynthNote:
     """One NSynth example: a note's audio and its labels.
 
     ``audio`` is float32 [n_samples] (64,000 in NSynth); ``qualities`` holds
-    ten 0/1 flags in :data:`QUALITIES` order.
+    ten 0/1 flags in :data:`QUALITIES` order. ``soundfont`` is the file name a
+    note of a several-soundfont build was rendered from: it goes into
+    ``examples.json`` only (the TFRecords keep NSynth's features), and is None
+    otherwise, so that one-soundfont and real NSynth indexes stay NSynth's.
     """
 
     note: int
@@ -167,6 +188,7 @@ class NSynthNote:
     audio: np.ndarray
     sample_rate: int = NSYNTH_SAMPLE_RATE
     qualities: tuple[int, ...] = (0,) * len(QUALITIES)
+    soundfont: str | None = None
 
     @property
     def instrument_str(self) -> str:
@@ -182,8 +204,8 @@ class NSynthNote:
         return [name for name, flag in zip(QUALITIES, self.qualities) if flag]
 
     def index_entry(self) -> dict:
-        """The note's ``examples.json`` entry: every feature but the audio."""
-        return {
+        """The note's ``examples.json`` entry: every feature but the audio (and its soundfont)."""
+        entry = {
             "note": self.note, "note_str": self.note_str,
             "instrument": self.instrument, "instrument_str": self.instrument_str,
             "pitch": self.pitch, "velocity": self.velocity, "sample_rate": self.sample_rate,
@@ -193,18 +215,32 @@ class NSynthNote:
             "instrument_source": self.instrument_source,
             "instrument_source_str": INSTRUMENT_SOURCES[self.instrument_source],
         }
+        if self.soundfont is not None:
+            entry["soundfont"] = self.soundfont
+        return entry
 
 
 def rendered_note(*, program: int, family: int, pitch: int, velocity: int,
-                  audio: np.ndarray, sample_rate: int = NSYNTH_SAMPLE_RATE) -> NSynthNote:
+                  audio: np.ndarray, sample_rate: int = NSYNTH_SAMPLE_RATE,
+                  soundfont_index: int = 0, soundfont: str | None = None) -> NSynthNote:
     """An :class:`NSynthNote` for a soundfont rendering of GM ``program``.
 
-    The id packs (program, pitch, velocity), so it is unique within one soundfont.
+    The note id packs (instrument, pitch, velocity), so it is unique within a build.
+
+    Parameters
+    ----------
+    soundfont_index : int
+        Position of the soundfont among those a data set is built from; the
+        instrument id is :func:`instrument_id` of it and ``program``.
+    soundfont : str, optional
+        File name for ``examples.json`` (see :class:`NSynthNote`).
     """
     source = gm_family_and_source(program)[1]
-    return NSynthNote(note=(program * 128 + pitch) * 128 + velocity, instrument=program,
+    instrument = instrument_id(soundfont_index=soundfont_index, program=program)
+    return NSynthNote(note=(instrument * 128 + pitch) * 128 + velocity, instrument=instrument,
                       instrument_family=family, instrument_source=source, pitch=pitch,
-                      velocity=velocity, audio=audio, sample_rate=sample_rate)
+                      velocity=velocity, audio=audio, sample_rate=sample_rate,
+                      soundfont=soundfont)
 
 
 def note_to_example_bytes(note: NSynthNote) -> bytes:
@@ -658,9 +694,10 @@ def _concat(per_file: list[list[np.ndarray]], dtype, empty_shape) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class NoteCheck:
-    """What rendering and checking one (program, pitch, velocity) gave.
+    """What rendering and checking one (soundfont, program, pitch, velocity) gave.
 
-    ``reason`` is empty for a kept note, else the rule it broke.
+    ``reason`` is empty for a kept note, else the rule it broke;
+    ``soundfont_index`` is the soundfont's position in the build's list.
     """
 
     program: int
@@ -669,22 +706,32 @@ class NoteCheck:
     peak: float
     cents: float
     reason: str = ""
+    soundfont_index: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
 class NSynthBuildReport:
-    """What :func:`build_nsynth` rendered, kept and dropped."""
+    """What :func:`build_nsynth` rendered, kept and dropped.
+
+    ``soundfont`` is the soundfont's path when the build had one, None when it
+    had several; ``soundfonts`` lists them either way. ``per_program`` and
+    ``dropped`` entries name their soundfont file and instrument id.
+    """
 
     out_dir: str
-    soundfont: str
+    soundfont: str | None
+    soundfonts: tuple[dict, ...]   # {index, name, path, instruments: [first, last]}
     sample_rate: int
     shards: tuple[str, ...]
     index: str
     n_planned: int
     n_kept: int
     seconds: float
-    per_program: tuple[dict, ...]  # {program, name, family, kept, dropped}
-    dropped: tuple[dict, ...]      # {program, pitch, velocity, reason, peak, cents}
+    # One entry per instrument, i.e. per (soundfont, program):
+    # {program, name, preset, family, kept, dropped, soundfont, instrument}
+    per_program: tuple[dict, ...]
+    # {program, pitch, velocity, reason, peak, cents, soundfont, instrument}
+    dropped: tuple[dict, ...]
     drop_reasons: dict             # reason kind -> count
     max_abs_cents_kept: float
     median_abs_cents_kept: float
@@ -703,13 +750,35 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-@functools.lru_cache(maxsize=1)
-def _worker_renderer(soundfont: str, sample_rate: int):
-    # One synthesizer per worker process (FluidR3 takes 0.1-0.8 s to load);
-    # cleared by build_nsynth when it runs the jobs in its own process.
+# Synthesizers of this process, least recently used first: (soundfont, sample_rate) -> renderer.
+_RENDERERS: dict[tuple[str, int], object] = {}
+
+
+def _worker_renderer(soundfont: str, sample_rate: int, *, keep: int = 1):
+    """This process's synthesizer for ``soundfont``, loaded once (FluidR3 takes 0.1-0.8 s).
+
+    At most ``keep`` stay cached, the least recently used going first: each
+    holds its soundfont's samples in memory (150 MB for FluidR3), so the pool
+    keeps one and hands its workers the jobs grouped by soundfont, while Beam,
+    which shuffles the jobs, keeps one per soundfont. Cleared by
+    :func:`_clear_worker_renderers` when build_nsynth ran the jobs in its own process.
+    """
     from gensuite.audio.soundfont import SoundfontRenderer
 
-    return SoundfontRenderer(soundfont, sample_rate=sample_rate)
+    key = (soundfont, sample_rate)
+    renderer = _RENDERERS.pop(key, None)
+    if renderer is None:
+        # Dropped, not closed: a runner thread may still be rendering with it,
+        # and its finalizer frees the synthesizer once nothing does.
+        while _RENDERERS and len(_RENDERERS) >= keep:
+            del _RENDERERS[next(iter(_RENDERERS))]
+        renderer = SoundfontRenderer(soundfont, sample_rate=sample_rate)
+    _RENDERERS[key] = renderer  # (re)inserted last: the most recently used
+    return renderer
+
+
+def _clear_worker_renderers() -> None:
+    _RENDERERS.clear()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -721,13 +790,17 @@ class _PitchJob:
     velocities: tuple[int, ...]
     min_peak: float
     tolerance_cents: float
+    soundfont_index: int = 0
+    # The file name examples.json gives the notes (None: one soundfont, NSynth's entries).
+    soundfont_label: str | None = None
+    renderers_kept: int = 1
 
 
 def _render_and_check(job: _PitchJob) -> list[tuple[NoteCheck, np.ndarray | None]]:
     """Worker: render one program at one pitch at every velocity, and check each note."""
     from gensuite.audio.pitch import cents_between, estimate_note_f0_hz
 
-    renderer = _worker_renderer(job.soundfont, job.sample_rate)
+    renderer = _worker_renderer(job.soundfont, job.sample_rate, keep=job.renderers_kept)
     results = []
     for velocity in job.velocities:
         audio = renderer.render_note(program=job.program, pitch=job.pitch, velocity=velocity)
@@ -743,9 +816,18 @@ def _render_and_check(job: _PitchJob) -> list[tuple[NoteCheck, np.ndarray | None
             elif abs(cents) > job.tolerance_cents:
                 reason = f"off pitch: {cents:+.0f} cents, over {job.tolerance_cents:g}"
         check = NoteCheck(job.program, job.pitch, velocity, round(peak, 5),
-                          round(cents, 1) if not math.isnan(cents) else math.nan, reason)
+                          round(cents, 1) if not math.isnan(cents) else math.nan, reason,
+                          soundfont_index=job.soundfont_index)
         results.append((check, None if reason else audio))
     return results
+
+
+def _kept_note(check: NoteCheck, audio: np.ndarray, *, sample_rate: int,
+               soundfont_label: str | None) -> NSynthNote:
+    return rendered_note(program=check.program, family=program_family(check.program),
+                         pitch=check.pitch, velocity=check.velocity, audio=audio,
+                         sample_rate=sample_rate, soundfont_index=check.soundfont_index,
+                         soundfont=soundfont_label)
 
 
 def check_build_args(*, programs: Sequence[int], pitches: Sequence[int],
@@ -762,7 +844,46 @@ def check_build_args(*, programs: Sequence[int], pitches: Sequence[int],
             raise ParameterError(f"{name}: must not repeat a value, got {list(values)}")
 
 
-def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | None = None,
+def _resolve_soundfonts(soundfont: str | os.PathLike | Sequence[str | os.PathLike] | None
+                       ) -> list[str]:
+    """Absolute paths of the soundfonts to build from, checked in the order given.
+
+    Parameters
+    ----------
+    soundfont : str, os.PathLike, sequence of them, or None
+        One soundfont, several, or None for the default of
+        :func:`gensuite.audio.soundfont.find_soundfont`.
+
+    Raises
+    ------
+    ParameterError
+        If the sequence is empty or names one file twice (also through
+        another spelling or a link).
+    InputFileError
+        For the first soundfont that is missing or not SF2/SF3.
+    """
+    from gensuite.audio.soundfont import find_soundfont
+
+    if soundfont is None or isinstance(soundfont, (str, os.PathLike)):
+        return [os.path.abspath(find_soundfont(soundfont))]
+    given = [os.fspath(path) for path in soundfont]
+    if not given:
+        raise ParameterError("soundfont: must name at least one file, got none")
+    paths, seen = [], {}
+    for path in given:
+        # The same file twice would give two instrument ids to one instrument.
+        real = os.path.realpath(path)
+        if real in seen:
+            twice = (f"got {path!r} twice" if seen[real] == path
+                     else f"{path!r} is the same file as {seen[real]!r}")
+            raise ParameterError(f"soundfont: must not repeat a file, {twice}")
+        seen[real] = path
+        paths.append(os.path.abspath(find_soundfont(path)))
+    return paths
+
+
+def build_nsynth(*, out_dir: str | os.PathLike,
+                 soundfont: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                  programs: Sequence[int] | None = None,
                  pitches: Sequence[int] = range(GANSYNTH_PITCH_RANGE[0],
                                                 GANSYNTH_PITCH_RANGE[1] + 1),
@@ -772,24 +893,33 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
                  examples_per_shard: int = DEFAULT_EXAMPLES_PER_SHARD,
                  num_workers: int | None = None, progress: bool = False,
                  runner: str = LOCAL, pipeline_args: Sequence[str] = ()) -> NSynthBuildReport:
-    """Render programs x pitches x velocities from a soundfont into an NSynth data set.
+    """Render soundfonts x programs x pitches x velocities into one NSynth data set.
 
     Each note is rendered the NSynth way (held 3 s, recorded 4 s, 16 kHz mono)
     and kept only if it is audible (peak >= ``min_peak``) and within
     ``tolerance_cents`` of its pitch (pYIN searching 11 semitones either side,
-    see :mod:`gensuite.audio.pitch`). Notes of programs the soundfont lacks, silent
+    see :mod:`gensuite.audio.pitch`). Notes of programs a soundfont lacks, silent
     notes and off-pitch notes are dropped and listed in the report, which is
     also written as ``report.json`` next to the shards and ``examples.json``.
+
+    One instrument is one (soundfont, program) pair: its id is
+    ``soundfont_index * 128 + program`` (:func:`instrument_id`), so a single
+    soundfont gives the ids, names and bytes it always gave, and the second
+    soundfont's program 0 is instrument 128, ``keyboard_acoustic_128``. With
+    several soundfonts, ``examples.json`` entries also name their soundfont
+    file (``"soundfont"``); ``report.json`` lists the soundfonts with their
+    index either way.
 
     Parameters
     ----------
     out_dir : str or os.PathLike
         Folder for ``nsynth-NNNNN-of-NNNNN.tfrecord`` shards (about
         ``examples_per_shard`` notes, 256 kB each, per shard).
-    soundfont : str or os.PathLike, optional
-        SF2/SF3 file; default see :func:`gensuite.audio.soundfont.find_soundfont`.
+    soundfont : str, os.PathLike or sequence of them, optional
+        SF2/SF3 file, or several (none twice), in the order that numbers them;
+        default see :func:`gensuite.audio.soundfont.find_soundfont`.
     programs : sequence of int, optional
-        GM programs 0-127; default :data:`DEFAULT_PROGRAMS`.
+        GM programs 0-127, rendered from every soundfont; default :data:`DEFAULT_PROGRAMS`.
     pitches, velocities : sequence of int
         MIDI pitches (default 24-84) and velocities (default NSynth's five).
     num_workers : int, optional
@@ -806,15 +936,15 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
     Raises
     ------
     ParameterError
-        If a list is empty or out of range.
+        If a list is empty or out of range, or a soundfont is named twice.
     InputFileError
-        If the soundfont is missing or not SF2/SF3.
+        If a soundfont is missing or not SF2/SF3 (checked before anything is written).
     SynthUnavailableError
         If FluidSynth is not installed.
     NoExamplesError
         If no note passes the checks (nothing is written).
     """
-    from gensuite.audio.soundfont import SoundfontRenderer, check_sample_rate, find_soundfont
+    from gensuite.audio.soundfont import SoundfontRenderer, check_sample_rate
 
     started = time.perf_counter()
     programs = list(DEFAULT_PROGRAMS) if programs is None else list(programs)
@@ -823,36 +953,49 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
     check_sample_rate(sample_rate)
     if examples_per_shard < 1:
         raise ParameterError(f"examples_per_shard: must be >= 1, got {examples_per_shard!r}")
-    soundfont = os.path.abspath(find_soundfont(soundfont))
-    n_planned = len(programs) * len(pitches) * len(velocities)
+    soundfonts = _resolve_soundfonts(soundfont)
+    # One soundfont's index entries stay NSynth's own; several name their file.
+    labels = ([None] if len(soundfonts) == 1
+              else [os.path.basename(path) for path in soundfonts])
+    n_planned = len(soundfonts) * len(programs) * len(pitches) * len(velocities)
 
-    # Ask the soundfont once, here, which programs it has; closed before the
+    # Ask each soundfont once, here, which programs it has; closed before the
     # workers fork so that none inherits a live synthesizer.
-    with SoundfontRenderer(soundfont, sample_rate=sample_rate) as renderer:
-        names = {p: renderer.preset_name(p) for p in programs}
+    names: dict[tuple[int, int], str | None] = {}
+    for i, path in enumerate(soundfonts):
+        with SoundfontRenderer(path, sample_rate=sample_rate) as renderer:
+            names.update({(i, p): renderer.preset_name(p) for p in programs})
     checks: list[NoteCheck] = [
         NoteCheck(p, pitch, v, 0.0, math.nan,
-                  "no preset: the soundfont has no bank 0 preset for this program")
-        for p in programs if names[p] is None for pitch in pitches for v in velocities]
-    jobs = [_PitchJob(soundfont, sample_rate, p, pitch, tuple(velocities), min_peak,
-                      tolerance_cents)
-            for p in programs if names[p] is not None for pitch in pitches]
+                  "no preset: the soundfont has no bank 0 preset for this program",
+                  soundfont_index=i)
+        for (i, p), name in names.items() if name is None for pitch in pitches
+        for v in velocities]
+    # Grouped by soundfont (the pool hands jobs out in order), so that a pool
+    # worker loads each soundfont at most once while keeping only one loaded;
+    # Beam shuffles them, so its workers keep every soundfont loaded.
+    renderers_kept = 1 if runner == LOCAL else len(soundfonts)
+    jobs = [_PitchJob(soundfonts[i], sample_rate, p, pitch, tuple(velocities), min_peak,
+                      tolerance_cents, soundfont_index=i, soundfont_label=labels[i],
+                      renderers_kept=renderers_kept)
+            for (i, p), name in names.items() if name is not None for pitch in pitches]
 
     n_shards = max(1, math.ceil(n_planned / examples_per_shard))
 
     def make_report(shards, index_path):
         report = _build_report(
-            checks, names=names, out_dir=os.fspath(out_dir), soundfont=soundfont,
+            checks, names=names, out_dir=os.fspath(out_dir), soundfonts=soundfonts,
             sample_rate=sample_rate, shards=shards, index=index_path, n_planned=n_planned,
             seconds=time.perf_counter() - started)
         if report.n_kept == 0:
             raise NoExamplesError(
-                f"{soundfont}: none of the {n_planned} notes passed the checks "
+                f"{', '.join(soundfonts)}: none of the {n_planned} notes passed the checks "
                 f"(e.g. {report.dropped[0]['reason']})")
         return report
 
     if runner != LOCAL:
-        order = {key: i for i, key in enumerate(itertools.product(programs, pitches, velocities))}
+        order = {key: i for i, key in enumerate(itertools.product(
+            range(len(soundfonts)), programs, pitches, velocities))}
         return _build_nsynth_with_beam(
             jobs, os.fspath(out_dir), checks=checks, make_report=make_report,
             note_order=order, n_shards=n_shards, runner=runner, num_workers=num_workers,
@@ -865,15 +1008,13 @@ def build_nsynth(*, out_dir: str | os.PathLike, soundfont: str | os.PathLike | N
                 for check, audio in job_results:
                     checks.append(check)
                     if audio is not None:
-                        writer.write(rendered_note(
-                            program=check.program, family=program_family(check.program),
-                            pitch=check.pitch, velocity=check.velocity, audio=audio,
-                            sample_rate=sample_rate))
+                        writer.write(_kept_note(check, audio, sample_rate=sample_rate,
+                                                soundfont_label=labels[check.soundfont_index]))
             report = make_report(writer.paths, writer.index_path)
             write_text_atomic(os.path.join(os.fspath(out_dir), REPORT_NAME),
                               report.to_json() + "\n")
     finally:
-        _worker_renderer.cache_clear()
+        _clear_worker_renderers()
     return report
 
 
@@ -883,9 +1024,8 @@ def _render_for_beam(job: _PitchJob) -> Converted:
     for check, audio in _render_and_check(job):
         entry = None
         if audio is not None:
-            note = rendered_note(program=check.program, family=program_family(check.program),
-                                 pitch=check.pitch, velocity=check.velocity, audio=audio,
-                                 sample_rate=job.sample_rate)
+            note = _kept_note(check, audio, sample_rate=job.sample_rate,
+                              soundfont_label=job.soundfont_label)
             records.append(note_to_example_bytes(note))
             # As text: the pipeline sorts report keys, the index keeps the entry's order.
             entry = json.dumps(note.index_entry())
@@ -910,8 +1050,9 @@ def _build_nsynth_with_beam(jobs, out_dir: str, *, checks: list[NoteCheck], make
             _render_for_beam, jobs, out_path=os.path.join(staging, SHARD_PREFIX),
             runner=runner, num_shards=n_shards, shard_suffix=".tfrecord",
             one_file_unnumbered=False, num_workers=num_workers, pipeline_args=pipeline_args)
-        reports = sorted(outcome.reports, key=lambda r: note_order[
-            (r["check"]["program"], r["check"]["pitch"], r["check"]["velocity"])])
+        reports = sorted(outcome.reports, key=lambda r: note_order[(
+            r["check"]["soundfont_index"], r["check"]["program"], r["check"]["pitch"],
+            r["check"]["velocity"])])
         checks.extend(NoteCheck(**r["check"]) for r in reports)
         shards = [os.path.join(out_dir, shard_name(i, n_shards)) for i in range(n_shards)]
         index_path = os.path.join(out_dir, INDEX_NAME)
@@ -924,37 +1065,56 @@ def _build_nsynth_with_beam(jobs, out_dir: str, *, checks: list[NoteCheck], make
         write_text_atomic(os.path.join(out_dir, REPORT_NAME), report.to_json() + "\n")
         return report
     finally:
+        # In-process runs (DirectRunner with one worker) loaded the soundfonts here.
+        _clear_worker_renderers()
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _build_report(checks: list[NoteCheck], *, names: dict, out_dir: str, soundfont: str,
-                  sample_rate: int, shards, index: str, n_planned: int,
-                  seconds: float) -> NSynthBuildReport:
+def _build_report(checks: list[NoteCheck], *, names: dict, out_dir: str,
+                  soundfonts: Sequence[str], sample_rate: int, shards, index: str,
+                  n_planned: int, seconds: float) -> NSynthBuildReport:
     import pretty_midi
+
+    file_names = [os.path.basename(path) for path in soundfonts]
+
+    def instrument_of(check: NoteCheck) -> dict:
+        return {"soundfont": file_names[check.soundfont_index],
+                "instrument": instrument_id(soundfont_index=check.soundfont_index,
+                                            program=check.program)}
 
     kept = [c for c in checks if not c.reason]
     dropped = sorted((c for c in checks if c.reason),
-                     key=lambda c: (c.program, c.pitch, c.velocity))
+                     key=lambda c: (c.soundfont_index, c.program, c.pitch, c.velocity))
+    by_instrument: dict[tuple[int, int], list[NoteCheck]] = {key: [] for key in names}
+    for check in checks:
+        by_instrument[(check.soundfont_index, check.program)].append(check)
     per_program = []
-    for program in names:
-        mine = [c for c in checks if c.program == program]
+    for (i, program), mine in by_instrument.items():
         n_kept = sum(1 for c in mine if not c.reason)
         per_program.append({
             "program": program, "name": pretty_midi.program_to_instrument_name(program),
-            "preset": names[program],
+            "preset": names[(i, program)],
             "family": INSTRUMENT_FAMILIES[program_family(program)],
-            "kept": n_kept, "dropped": len(mine) - n_kept})
+            "kept": n_kept, "dropped": len(mine) - n_kept, "soundfont": file_names[i],
+            "instrument": instrument_id(soundfont_index=i, program=program)})
     reasons: dict[str, int] = {}
     for check in dropped:
         reasons[_reason_kind(check.reason)] = reasons.get(_reason_kind(check.reason), 0) + 1
     abs_cents = np.abs([c.cents for c in kept]) if kept else np.zeros(0)
     return NSynthBuildReport(
-        out_dir=out_dir, soundfont=soundfont, sample_rate=sample_rate, shards=tuple(shards),
+        out_dir=out_dir, soundfont=soundfonts[0] if len(soundfonts) == 1 else None,
+        soundfonts=tuple(
+            {"index": i, "name": file_names[i], "path": path,
+             "instruments": [instrument_id(soundfont_index=i, program=0),
+                             instrument_id(soundfont_index=i, program=127)]}
+            for i, path in enumerate(soundfonts)),
+        sample_rate=sample_rate, shards=tuple(shards),
         index=index, n_planned=n_planned, n_kept=len(kept), seconds=round(seconds, 1),
         per_program=tuple(per_program),
         dropped=tuple({"program": c.program, "pitch": c.pitch, "velocity": c.velocity,
                        "reason": c.reason, "peak": c.peak,
-                       "cents": None if math.isnan(c.cents) else c.cents} for c in dropped),
+                       "cents": None if math.isnan(c.cents) else c.cents} | instrument_of(c)
+                      for c in dropped),
         drop_reasons=reasons,
         abs_cents_kept_counts={str(k): int(n) for k, n in zip(*np.unique(
             np.round(abs_cents, -1).astype(int), return_counts=True))},

@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
         "data", help="ingest MIDI folders, inspect MIDI files, render NSynth note data",
         description="Build and look at data sets: MIDI folders into NoteSequence TFRecords, "
                     "a summary and piano roll of a MIDI file, NSynth-format notes rendered "
-                    "from a soundfont.")
+                    "from soundfonts.")
     group = parser.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
     for add in SUBCOMMANDS:
         add(group)
@@ -65,14 +65,17 @@ def _add_inspect(group) -> None:
 
 def _add_nsynth(group) -> None:
     parser = group.add_parser(
-        "nsynth", help="render an NSynth-format note data set from a soundfont",
-        description="Render every program x pitch x velocity from a soundfont the NSynth "
+        "nsynth", help="render an NSynth-format note data set from soundfonts",
+        description="Render every soundfont x program x pitch x velocity the NSynth "
                     "way (held 3 s, recorded 4 s, 16 kHz mono) into NSynth TFRecord shards "
                     "plus examples.json and report.json. Notes that are silent, unpitched "
                     "or more than 50 cents off their pitch are dropped and reported.")
-    parser.add_argument("--soundfont", metavar="SF2",
-                        help="SoundFont 2/3 file (default: FluidR3_GM when installed, "
-                             "else pretty_midi's TimGM6mb)")
+    parser.add_argument("--soundfont", nargs="+", metavar="SF2",
+                        help="one or more SoundFont 2/3 files, none twice (default: "
+                             "FluidR3_GM when installed, else pretty_midi's TimGM6mb); "
+                             "each soundfont's programs are separate instruments of the one "
+                             "data set: instrument id = soundfont's position (0, 1, ...) "
+                             "x 128 + program")
     parser.add_argument("--programs", type=midi_list, metavar="LIST",
                         help="General MIDI programs 0-127 as a comma list of N and LOW-HIGH, "
                              "e.g. 0,24-25,73 (default: 22 acoustic programs covering every "
@@ -161,9 +164,11 @@ def run_nsynth(args: argparse.Namespace) -> int:
     pipeline_args = split_pipeline_options(args.pipeline_options)
     report = build_nsynth(out_dir=args.out, soundfont=args.soundfont, num_workers=args.workers,
                           progress=True, runner=runner, pipeline_args=pipeline_args, **given)
+    several = len(report.soundfonts) > 1
     for d in report.dropped[:MAX_SKIPPED_SHOWN]:
-        print(f"dropped program {d['program']} pitch {d['pitch']} velocity {d['velocity']}: "
-              f"{d['reason']}", file=sys.stderr)
+        where = f"{d['soundfont']} " if several else ""
+        print(f"dropped {where}program {d['program']} pitch {d['pitch']} velocity "
+              f"{d['velocity']}: {d['reason']}", file=sys.stderr)
     if report.n_dropped > MAX_SKIPPED_SHOWN:
         print(f"... and {report.n_dropped - MAX_SKIPPED_SHOWN} more (see report.json)",
               file=sys.stderr)
@@ -173,15 +178,18 @@ def run_nsynth(args: argparse.Namespace) -> int:
 
 
 def format_nsynth_lines(report) -> list[str]:
-    """Result of ``data nsynth``: totals, then one line per program that lost notes."""
+    """Result of ``data nsynth``: totals, then one line per instrument that lost notes."""
     reasons = ", ".join(f"{n} {kind}" for kind, n in sorted(report.drop_reasons.items()))
     dropped = f" ({report.n_dropped} dropped: {reasons})" if report.n_dropped else ""
+    several = len(report.soundfonts) > 1
     lines = [
         f"kept {report.n_kept} of {report.n_planned} notes{dropped} from "
-        f"{os.path.basename(report.soundfont)} in {report.seconds:.1f} s",
+        f"{', '.join(s['name'] for s in report.soundfonts)} in {report.seconds:.1f} s",
         f"wrote {len(report.shards)} TFRecord shard(s), examples.json and report.json "
         f"to {report.out_dir}",
     ]
-    lines += [f"  program {p['program']:3d} {p['name']}: kept {p['kept']}, "
-              f"dropped {p['dropped']}" for p in report.per_program if p["dropped"]]
+    # With several soundfonts a program is several instruments: name the soundfont too.
+    lines += [f"  {p['soundfont'] + ' ' if several else ''}program {p['program']:3d} "
+              f"{p['name']}: kept {p['kept']}, dropped {p['dropped']}"
+              for p in report.per_program if p["dropped"]]
     return lines

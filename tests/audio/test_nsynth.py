@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -78,6 +79,25 @@ def raw_example(*, pitch: int, source: int, family: int, n_samples: int = 64000)
         "instrument_source_str": strings(nsynth.INSTRUMENT_SOURCES[source]),
     }
     return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+
+
+def negated_soundfont(source: str, path) -> str:
+    """A copy of ``source`` whose samples are negated: a distinct soundfont whose notes are
+    the source's upside down (same pitch and peak, so the same notes pass the checks)."""
+    blob = bytearray(pathlib.Path(source).read_bytes())
+    # The sdta list holds one smpl chunk of 16-bit samples; SF2 requires it first.
+    start = blob.index(b"sdtasmpl") + 8
+    size = int.from_bytes(blob[start:start + 4], "little")
+    samples = np.frombuffer(bytes(blob[start + 4:start + 4 + size]), "<i2").astype(np.int32)
+    blob[start + 4:start + 4 + size] = np.clip(-samples, -32768, 32767).astype("<i2").tobytes()
+    pathlib.Path(path).write_bytes(blob)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def negated(timgm, tmp_path_factory) -> str:
+    """A second soundfont, available wherever TimGM6mb is."""
+    return negated_soundfont(timgm, tmp_path_factory.mktemp("sf") / "negated.sf2")
 
 
 def write_records(path, records) -> str:
@@ -312,13 +332,17 @@ def test_build_in_worker_processes_matches_a_serial_build(timgm, tmp_path):
 
 @needs_fluidsynth
 @pytest.mark.skipif(not beam_installed(), reason="Apache Beam is not installed")
-def test_build_on_beam_writes_the_pools_notes_index_and_report(timgm, tmp_path):
-    kwargs = dict(soundfont=timgm, programs=[24, 40, 120], pitches=[40, 64], velocities=[90],
-                  examples_per_shard=2, num_workers=1)
+@pytest.mark.parametrize("n_soundfonts", [1, 2])
+def test_build_on_beam_writes_the_pools_notes_index_and_report(timgm, negated, tmp_path,
+                                                               n_soundfonts):
+    soundfont = timgm if n_soundfonts == 1 else [timgm, negated]
+    kwargs = {"soundfont": soundfont, "programs": [24, 40, 120], "pitches": [40, 64],
+              "velocities": [90], "examples_per_shard": 2, "num_workers": 1}
     local = build_nsynth(out_dir=tmp_path / "local", **kwargs)
     on_beam = build_nsynth(out_dir=tmp_path / "beam", runner="DirectRunner", **kwargs)
-    assert on_beam.n_kept == local.n_kept >= 4
+    assert on_beam.n_kept == local.n_kept >= 4 * n_soundfonts
     assert on_beam.dropped == local.dropped and on_beam.per_program == local.per_program
+    assert on_beam.soundfonts == local.soundfonts and len(local.soundfonts) == n_soundfonts
     assert [os.path.basename(p) for p in on_beam.shards] == [
         os.path.basename(p) for p in local.shards]
     assert sorted(os.listdir(tmp_path / "beam")) == sorted(os.listdir(tmp_path / "local"))
@@ -328,6 +352,107 @@ def test_build_on_beam_writes_the_pools_notes_index_and_report(timgm, tmp_path):
     order, their_order = np.argsort(mine.note_str), np.argsort(theirs.note_str)
     assert list(mine.note_str[order]) == list(theirs.note_str[their_order])
     np.testing.assert_allclose(mine.audio[order], theirs.audio[their_order], atol=1e-3)
+
+
+@needs_fluidsynth
+def test_build_from_two_soundfonts_is_the_union_of_single_builds(timgm, negated, tmp_path,
+                                                                  monkeypatch):
+    kwargs = {"programs": [0, 73], "pitches": [60], "velocities": [1, 100], "num_workers": 1}
+    build_nsynth(out_dir=tmp_path / "a", soundfont=timgm, **kwargs)
+    build_nsynth(out_dir=tmp_path / "b", soundfont=[negated], **kwargs)  # a list of one
+    loads = []
+
+    class Counted(synth.SoundfontRenderer):
+        def __init__(self, soundfont, **kwargs):
+            loads.append(os.path.basename(soundfont))
+            super().__init__(soundfont, **kwargs)
+
+    monkeypatch.setattr(synth, "SoundfontRenderer", Counted)
+    report = build_nsynth(out_dir=tmp_path / "ab", soundfont=[timgm, negated], **kwargs)
+    # Asked once for presets, then once to render: the jobs come grouped by soundfont.
+    assert loads == ["TimGM6mb.sf2", "negated.sf2"] * 2
+
+    assert (report.n_planned, report.n_kept, report.drop_reasons) == (8, 4, {"silent": 4})
+    assert report.soundfont is None
+    assert [(s["index"], s["name"], s["path"], s["instruments"]) for s in report.soundfonts] \
+        == [(0, "TimGM6mb.sf2", timgm, [0, 127]), (1, "negated.sf2", negated, [128, 255])]
+    assert [(p["soundfont"], p["instrument"], p["program"], p["kept"], p["dropped"])
+            for p in report.per_program] == [
+        ("TimGM6mb.sf2", 0, 0, 1, 1), ("TimGM6mb.sf2", 73, 73, 1, 1),
+        ("negated.sf2", 128, 0, 1, 1), ("negated.sf2", 201, 73, 1, 1)]
+    assert [(d["soundfont"], d["instrument"], d["velocity"]) for d in report.dropped] == [
+        ("TimGM6mb.sf2", 0, 1), ("TimGM6mb.sf2", 73, 1), ("negated.sf2", 128, 1),
+        ("negated.sf2", 201, 1)]
+    saved = json.loads((tmp_path / "ab" / "report.json").read_text())
+    assert [s["name"] for s in saved["soundfonts"]] == ["TimGM6mb.sf2", "negated.sf2"]
+
+    both = read_nsynth(tmp_path / "ab")
+    assert sorted(both.instrument) == [0, 73, 128, 201]
+    index = json.loads((tmp_path / "ab" / "examples.json").read_text())
+    assert {(e["instrument"], e["instrument_str"], e["soundfont"]) for e in index.values()} == {
+        (0, "keyboard_acoustic_000", "TimGM6mb.sf2"), (73, "flute_acoustic_073", "TimGM6mb.sf2"),
+        (128, "keyboard_acoustic_128", "negated.sf2"), (201, "flute_acoustic_201", "negated.sf2")}
+    for name, soundfont_index in (("a", 0), ("b", 1)):
+        alone = read_nsynth(tmp_path / name)
+        # One soundfont: NSynth's entries, ids = programs, whichever soundfont it is.
+        assert sorted(alone.instrument) == [0, 73]
+        assert all("soundfont" not in e for e in
+                   json.loads((tmp_path / name / "examples.json").read_text()).values())
+        for i, instrument in enumerate(alone.instrument):
+            [j] = np.flatnonzero(both.instrument == instrument + 128 * soundfont_index)
+            assert (both.pitch[j], both.velocity[j]) == (alone.pitch[i], alone.velocity[i])
+            np.testing.assert_array_equal(both.audio[j], alone.audio[i])
+    # The second soundfont really is another one: its notes are the first's upside down.
+    a = read_nsynth(tmp_path / "a")
+    b = read_nsynth(tmp_path / "b")
+    assert np.max(np.abs(a.audio - b.audio)) > 0.01
+    np.testing.assert_allclose(b.audio, -a.audio, atol=1e-3)
+
+
+def test_build_refuses_repeated_and_bad_soundfonts_before_writing(tmp_path):
+    fake = tmp_path / "fake.sf2"  # passes the header check; nothing here renders
+    fake.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    (tmp_path / "link.sf2").symlink_to(fake)
+    out = tmp_path / "out"
+    cases = [
+        ([fake, fake], ParameterError, f"soundfont: must not repeat a file, got '{fake}' twice"),
+        ([fake, tmp_path / "link.sf2"], ParameterError,
+         f"soundfont: must not repeat a file, '{tmp_path / 'link.sf2'}' is the same file as "
+         f"'{fake}'"),
+        ([], ParameterError, "soundfont: must name at least one file, got none"),
+        ([fake, tmp_path / "missing.sf2"], InputFileError,
+         f"{tmp_path / 'missing.sf2'}: no such soundfont file"),
+        ([fake, tmp_path], InputFileError,
+         f"{tmp_path}: is a folder, expected a .sf2/.sf3 soundfont"),
+    ]
+    for soundfont, error, message in cases:
+        with pytest.raises(error) as exc:
+            build_nsynth(out_dir=out, soundfont=soundfont, programs=[0], pitches=[60],
+                         velocities=[100])
+        assert str(exc.value) == message
+    assert not out.exists()
+
+
+def test_instrument_ids_pack_soundfont_and_program():
+    assert nsynth.instrument_id(soundfont_index=0, program=73) == 73
+    assert nsynth.instrument_id(soundfont_index=2, program=0) == 256
+    note = rendered_note(program=25, family=3, pitch=52, velocity=75, soundfont_index=1,
+                         soundfont="B.sf2", audio=np.zeros(4, np.float32))
+    assert (note.instrument, note.note, note.note_str) == (
+        153, (153 * 128 + 52) * 128 + 75, "guitar_acoustic_153-052-075")
+    assert note.index_entry()["soundfont"] == "B.sf2"
+    assert "soundfont" not in make_note(25, 52, 75).index_entry()
+
+
+def test_worker_renderers_keep_the_most_recently_used(monkeypatch):
+    loads = []
+    monkeypatch.setattr(synth, "SoundfontRenderer",
+                        lambda soundfont, **kwargs: loads.append(soundfont) or object())
+    monkeypatch.setattr(nsynth, "_RENDERERS", {})
+    for soundfont, keep in (("a", 1), ("a", 1), ("b", 1), ("a", 1),   # the pool: one kept
+                            ("b", 2), ("a", 2), ("b", 2), ("c", 2), ("b", 2), ("a", 2)):
+        nsynth._worker_renderer(soundfont, 16000, keep=keep)
+    assert loads == ["a", "b", "a", "b", "c", "a"]
 
 
 @needs_fluidsynth
@@ -402,3 +527,30 @@ def test_cli_builds_and_prints_counts_and_where(run_cli, timgm, tmp_path, capsys
     assert "dropped program 0 pitch 60 velocity 1: silent: peak" in captured.err
     assert sorted(os.listdir(out)) == ["examples.json", "nsynth-00000-of-00001.tfrecord",
                                        "report.json"]
+
+
+@needs_fluidsynth
+def test_cli_builds_from_several_soundfonts_and_names_them(run_cli, timgm, negated, tmp_path,
+                                                           capsys):
+    out = tmp_path / "ns"
+    rc = run_cli(["data", "nsynth", "--soundfont", timgm, negated, "--programs", "0",
+                  "--pitches", "60", "--velocities", "1,100", "--out", str(out),
+                  "--workers", "1"])
+    assert rc == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("kept 2 of 4 notes (2 dropped: 2 silent) from TimGM6mb.sf2, "
+                               "negated.sf2 in ")
+    assert lines[2:] == ["  TimGM6mb.sf2 program   0 Acoustic Grand Piano: kept 1, dropped 1",
+                         "  negated.sf2 program   0 Acoustic Grand Piano: kept 1, dropped 1"]
+    assert "dropped negated.sf2 program 0 pitch 60 velocity 1: silent: peak" in captured.err
+    assert sorted(read_nsynth(out).instrument) == [0, 128]
+
+
+def test_cli_soundfont_help_says_several_are_separate_instruments(run_cli, capsys):
+    with pytest.raises(SystemExit):
+        run_cli(["data", "nsynth", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--soundfont SF2 [SF2 ...]" in help_text
+    assert "one or more SoundFont 2/3 files" in help_text
+    assert "each soundfont's programs are separate instruments" in help_text

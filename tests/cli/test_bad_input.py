@@ -44,9 +44,11 @@ def paths(tmp_path):
     (tmp_path / "FILE").write_text("already here")
     (tmp_path / "EMPTY").write_bytes(b"")
     (tmp_path / "NOTINDEX.txt").write_text("hello\n")
+    # A soundfont header and nothing else: passes the file checks, never renders.
+    (tmp_path / "SF.sf2").write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
     return {name: str(tmp_path / name) for name in
             ("F.mid", "L.mid", "X.wav", "midis", "audio", "DIR", "FILE", "EMPTY",
-             "NOTINDEX.txt", "new")}
+             "NOTINDEX.txt", "SF.sf2", "new")}
 
 
 CASES = [
@@ -80,6 +82,25 @@ CASES = [
     pytest.param(["data", "nsynth", "--programs", "0", "--pitches", "60", "--velocities", "100",
                   "--out", "FILE"],
                  ["FILE: --out must be a folder, but this is a file"], id="nsynth-out-file"),
+    # 2a. Input files: each soundfont of several is checked before anything is written.
+    pytest.param(["data", "nsynth", "--soundfont", "SF.sf2", "DIR/missing.sf2",
+                  "--programs", "0", "--pitches", "60", "--out", "new"],
+                 ["DIR/missing.sf2: no such soundfont file"], id="nsynth-soundfont-missing"),
+    pytest.param(["data", "nsynth", "--soundfont", "SF.sf2", "F.mid", "--programs", "0",
+                  "--pitches", "60", "--out", "new"],
+                 ["F.mid: not a SoundFont 2/3 file (no RIFF 'sfbk' header)"],
+                 id="nsynth-soundfont-not-sf2"),
+    pytest.param(["data", "nsynth", "--soundfont", "SF.sf2", "DIR", "--programs", "0",
+                  "--pitches", "60", "--out", "new"],
+                 ["DIR: is a folder, expected a .sf2/.sf3 soundfont"],
+                 id="nsynth-soundfont-folder"),
+    pytest.param(["data", "nsynth", "--soundfont", "SF.sf2", "SF.sf2", "--programs", "0",
+                  "--pitches", "60", "--out", "new"],
+                 ["soundfont: must not repeat a file, got '", "SF.sf2' twice"],
+                 id="nsynth-soundfont-repeated"),
+    pytest.param(["data", "nsynth", "--soundfont", "--programs", "0", "--out", "new"],
+                 ["argument --soundfont: expected at least one argument"],
+                 id="nsynth-soundfont-none"),
     # 2b. An output that cannot be created: found before any work.
     pytest.param(["vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", "midis",
                   "--run-dir", "FILE/run"],
