@@ -25,6 +25,9 @@ from gensuite.cli._args import (
 )
 
 KIND = "gansynth"
+# Steps a new discriminator trains alone before a saved generator follows it:
+# a few minutes on 2 cores, after which its Wasserstein estimate has settled.
+DISCRIMINATOR_WARMUP_STEPS = 500
 # Interpolation notes are made and joined in memory (morph.wav): 256 4-s notes
 # at 16 kHz are 65 MB of float32 audio.
 MAX_INTERPOLATION_STEPS = 256
@@ -56,8 +59,9 @@ def _add_train(group) -> None:
     parser.add_argument("--config", required=True, metavar="NAME",
                         help="preset: gansynth_mel_prog_hires (GPU), cpu-gansynth_mel, "
                              "tiny-gansynth")
-    parser.add_argument("--data", required=True, metavar="DIR",
-                        help="folder (or file) of NSynth-format TFRecords")
+    parser.add_argument("--data", required=True, nargs="+", metavar="DIR",
+                        help="folders (or files) of NSynth-format TFRecords; several are "
+                             "trained on as one set")
     parser.add_argument("--run-dir", required=True, metavar="RUN",
                         help="run folder: checkpoints, logs, export (created; an existing run "
                              "of the same config resumes)")
@@ -75,9 +79,13 @@ def _add_train(group) -> None:
                              "periodic checkpoints also refresh)")
     parser.add_argument("--init-from", metavar="RUN",
                         help="start a new run from another run's latest checkpoint (weights, "
-                             "optimizer, step), e.g. to continue it with other loss weights; "
-                             "the configs may differ only in loss weights, max_output_hz, "
-                             "total_images and ema_decay")
+                             "optimizer, step) or from a saved, fully grown model (a shipped "
+                             "name such as gansynth_fluidr3, or an export folder: the "
+                             "generator and its step; a new discriminator first trains "
+                             f"alone for {DISCRIMINATOR_WARMUP_STEPS} steps), e.g. to continue "
+                             "it with other loss weights or data; the configs may differ only "
+                             "in loss weights, max_output_hz, total_images and ema_decay; "
+                             "--num-steps is the total, counting the steps before")
     add_strategy_option(parser)
     parser.set_defaults(func=run_train)
 
@@ -128,7 +136,7 @@ def _add_evaluate(group) -> None:
         description="Share of generated notes within 50 cents of the asked pitch; with --data, "
                     "the same share on real notes (the ceiling) and a spectral distance.")
     _add_checkpoint(parser)
-    parser.add_argument("--data", metavar="DIR",
+    parser.add_argument("--data", nargs="+", metavar="DIR",
                         help="real notes (NSynth TFRecords) for the ceiling and the spectral "
                              "distance")
     parser.add_argument("--num-notes", type=positive_int, default=98, metavar="N",
@@ -145,12 +153,41 @@ def _add_evaluate(group) -> None:
 SUBCOMMANDS = (_add_train, _add_generate, _add_interpolate, _add_evaluate)
 
 
-def read_notes(path: str, config, *, acoustic_only: bool = False):
-    """The notes of an NSynth folder within the config's pitch range (corrupt shards warn)."""
+def read_notes(paths: list[str], config, *, acoustic_only: bool = False):
+    """The notes of NSynth folders within the config's pitch range (corrupt shards warn).
+
+    One file named alone is read strictly: its fault is the one error.
+    """
     from gensuite.audio.nsynth import read_nsynth
 
-    return read_nsynth(path, pitch_range=(config.min_pitch, config.max_pitch),
+    return read_nsynth(paths[0] if len(paths) == 1 else paths,
+                       pitch_range=(config.min_pitch, config.max_pitch),
                        acoustic_only=acoustic_only, n_samples=config.n_samples)
+
+
+def saved_init_model(source: str, config):
+    """(CheckpointInfo, GANSynth) of the saved model ``--init-from`` names, checked.
+
+    Raises
+    ------
+    InputFileError
+        If ``source`` holds neither training checkpoints nor a saved GANSynth.
+    ParameterError
+        If its config differs from ``config`` beyond the continuable fields.
+    """
+    from gensuite.checkpoints import resolve_checkpoint
+    from gensuite.common.errors import InputFileError
+    from gensuite.gansynth.configs import CONTINUABLE_FIELDS
+    from gensuite.gansynth.model import GANSynth
+    from gensuite.training.checkpointing import check_run_config
+
+    try:
+        info = resolve_checkpoint(source, kind=KIND)
+    except InputFileError:
+        raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
+                                     "not a saved GANSynth") from None
+    check_run_config(info.path, config, flag="--init-from", may_differ=CONTINUABLE_FIELDS)
+    return info, GANSynth.load(info.path)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -169,12 +206,13 @@ def run_train(args: argparse.Namespace) -> int:
         raise ParameterError(
             "--init-from with --strategy multi-worker: start the run on one host, then go on "
             "with multi-worker; the workers resume from the chief's checkpoints")
-    if args.init_from:
-        if not has_checkpoints(args.init_from):
-            raise InputFileError(args.init_from, "holds no training checkpoints (checkpoints/)")
+    init_model = None
+    if args.init_from and not has_checkpoints(args.run_dir):
         if copy_run_checkpoints(args.init_from, args.run_dir, config,
                                 may_differ=CONTINUABLE_FIELDS):
             print(f"starting from the checkpoints of {args.init_from}")
+        else:
+            init_model = saved_init_model(args.init_from, config)
     notes = read_notes(args.data, config, acoustic_only=args.acoustic_only)
     started = time.monotonic()
     images = waves_to_images(notes.audio, config=config)
@@ -191,6 +229,15 @@ def run_train(args: argparse.Namespace) -> int:
           f"batch {config.batch_size}")
     if trainer.restored_step:
         print(f"resuming from step {trainer.restored_step}")
+    elif init_model is not None:
+        info, model = init_model
+        trainer.start_from_saved(model, step=int(info.figures.get("steps", 0)))
+        print(f"starting from the generator of {info.path} at step {trainer.step}; "
+              f"training a new discriminator alone for {DISCRIMINATOR_WARMUP_STEPS} steps",
+              flush=True)
+        metrics = trainer.warm_up_discriminator(DISCRIMINATOR_WARMUP_STEPS)
+        print(f"discriminator warmed up: d {metrics['d_loss']:.3f}  "
+              f"wasserstein {metrics['wasserstein']:.3f}", flush=True)
     num_steps = args.num_steps or config.total_steps
     report_every, first, t0 = 500, trainer.step, time.monotonic()
 

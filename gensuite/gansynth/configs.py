@@ -108,6 +108,14 @@ class GANSynthConfig(JsonConfig):
     max_output_hz : float or None
         Generated notes are low-passed here (None: not at all). Magenta has no
         such filter; ``docs/decisions.md`` says why ours has one.
+    harmonic_contrast_weight : float
+        Weight of a floor on each generated note's harmonic contrast, once the
+        networks are fully grown: per band of :data:`HARMONIC_BANDS_HZ`, the
+        mean log-magnitude at the pitch's harmonics minus that between them
+        (:func:`gensuite.gansynth.model.harmonic_contrast`) may not fall below
+        the median of the real notes of its pitch; the loss is the shortfall.
+        Magenta has none (0): without it the CPU generator painted the upper
+        partials as noise (``docs/decisions.md``).
     stable_stage_images, transition_stage_images : int
         Images shown per stable stage and per fade-in stage.
     total_images : int
@@ -146,6 +154,7 @@ class GANSynthConfig(JsonConfig):
     pitch_comb: bool = False
     mode_seeking_weight: float = 0.0
     max_output_hz: float | None = None
+    harmonic_contrast_weight: float = 0.0
     stable_stage_images: int = 800_000
     transition_stage_images: int = 800_000
     total_images: int = 11_000_000
@@ -198,6 +207,10 @@ class GANSynthConfig(JsonConfig):
         return math.ceil(self.total_images / self.batch_size)
 
 
+# Bands of the harmonic-contrast floor (Hz, low inclusive): the lower partials
+# and the upper ones, where the CPU generator lost them first.
+HARMONIC_BANDS_HZ = ((0.0, 2000.0), (2000.0, 8000.0))
+
 # Fields that weigh the losses, post-process the output or end the schedule but
 # shape no weight and no optimizer state: a run may continue another's
 # checkpoints with them changed (`gansynth train --init-from`), as the shipped
@@ -205,7 +218,7 @@ class GANSynthConfig(JsonConfig):
 CONTINUABLE_FIELDS = (
     "name", "gradient_penalty_weight", "gradient_penalty_target", "real_score_penalty_weight",
     "generator_ac_loss_weight", "discriminator_ac_loss_weight", "mode_seeking_weight",
-    "max_output_hz", "total_images", "ema_decay")
+    "max_output_hz", "harmonic_contrast_weight", "total_images", "ema_decay")
 
 GANSYNTH_MEL_PROG_HIRES = GANSynthConfig(name="gansynth_mel_prog_hires")
 
@@ -213,7 +226,7 @@ CPU_GANSYNTH_MEL = dataclasses.replace(
     GANSYNTH_MEL_PROG_HIRES, name="cpu-gansynth_mel", n_mels=256, min_pitch=36,
     start_shape=(2, 4), fmap_base=1024.0, fmap_max=64, batch_size=16, pitch_input_scale=16.0,
     pitch_comb=True, generator_ac_loss_weight=0.0, discriminator_ac_loss_weight=0.0,
-    ema_decay=0.99, mode_seeking_weight=1.0, max_output_hz=7400.0,
+    ema_decay=0.99, mode_seeking_weight=1.0, max_output_hz=7400.0, harmonic_contrast_weight=10.0,
     stable_stage_images=16_000, transition_stage_images=16_000, total_images=256_000)
 
 # Fewer samples and resolutions so that a test trains through every stage in seconds.

@@ -24,7 +24,7 @@ import tensorflow as tf
 from gensuite.audio.spectral import low_pass, specgrams_to_waves
 from gensuite.checkpoints import SavedModel
 from gensuite.common.errors import ParameterError
-from gensuite.gansynth.configs import GANSynthConfig, get_config
+from gensuite.gansynth.configs import HARMONIC_BANDS_HZ, GANSynthConfig, get_config
 from gensuite.gansynth.layers import (
     ScaledConv2D,
     ScaledDense,
@@ -114,6 +114,78 @@ def pitch_combs(config: GANSynthConfig) -> np.ndarray:
     if s.n_mels is not None:
         combs = combs @ mel_weight_matrix(s)
     return (combs / combs.max(axis=1, keepdims=True)).astype(np.float32)
+
+
+def harmonic_masks(config: GANSynthConfig) -> np.ndarray:
+    """Which frequency bins of each pitch lie on a harmonic and which between two.
+
+    A bin (an FFT bin, or a mel band taken at its centre frequency) is on a
+    harmonic when its centre is within 0.2 f0 of ``h * f0``, and between two
+    when within 0.15 f0 of ``(h + 0.5) * f0``, counting only bins narrower
+    than half of f0 (wider ones blur partial and gap together) and below
+    ``max_output_hz``. Each (band, pitch) row is scaled to sum 1, so a
+    product with a spectrum is a mean; both rows are zero where the band
+    lacks either kind of bin.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (2, n_bands, n_pitches, n_bins)
+        ``[0]`` the harmonic bins, ``[1]`` the bins between, per band of
+        :data:`gensuite.gansynth.configs.HARMONIC_BANDS_HZ`.
+    """
+    from gensuite.audio.spectral import mel_weight_matrix  # noqa: PLC0415
+
+    s = config.spectral
+    bin_hz = s.sample_rate / s.n_fft
+    bins_hz = bin_hz * np.arange(1, s.n_linear_bins + 1)
+    if s.n_mels is None:
+        centre_hz, width_hz = bins_hz, np.full_like(bins_hz, bin_hz)
+    else:
+        weights = mel_weight_matrix(s)
+        centre_hz = bins_hz @ weights / weights.sum(axis=0)
+        # Twice the spread of the band's triangle: its width at about half height.
+        width_hz = 2.0 * np.sqrt(((bins_hz[:, None] - centre_hz) ** 2 * weights).sum(axis=0)
+                                 / weights.sum(axis=0))
+    f0_hz = 440.0 * 2.0 ** ((np.arange(config.min_pitch, config.max_pitch + 1) - 69) / 12.0)
+    position = centre_hz[None, :] / f0_hz[:, None]  # in harmonics of each pitch
+    offset = np.abs(position - np.round(position))
+    usable = (width_hz[None, :] < 0.5 * f0_hz[:, None]) & (
+        centre_hz[None, :] < (config.max_output_hz or s.sample_rate / 2))
+    on = usable & (offset < 0.2) & (position > 0.5)
+    between = usable & (np.abs(offset - 0.5) < 0.15) & (position > 1.0)
+    masks = np.zeros((2, len(HARMONIC_BANDS_HZ), config.n_pitches, len(centre_hz)), np.float32)
+    for band, (low_hz, high_hz) in enumerate(HARMONIC_BANDS_HZ):
+        in_band = (centre_hz >= low_hz) & (centre_hz < high_hz)
+        rows = np.stack([on & in_band, between & in_band]).astype(np.float32)
+        counts = rows.sum(axis=2, keepdims=True)
+        # A contrast needs both kinds of bin; a pitch with one kind only gets neither.
+        masks[:, band] = np.where(counts.min(axis=0) > 0, rows / np.maximum(counts, 1.0), 0.0)
+    return masks
+
+
+def harmonic_contrast(images, pitch_one_hot, masks: np.ndarray) -> tf.Tensor:
+    """Mean normalised log-magnitude on a note's harmonics minus between them, per band.
+
+    Measured over the note's body: the frames from a sixteenth to three
+    quarters of its length (0.25-3 s of an NSynth note, held 3 s of 4).
+
+    Parameters
+    ----------
+    images : tf.Tensor, shape (batch, time, frequency, 2)
+        Normalised spectrograms at full resolution.
+    pitch_one_hot : tf.Tensor, shape (batch, n_pitches)
+    masks : np.ndarray
+        :func:`harmonic_masks` of the config.
+
+    Returns
+    -------
+    tf.Tensor, float32, shape (batch, n_bands)
+        Zero where the band has no usable bin for the pitch.
+    """
+    n_frames = images.shape[1]
+    body = tf.reduce_mean(images[:, n_frames // 16:(3 * n_frames) // 4, :, 0], axis=1)
+    on, between = (tf.einsum("bp,npf->bnf", pitch_one_hot, tf.constant(m)) for m in masks)
+    return tf.einsum("bf,bnf->bn", body, on - between)
 
 
 def _block_combs(config: GANSynthConfig) -> list[np.ndarray] | None:

@@ -8,7 +8,8 @@ networks with Adam (``config.learning_rate``, beta1 0, beta2 0.99):
   and fake + drift ``weight * mean(D(real) ** 2)`` + pitch cross-entropy on
   the reals;
 * generator: ``-mean(D(fake))`` + pitch cross-entropy on its own notes
-  (+ the mode-seeking loss when ``config.mode_seeking_weight`` is set);
+  (+ the mode-seeking loss when ``config.mode_seeking_weight`` is set, and
+  the harmonic-contrast floor when ``config.harmonic_contrast_weight`` is);
 * the moving average of the generator weights (decay ``config.ema_decay``)
   is what generates.
 
@@ -44,6 +45,8 @@ from gensuite.gansynth.model import (
     Discriminator,
     GANSynth,
     Generator,
+    harmonic_contrast,
+    harmonic_masks,
     resize_reals,
     stage_of_images,
 )
@@ -83,6 +86,30 @@ def waves_to_images(waves: np.ndarray, *, config: GANSynthConfig,
     parts = [waves_to_specgrams(waves[i:i + batch_size], config=config.spectral).numpy()
              for i in range(0, len(waves), batch_size)]
     return np.concatenate(parts, axis=0).astype(np.float32)
+
+
+def contrast_floors(specgrams: np.ndarray, pitches: np.ndarray, *, config: GANSynthConfig,
+                    batch_size: int = 256) -> np.ndarray:
+    """Per pitch and band, the median harmonic contrast of the real notes.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_pitches, n_bands)
+        -2 (below any contrast of images in [-1, 1]: no floor) where a pitch
+        has no notes or a band no usable bin.
+    """
+    masks = harmonic_masks(config)
+    labels = np.asarray(pitches) - config.min_pitch
+    values = np.concatenate([
+        harmonic_contrast(tf.constant(specgrams[i:i + batch_size]),
+                          tf.one_hot(labels[i:i + batch_size], config.n_pitches), masks).numpy()
+        for i in range(0, len(specgrams), batch_size)])
+    usable = masks[0].sum(axis=-1).T > 0  # (n_pitches, n_bands)
+    floors = np.full(usable.shape, -2.0, np.float32)
+    for label in np.unique(labels):
+        floors[label] = np.where(usable[label],
+                                 np.median(values[labels == label], axis=0), -2.0)
+    return floors
 
 
 def _cross_entropy(logits, labels):
@@ -169,6 +196,9 @@ class GANTrainer:
             record_run_config(self.run_dir, config)
 
         self.seed = int(seed)
+        if config.harmonic_contrast_weight > 0:
+            self._contrast_masks = harmonic_masks(config)
+            self._contrast_floors = tf.constant(contrast_floors(specgrams, pitches, config=config))
         with self.strategy.scope():
             self.generator = Generator(config, seed=self.seed)
             self.discriminator = Discriminator(config, seed=self.seed + 1)
@@ -178,20 +208,25 @@ class GANTrainer:
             self.d_optimizer = make_optimizer(config)
             self.g_optimizer.build(self.generator.trainable_variables)
             self.d_optimizer.build(self.discriminator.trainable_variables)
+            # Steps taken before this run's optimizers existed (a run started
+            # from a saved generator): the growth schedule counts them, Adam's
+            # bias correction must not.
+            self.step_offset = tf.Variable(0, dtype=tf.int64, trainable=False)
         # Keras 3 models expose only some layers to tf.train.Checkpoint (lists of
         # layers are missed), so every network's weights go in as explicit lists.
         self.checkpoint = TrainingCheckpoint(
             self.run_dir, model=self.generator, optimizer=self.g_optimizer,
             d_optimizer=self.d_optimizer, generator_weights=list(self.generator.weights),
             discriminator_weights=list(self.discriminator.weights),
-            generator_ema_weights=list(self.generator_ema.weights), chief=self.chief)
-        self.restored_step = self.checkpoint.restore_latest()
+            generator_ema_weights=list(self.generator_ema.weights), step_offset=self.step_offset,
+            chief=self.chief)
+        self.restored_step = self.step if self.checkpoint.restore_latest() is not None else None
         self.logger = MetricsLogger(self.run_dir, enabled=self.chief)
         self._steps: dict[tuple[int, bool], tf.types.experimental.GenericFunction] = {}
 
     @property
     def step(self) -> int:
-        return int(self.g_optimizer.iterations.numpy())
+        return int(self.step_offset.numpy()) + int(self.g_optimizer.iterations.numpy())
 
     def stage(self, step: int | None = None) -> tuple[int, float | None]:
         """(active blocks, fade-in alpha or None) at ``step`` (default: now)."""
@@ -273,6 +308,13 @@ class GANTrainer:
                 n_replicas = tf.distribute.get_replica_context().num_replicas_in_sync
                 g_loss += c.mode_seeking_weight / (spread + 1e-5) / n_replicas
                 logs["latent_spread"] = spread / n_replicas
+            if c.harmonic_contrast_weight > 0 and n_blocks == c.n_resolutions:
+                shortfall = tf.nn.relu(
+                    tf.gather(self._contrast_floors, fake_labels)
+                    - harmonic_contrast(fakes, fake_one_hot, self._contrast_masks))
+                shortfall = average_loss(tf.reduce_sum(shortfall, axis=-1), self._global_batch)
+                g_loss += c.harmonic_contrast_weight * shortfall
+                logs["contrast_shortfall"] = shortfall
         logs.update(g_loss=g_loss)
         if c.discriminator_ac_loss_weight > 0:
             logs["fake_pitch_loss"] = fake_ac
@@ -296,18 +338,20 @@ class GANTrainer:
         return summed / n_values / latent_distance
 
     def _train_graph(self, reals, labels, fake_labels, z, z_pairs, mix, alpha, *,
-                     n_blocks, fading):
+                     n_blocks, fading, train_generator=True):
         stage = {"n_blocks": n_blocks, "fading": fading}
         d_grads, logs = self._discriminator_step(reals, labels, fake_labels, z, mix, alpha,
                                                  **stage)
         self._apply(self.d_optimizer, d_grads, self.discriminator.trainable_variables)
+        if not train_generator:
+            return logs
         g_grads, g_logs = self._generator_step(fake_labels, z, (z_pairs,), alpha, **stage)
         self._apply(self.g_optimizer, g_grads, self.generator.trainable_variables)
         self._update_ema()
         return {**logs, **g_logs}
 
     def _distributed_graph(self, reals, labels, fake_labels, z, z_pairs, mix, alpha, *,
-                           n_blocks, fading):
+                           n_blocks, fading, train_generator=True):
         """:meth:`_train_graph` over the strategy's replicas: the same updates as one device.
 
         Each replica takes its contiguous slice of the batch; the discriminator
@@ -327,6 +371,8 @@ class GANTrainer:
                                          (reals, labels, fake_labels, z, mix), batch)
         self._apply(self.d_optimizer, _restore(grads, d_mask),
                     self.discriminator.trainable_variables)
+        if not train_generator:
+            return logs
 
         paired_rows = ()
         if self.config.mode_seeking_weight > 0:
@@ -358,12 +404,12 @@ class GANTrainer:
         pairs = [(gr, v) for gr, v in zip(grads, variables) if gr is not None]
         optimizer.apply_gradients(pairs)
 
-    def _step_fn(self, n_blocks: int, fading: bool):
-        key = (n_blocks, fading)
+    def _step_fn(self, n_blocks: int, fading: bool, train_generator: bool = True):
+        key = (n_blocks, fading, train_generator)
         if key not in self._steps:
             graph = self._distributed_graph if is_distributed(self.strategy) else self._train_graph
-            self._steps[key] = tf.function(
-                functools.partial(graph, n_blocks=n_blocks, fading=fading))
+            self._steps[key] = tf.function(functools.partial(
+                graph, n_blocks=n_blocks, fading=fading, train_generator=train_generator))
         return self._steps[key]
 
     def fake_labels(self, rng: np.random.Generator, real_labels: np.ndarray) -> np.ndarray:
@@ -372,8 +418,9 @@ class GANTrainer:
             return real_labels
         return rng.choice(self.config.n_pitches, size=len(real_labels), p=self.pitch_probs)
 
-    def train_step(self, rng: np.random.Generator) -> dict[str, float]:
-        """One discriminator and one generator update on a random batch."""
+    def train_step(self, rng: np.random.Generator, *,
+                   train_generator: bool = True) -> dict[str, float]:
+        """One discriminator and (unless told not to) one generator update on a random batch."""
         c = self.config
         n_blocks, alpha = self.stage()
         index = rng.integers(0, len(self.specgrams), c.batch_size)
@@ -384,13 +431,55 @@ class GANTrainer:
         # that runs without it keep their random stream.
         n_pairs = c.batch_size // 2 if c.mode_seeking_weight > 0 else 0
         z_pairs = rng.standard_normal((n_pairs, c.latent_size)).astype(np.float32)
-        metrics = self._step_fn(n_blocks, alpha is not None)(
+        metrics = self._step_fn(n_blocks, alpha is not None, train_generator)(
             tf.constant(self.specgrams[index]), tf.constant(self.labels[index]),
             tf.constant(fake_labels.astype(np.int32)), tf.constant(z), tf.constant(z_pairs),
             tf.constant(mix), tf.constant(alpha or 1.0, tf.float32))
         out = {k: float(v) for k, v in metrics.items()}
         out.update(n_blocks=n_blocks, alpha=1.0 if alpha is None else alpha)
         return out
+
+    def start_from_saved(self, model: GANSynth, *, step: int) -> None:
+        """Begin a new run with a saved generator, at the step it was saved at.
+
+        The generator and its moving average take ``model``'s weights and the
+        growth schedule goes on from ``step``; the discriminator and
+        both optimizers start afresh (a saved model keeps neither), so call
+        :meth:`warm_up_discriminator` before :meth:`fit`.
+
+        Raises
+        ------
+        ParameterError
+            If this run already has checkpoints, or ``model`` is not fully grown.
+        """
+        if self.restored_step is not None or self.step:
+            raise ParameterError(f"{self.run_dir}: a run with checkpoints of its own resumes "
+                                 "from them, not from a saved model")
+        if model.n_blocks != self.config.n_resolutions or model.alpha is not None:
+            raise ParameterError(
+                f"model: only a fully grown generator can start a run, this one has "
+                f"{model.n_blocks} of {self.config.n_resolutions} blocks")
+        grown = stage_of_images(self.config, step * self.config.batch_size)
+        if grown != (self.config.n_resolutions, None):
+            raise ParameterError(f"step: the schedule of {self.config.name} is not fully grown "
+                                 f"at step {step}")
+        self.generator.set_weights(model.generator.get_weights())
+        self.generator_ema.set_weights(model.generator.get_weights())
+        self.step_offset.assign(int(step))
+
+    def warm_up_discriminator(self, num_steps: int) -> dict[str, float]:
+        """Train the discriminator alone for ``num_steps`` batches, then save a checkpoint.
+
+        A fresh discriminator's first judgements are noise; a trained generator
+        following them would unlearn its notes before the discriminator caught up.
+        Returns the last step's losses.
+        """
+        rng = np.random.default_rng([self.seed, self.step, 1])
+        metrics = {}
+        for _ in range(int(num_steps)):
+            metrics = self.train_step(rng, train_generator=False)
+        self.save_checkpoint()
+        return metrics
 
     def save_checkpoint(self) -> str:
         return self.checkpoint.save()

@@ -16,12 +16,19 @@ from gensuite.gansynth.model import (
     GANSynth,
     Generator,
     check_pitches,
+    harmonic_contrast,
+    harmonic_masks,
     pitch_combs,
     resize_reals,
     slerp_latents,
     stage_of_images,
 )
-from gensuite.gansynth.trainer import GANTrainer, pitch_distribution, waves_to_images
+from gensuite.gansynth.trainer import (
+    GANTrainer,
+    contrast_floors,
+    pitch_distribution,
+    waves_to_images,
+)
 from tests.cli_run import edit_run_config
 
 TINY = get_config("tiny-gansynth")
@@ -88,6 +95,54 @@ def test_pitch_combs_peak_at_each_pitchs_fundamental():
     assert a4[round(880 / bin_hz) - 1] == pytest.approx(0.5, abs=0.1)  # 2nd harmonic, 1/2
     mel = pitch_combs(get_config("cpu-gansynth_mel"))
     assert np.all(np.diff(np.argmax(mel, axis=1)) >= 0)  # higher pitch, higher band
+
+
+def test_harmonic_masks_pick_the_bins_on_and_between_each_pitchs_harmonics():
+    linear = dataclasses.replace(TINY, n_mels=None, start_shape=(2, 8), min_pitch=69,
+                                 max_pitch=81, max_output_hz=None)
+    on, between = harmonic_masks(linear)
+    assert on.shape == (2, 13, 128)  # bands x pitches x bins
+    bin_hz = linear.sample_rate / linear.n_fft  # 62.5 Hz; bin k sits at (k + 1) * bin_hz
+    a4_low = on[0, 0]  # A4 = 440 Hz, 0-2 kHz: harmonics 1-4
+    on_hz = (np.flatnonzero(a4_low) + 1) * bin_hz
+    between_hz = (np.flatnonzero(between[0, 0]) + 1) * bin_hz
+    assert np.round(on_hz / 440).tolist() == [1] * 3 + [2] * 3 + [3] * 3 + [4] * 3
+    assert np.all(np.abs(on_hz / 440 - np.round(on_hz / 440)) < 0.2)
+    assert np.unique(np.floor(between_hz / 440)).tolist() == [1, 2, 3, 4]  # 1.5 to 4.5 f0
+    assert np.all(np.abs(between_hz / 440 - np.floor(between_hz / 440) - 0.5) < 0.15)
+    np.testing.assert_allclose(a4_low.sum(), 1.0)
+    assert on[1, 0, :31].sum() == 0 and on[1, 0].sum() == pytest.approx(1.0)  # 2 kHz and up
+    # Nothing above max_output_hz counts: a band past it has no contrast.
+    on, between = harmonic_masks(dataclasses.replace(linear, max_output_hz=2000.0))
+    assert on[1].sum() == 0 and between[1].sum() == 0 and on[0, 0].sum() == pytest.approx(1.0)
+
+
+def test_harmonic_contrast_is_high_for_a_harmonic_tone_and_near_zero_for_noise():
+    pitch = np.array([60, 60])
+    t = np.arange(TINY.n_samples) / TINY.sample_rate
+    f0_hz = 440.0 * 2.0 ** ((60 - 69) / 12)
+    tone = sum(np.sin(2 * np.pi * h * f0_hz * t) / h for h in range(1, 12))
+    noise = np.random.default_rng(0).standard_normal(TINY.n_samples)
+    images = waves_to_images(0.2 * np.stack([tone, noise]).astype(np.float32), config=TINY)
+    contrast = harmonic_contrast(tf.constant(images), tf.one_hot(pitch - TINY.min_pitch,
+                                                                TINY.n_pitches),
+                                 harmonic_masks(TINY)).numpy()
+    assert contrast.shape == (2, 2)
+    assert contrast[0, 0] > 0.15  # 10 dB: partials of tiny's wide mel bands, in image units
+    assert abs(contrast[1, 0]) < 0.05
+
+
+def test_contrast_floors_are_each_pitchs_median_and_minus_two_without_notes():
+    config = dataclasses.replace(TINY, min_pitch=58, max_pitch=62, max_output_hz=2000.0)
+    pitches = np.array([58, 58, 58, 60])
+    images = np.zeros((4, *config.image_shape), np.float32)
+    masks = harmonic_masks(config)
+    for i, level in enumerate([0.1, 0.3, 0.2, 0.5]):  # lift the harmonic bins of pitch i
+        images[i, ..., 0] = level * (masks[0, 0, pitches[i] - 58] > 0)
+    floors = contrast_floors(images, pitches, config=config)
+    assert floors.shape == (5, 2)
+    assert floors[0, 0] == pytest.approx(0.2) and floors[2, 0] == pytest.approx(0.5)
+    assert floors[1, 0] == -2.0 and np.all(floors[:, 1] == -2.0)  # no notes; no usable bin
 
 
 def test_comb_conditioned_networks_run_at_every_stage_and_need_the_pitch():
@@ -266,6 +321,56 @@ def test_mode_seeking_adds_the_inverse_latent_spread_to_the_generator_loss(tmp_p
         2.0 / (spread + 1e-5), rel=1e-4)
 
 
+@pytest.mark.slow
+def test_harmonic_contrast_adds_its_shortfall_to_the_generator_loss_once_grown(tmp_path):
+    pitches = np.arange(58, 63)
+    images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
+    saved = GANSynth(TWO_BLOCKS)  # fully grown, random weights
+    losses = {}
+    for weight in (0.0, 3.0):
+        config = dataclasses.replace(TWO_BLOCKS, harmonic_contrast_weight=weight)
+        trainer = GANTrainer(config, tmp_path / str(weight), specgrams=images, pitches=pitches,
+                             progress=False)
+        assert "contrast_shortfall" not in trainer.train_step(np.random.default_rng(0))
+        trainer = GANTrainer(config, tmp_path / f"grown{weight}", specgrams=images,
+                             pitches=pitches, progress=False)
+        trainer.start_from_saved(saved, step=8)  # fully grown
+        losses[weight] = trainer.train_step(np.random.default_rng(0))
+    shortfall = losses[3.0]["contrast_shortfall"]
+    assert "contrast_shortfall" not in losses[0.0] and shortfall > 0  # random weights: no partials
+    assert losses[3.0]["g_loss"] - losses[0.0]["g_loss"] == pytest.approx(3.0 * shortfall,
+                                                                          rel=1e-4)
+
+
+@pytest.mark.slow
+def test_a_run_started_from_a_saved_generator_warms_up_its_discriminator_and_resumes(tmp_path):
+    pitches = np.repeat(np.arange(58, 63), 2)
+    images = waves_to_images(_sine_notes(TWO_BLOCKS, pitches), config=TWO_BLOCKS)
+    first = GANTrainer(TWO_BLOCKS, tmp_path / "first", specgrams=images, pitches=pitches,
+                       progress=False)
+    first.fit(num_steps=6)
+    saved = first.export(tmp_path / "model")
+    run = tmp_path / "second"
+    trainer = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False)
+    with pytest.raises(ParameterError, match="not fully grown at step 2"):
+        trainer.start_from_saved(saved, step=2)
+    trainer.start_from_saved(saved, step=6)
+    d_before = [w.copy() for w in trainer.discriminator.get_weights()]
+    trainer.warm_up_discriminator(3)
+    assert trainer.step == 6 and int(trainer.d_optimizer.iterations) == 3
+    for a, b in zip(trainer.generator.get_weights(), saved.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)  # the generator waited
+    assert any(np.any(a != b) for a, b in zip(trainer.discriminator.get_weights(), d_before))
+    again = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False)
+    assert again.restored_step == 6  # the warm-up's checkpoint, at the saved step
+    with pytest.raises(ParameterError, match="resumes from them"):
+        again.start_from_saved(saved, step=6)
+    metrics = again.fit(num_steps=8)
+    assert again.step == 8 and metrics["n_blocks"] == 2
+    # Adam's first step after the warm-up counts from 1, not from the saved step.
+    assert int(again.g_optimizer.iterations) == 2
+
+
 def test_run_folder_of_another_config_is_refused(tmp_path):
     pitches = np.array([58, 60])
     images = np.zeros((2, *TWO_BLOCKS.image_shape), np.float32)
@@ -414,6 +519,35 @@ def test_cli_init_from_continues_another_runs_checkpoints_with_other_loss_weight
     assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(data),
                  "--run-dir", str(tmp_path / "other"), "--init-from", str(data)]) == 2
     assert "holds no training checkpoints" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_init_from_a_saved_model_trains_on_several_data_folders(tmp_path, capsys,
+                                                                    monkeypatch):
+    import gensuite.cli.gansynth as cli
+
+    monkeypatch.setattr(cli, "DISCRIMINATOR_WARMUP_STEPS", 2)
+    low, high = tmp_path / "low", tmp_path / "high"
+    write_sine_nsynth(low, TINY, [58, 59])
+    write_sine_nsynth(high, TINY, [61, 62])
+    model = tmp_path / "grown"
+    first = GANTrainer(TINY, tmp_path / "first", specgrams=waves_to_images(
+        _sine_notes(TINY, [58, 62]), config=TINY), pitches=np.array([58, 62]), progress=False)
+    first.step_offset.assign(40)  # past tiny's 36 steps of growth
+    first.export(model, figures={"steps": 40})
+    run = tmp_path / "run"
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(low), str(high),
+                 "--run-dir", str(run), "--num-steps", "42", "--init-from", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "4 notes, pitches 58-62" in out
+    assert (f"starting from the generator of {model} at step 40; training a new "
+            "discriminator alone for 2 steps") in out
+    assert "step 42/42" in out
+    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(low),
+                 "--run-dir", str(tmp_path / "other"), "--init-from", str(low)]) == 2
+    err = capsys.readouterr().err
+    assert f"{low}: holds no training checkpoints (checkpoints/) and is not a saved GANSynth" \
+        in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
