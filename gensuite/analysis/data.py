@@ -4,8 +4,10 @@
 WAV clips through the soundfont renderer (:mod:`gensuite.audio.soundfont`) and writes::
 
     DATA/audio/<label>/<source>__<piece>__<clip>.wav   16-bit mono clips
-    DATA/manifest.csv   file,label,split,piece,source,program,start_s,duration_s,transpose
-    DATA/dataset.json   task, class names, counts per split, settings, failures
+    DATA/manifest.csv   file,label,split,piece,source,program,start_s,duration_s,transpose,
+                        soundfont
+    DATA/dataset.json   task, class names, counts per split (and per soundfont), settings,
+                        failures
 
 Two tasks:
 
@@ -19,10 +21,14 @@ Two tasks:
   program drawn from one shared pool, so timbre says nothing about the label.
 
 The train/test split is by piece, never by window or clip: every clip of a
-piece lands in the same split. Each piece's clips, program, velocity and
-octave come from a random stream seeded by ``seed`` and the piece, so a rerun
-with the same arguments plans the same clips and skips the WAVs already
-written (every file is written atomically).
+piece lands in the same split. With several soundfonts every piece is rendered
+with one of them, dealt in turn within each class and split, so every class x
+soundfont x split holds about the same number of pieces; the manifest's
+``soundfont`` column (the file name) lets training hold one soundfont out.
+Each piece's clips, program, velocity and octave come from a random stream
+seeded by ``seed`` and the piece, so a rerun with the same arguments plans the
+same clips and skips the WAVs already written (every file is written
+atomically).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ MANIFEST_FILE = "manifest.csv"
 INFO_FILE = "dataset.json"
 AUDIO_DIR = "audio"
 MANIFEST_COLUMNS = ("file", "label", "split", "piece", "source", "program", "start_s",
-                    "duration_s", "transpose")
+                    "duration_s", "transpose", "soundfont")
 SPLITS = ("train", "test")
 # Rendered clips are scaled to this peak; training varies the level anyway.
 CLIP_PEAK = 0.9
@@ -352,12 +358,17 @@ class ClipJob:
     velocity_shift: int
     file: str  # relative to the data folder
     seed: int
+    soundfont: str = ""  # path; the manifest records its file name
 
 
 def plan_clips(assignments: list[tuple[SourcePiece, str, InstrumentClass]], *,
                splits: dict[str, str], clip_s: float, clips_per_piece: int,
-               seed: int) -> list[ClipJob]:
-    """ClipJobs for (piece, label, timbre pool) assignments; clips of a piece share its split."""
+               seed: int, soundfonts: dict[str, str] | None = None) -> list[ClipJob]:
+    """ClipJobs for (piece, label, timbre pool) assignments.
+
+    Clips of a piece share its split and its soundfont (``soundfonts``: MIDI
+    path -> soundfont path, from :func:`deal_soundfonts`; default: none recorded).
+    """
     jobs = []
     for piece, label, timbre in assignments:
         rng = np.random.default_rng(stable_seed(seed, "clips", piece.piece_id))
@@ -373,7 +384,8 @@ def plan_clips(assignments: list[tuple[SourcePiece, str, InstrumentClass]], *,
                 transpose_low=timbre.low_pitch, transpose_high=timbre.high_pitch,
                 start_s=round(start_s, 3), duration_s=clip_s, velocity_shift=velocity_shift,
                 file=f"{AUDIO_DIR}/{label}/{stem}.wav",
-                seed=stable_seed(seed, "voice", piece.piece_id, k)))
+                seed=stable_seed(seed, "voice", piece.piece_id, k),
+                soundfont=(soundfonts or {}).get(piece.path, "")))
     return jobs
 
 
@@ -409,14 +421,28 @@ def render_clip(renderer, job: ClipJob, *, out_dir: str, sample_rate: int) -> di
 def manifest_row(job: ClipJob, *, duration_s: float, transpose: int) -> dict:
     return {"file": job.file, "label": job.label, "split": job.split, "piece": job.piece,
             "source": job.source, "program": job.program, "start_s": job.start_s,
-            "duration_s": round(duration_s, 3), "transpose": transpose}
+            "duration_s": round(duration_s, 3), "transpose": transpose,
+            "soundfont": os.path.basename(job.soundfont)}
 
 
-def _render_batch(args: tuple[list[ClipJob], str, int, str | None, bool]) -> list[tuple[dict, str]]:
-    """Worker: render a batch of clips with one renderer -> [(row or job info, failure reason)]."""
+def batch_jobs(jobs: list[ClipJob], *, size: int = CLIPS_PER_BATCH) -> list[list[ClipJob]]:
+    """Jobs in batches of up to ``size``, each of one soundfont (in the order soundfonts appear).
+
+    A worker then loads one soundfont per batch; with one soundfont the
+    batches are the plan's order cut every ``size`` jobs.
+    """
+    by_soundfont: dict[str, list[ClipJob]] = {}
+    for job in jobs:
+        by_soundfont.setdefault(job.soundfont, []).append(job)
+    return [group[i:i + size] for group in by_soundfont.values()
+            for i in range(0, len(group), size)]
+
+
+def _render_batch(args: tuple[list[ClipJob], str, int, bool]) -> list[tuple[dict, str]]:
+    """Worker: render a batch of clips of one soundfont -> [(row or job info, failure reason)]."""
     from gensuite.audio.soundfont import SoundfontRenderer  # noqa: PLC0415
 
-    jobs, out_dir, sample_rate, soundfont, overwrite = args
+    jobs, out_dir, sample_rate, overwrite = args
     results = []
     renderer = None
     try:
@@ -427,11 +453,12 @@ def _render_batch(args: tuple[list[ClipJob], str, int, str | None, bool]) -> lis
                     results.append((_existing_row(job, path), ""))
                     continue
                 if renderer is None:  # loading FluidR3 takes 0.3 s: once per batch
-                    renderer = SoundfontRenderer(soundfont, sample_rate=sample_rate)
+                    renderer = SoundfontRenderer(job.soundfont or None, sample_rate=sample_rate)
                 results.append((render_clip(renderer, job, out_dir=out_dir,
                                             sample_rate=sample_rate), ""))
             except GensuiteError as exc:
-                results.append(({"file": job.file, "piece": job.piece}, str(exc)))
+                results.append(({"file": job.file, "piece": job.piece,
+                                 "soundfont": os.path.basename(job.soundfont)}, str(exc)))
     finally:
         if renderer is not None:
             renderer.close()
@@ -463,6 +490,7 @@ class DatasetReport:
     out_dir: str
     class_names: list[str]
     counts: dict[str, dict[str, int]]  # split -> label -> clips
+    counts_by_soundfont: dict[str, dict[str, dict[str, int]]]  # soundfont -> split -> label
     pieces: dict[str, int]  # split -> pieces
     audio_s: float
     seconds: float
@@ -478,7 +506,8 @@ class DatasetReport:
 def build_dataset(*, task: str, midi_dirs: dict[str, str], out_dir: str | os.PathLike,
                   pieces_per_class: int, instruments=None, clip_s: float = 20.0,
                   clips_per_piece: int = 1, min_s: float = 6.0, test_fraction: float = 0.2,
-                  sample_rate: int = 16000, seed: int = 0, soundfont: str | None = None,
+                  sample_rate: int = 16000, seed: int = 0,
+                  soundfont: str | os.PathLike | list | tuple | None = None,
                   num_workers: int | None = None, overwrite: bool = False,
                   progress: bool = False) -> DatasetReport:
     """Render labelled clips of corpus pieces and write the manifest.
@@ -506,9 +535,12 @@ def build_dataset(*, task: str, midi_dirs: dict[str, str], out_dir: str | os.Pat
     sample_rate : int
         Hz of the WAVs.
     seed : int
-        Decides the pieces, splits, clips, programs and velocities.
-    soundfont : str, optional
-        Default: FluidR3_GM when installed (:func:`gensuite.audio.soundfont.find_soundfont`).
+        Decides the pieces, splits, clips, programs, velocities and soundfonts.
+    soundfont : str, os.PathLike or a list of them, optional
+        One soundfont, or several: each piece is rendered with one of them,
+        dealt in turn within each class and split (:func:`deal_soundfonts`).
+        Default: FluidR3_GM when installed
+        (:func:`gensuite.audio.soundfont.find_soundfont`).
     num_workers : int, optional
         Processes (default: every core).
     overwrite : bool
@@ -517,11 +549,15 @@ def build_dataset(*, task: str, midi_dirs: dict[str, str], out_dir: str | os.Pat
     Raises
     ------
     ParameterError
-        Unknown task or instrument, bad sizes, or fewer than two classes.
+        Unknown task or instrument, bad sizes, fewer than two classes, a
+        soundfont given twice (or two with one file name), or an ``out_dir``
+        rendered with other soundfonts (without ``overwrite``).
+    InputFileError
+        A soundfont that is missing or not SF2/SF3.
     NoExamplesError
         If a class ends up with no clips.
     """
-    from gensuite.audio.soundfont import check_sample_rate, find_soundfont  # noqa: PLC0415
+    from gensuite.audio.soundfont import check_sample_rate  # noqa: PLC0415
     from gensuite.common.parallel import map_in_processes  # noqa: PLC0415
     from gensuite.midi.corpus import prepare_out_dir  # noqa: PLC0415
 
@@ -529,7 +565,9 @@ def build_dataset(*, task: str, midi_dirs: dict[str, str], out_dir: str | os.Pat
     _check_build_args(task=task, pieces_per_class=pieces_per_class, clip_s=clip_s,
                       clips_per_piece=clips_per_piece, test_fraction=test_fraction, min_s=min_s)
     sample_rate = check_sample_rate(sample_rate)
-    soundfont = find_soundfont(soundfont)
+    soundfonts = resolve_soundfonts(soundfont)
+    if not overwrite:
+        check_same_soundfonts(out_dir, soundfonts)
     out_dir = prepare_out_dir(out_dir)
     candidates = list_midi_candidates(midi_dirs, seed=seed)
 
@@ -568,10 +606,10 @@ def build_dataset(*, task: str, midi_dirs: dict[str, str], out_dir: str | os.Pat
         class_names = list(candidates)
         short = {s: len(p) for s, p in usable.items() if len(p) < pieces_per_class}
 
+    dealt = deal_soundfonts(assignments, splits=splits, soundfonts=soundfonts, seed=seed)
     jobs = plan_clips(assignments, splits=splits, clip_s=clip_s, clips_per_piece=clips_per_piece,
-                      seed=seed)
-    batches = [(jobs[i:i + CLIPS_PER_BATCH], out_dir, sample_rate, soundfont, overwrite)
-               for i in range(0, len(jobs), CLIPS_PER_BATCH)]
+                      seed=seed, soundfonts=dealt)
+    batches = [(batch, out_dir, sample_rate, overwrite) for batch in batch_jobs(jobs)]
     rows, failed = [], []
     with map_in_processes(_render_batch, batches, num_workers=num_workers, progress=progress,
                           desc="rendering", unit="batch", min_jobs_per_worker=1,
@@ -581,21 +619,27 @@ def build_dataset(*, task: str, midi_dirs: dict[str, str], out_dir: str | os.Pat
                 (failed.append({**row, "reason": reason}) if reason else rows.append(row))
 
     counts = {split: {name: 0 for name in class_names} for split in SPLITS}
+    by_soundfont = {os.path.basename(path): {split: {name: 0 for name in class_names}
+                                             for split in SPLITS} for path in soundfonts}
     for row in rows:
         counts[row["split"]][row["label"]] += 1
+        by_soundfont[row["soundfont"]][row["split"]][row["label"]] += 1
     empty = [name for name in class_names if not any(counts[s][name] for s in SPLITS)]
     if empty:
         raise NoExamplesError(f"--midi-dir: no clip rendered for class(es) {', '.join(empty)}")
     write_manifest(os.path.join(out_dir, MANIFEST_FILE), rows)
     report = DatasetReport(
         task=task, out_dir=out_dir, class_names=class_names, counts=counts,
+        counts_by_soundfont=by_soundfont,
         pieces={s: len({r["piece"] for r in rows if r["split"] == s}) for s in SPLITS},
         audio_s=round(sum(r["duration_s"] for r in rows), 1),
         seconds=round(time.perf_counter() - started, 1),
         settings={"midi_dirs": dict(midi_dirs), "pieces_per_class": pieces_per_class,
                   "clip_s": clip_s, "clips_per_piece": clips_per_piece, "min_s": min_s,
                   "test_fraction": test_fraction, "sample_rate": sample_rate, "seed": seed,
-                  "soundfont": soundfont,
+                  # One soundfont: its path, as before; several: None, and the list below.
+                  "soundfont": soundfonts[0] if len(soundfonts) == 1 else None,
+                  "soundfonts": list(soundfonts),
                   "programs": {c.name: list(c.programs) for c in classes}
                   if task == "instrument" else {"shared": list(SHARED_TIMBRES.programs)}},
         short_classes=short, failed=failed, rejected_files=len(rejected))
@@ -626,6 +670,106 @@ def get_instrument(name: str) -> InstrumentClass:
     except KeyError:
         raise ParameterError(f"--instruments: unknown instrument {name!r}; valid names: "
                              f"{', '.join(INSTRUMENT_CLASSES)}") from None
+
+
+def resolve_soundfonts(soundfont) -> list[str]:
+    """The soundfonts to render with, each checked, in the order given.
+
+    Parameters
+    ----------
+    soundfont : str, os.PathLike, a list or tuple of them, or None
+        None: the default of :func:`gensuite.audio.soundfont.find_soundfont`.
+
+    Raises
+    ------
+    ParameterError
+        An empty list, a file given twice (also through another spelling or a
+        link), or two files with one name: the manifest tells soundfonts apart
+        by file name.
+    InputFileError
+        For the first soundfont that is missing or not SF2/SF3.
+    """
+    from gensuite.audio.soundfont import find_soundfont  # noqa: PLC0415
+
+    if soundfont is None or isinstance(soundfont, (str, os.PathLike)):
+        return [find_soundfont(soundfont)]
+    given = [os.fspath(path) for path in soundfont]
+    if not given:
+        raise ParameterError("--soundfont: must name at least one file, got none")
+    paths, real_paths, names = [], {}, {}
+    for path in given:
+        real = os.path.realpath(path)
+        if real in real_paths:
+            twice = (f"got {path!r} twice" if real_paths[real] == path
+                     else f"{path!r} is the same file as {real_paths[real]!r}")
+            raise ParameterError(f"--soundfont: must not repeat a file, {twice}")
+        name = os.path.basename(path)
+        if name in names:
+            raise ParameterError(
+                f"--soundfont: {names[name]!r} and {path!r} are both named {name!r}; the "
+                f"manifest tells soundfonts apart by file name, so rename one")
+        real_paths[real], names[name] = path, path
+        paths.append(find_soundfont(path))
+    return paths
+
+
+def check_same_soundfonts(out_dir: str | os.PathLike, soundfonts: list[str]) -> None:
+    """Refuse to add clips to a data folder rendered with other soundfonts.
+
+    A rerun keeps the WAVs already written, and another soundfont list deals
+    pieces differently: the kept clips would then be labelled with a soundfont
+    that did not render them.
+
+    Raises
+    ------
+    ParameterError
+        If ``out_dir/dataset.json`` records other soundfont file names (or
+        another order).
+    """
+    path = os.path.join(os.fspath(out_dir), INFO_FILE)
+    if not os.path.isfile(path):
+        return
+    try:
+        with open(path, encoding="utf-8") as f:
+            settings = json.load(f).get("settings") or {}
+    except (OSError, ValueError, AttributeError):
+        return  # not ours to judge: the build rewrites it
+    recorded = settings.get("soundfonts") or [settings.get("soundfont")]
+    old = [os.path.basename(str(p)) for p in recorded if p]
+    new = [os.path.basename(p) for p in soundfonts]
+    if old and old != new:
+        raise ParameterError(
+            f"--soundfont: {os.fspath(out_dir)} holds clips rendered with {', '.join(old)}, "
+            f"not {', '.join(new)}; use another --out, or --overwrite to render every clip "
+            f"again")
+
+
+def deal_soundfonts(assignments: list[tuple[SourcePiece, str, InstrumentClass]], *,
+                    splits: dict[str, str], soundfonts: list[str],
+                    seed: int) -> dict[str, str]:
+    """MIDI path -> the soundfont that renders it, dealt in turn within each class and split.
+
+    Within a split, the soundfonts take an order seeded by ``seed`` and the
+    split; the k-th piece of the c-th class (in order of appearance) gets
+    ``order[(c + k) % n]``. Every class x split then holds each soundfont
+    about equally, and because each class starts one soundfont further on,
+    the extra pieces of an uneven deal go to different soundfonts, so the
+    split's totals per soundfont stay even too.
+    """
+    dealt: dict[str, str] = {}
+    orders: dict[str, list[str]] = {}
+    classes: dict[str, dict[str, int]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for piece, label, _ in assignments:
+        split = splits[piece.piece_id]
+        if split not in orders:
+            rng = np.random.default_rng(stable_seed(seed, "soundfonts", split))
+            orders[split] = [soundfonts[i] for i in rng.permutation(len(soundfonts))]
+        offset = classes.setdefault(split, {}).setdefault(label, len(classes[split]))
+        k = seen.get((split, label), 0)
+        seen[(split, label)] = k + 1
+        dealt[piece.path] = orders[split][(offset + k) % len(soundfonts)]
+    return dealt
 
 
 def deal_classes(pieces: list[SourcePiece], *, classes: list[InstrumentClass],
@@ -699,6 +843,9 @@ class LabelledTracks:
         dB.
     valid_starts : list of np.ndarray, int32
         Frames where an audible window may start.
+    soundfonts : list of str, optional
+        The file name of the soundfont that rendered each track ("" where the
+        manifest does not say); None: unknown for every track.
     """
 
     files: list[str]
@@ -706,6 +853,7 @@ class LabelledTracks:
     labels: np.ndarray
     log_mel: list[np.ndarray]
     valid_starts: list[np.ndarray]
+    soundfonts: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -714,7 +862,9 @@ class LabelledTracks:
         index = list(index)
         return LabelledTracks([self.files[i] for i in index], [self.pieces[i] for i in index],
                               self.labels[index], [self.log_mel[i] for i in index],
-                              [self.valid_starts[i] for i in index])
+                              [self.valid_starts[i] for i in index],
+                              None if self.soundfonts is None
+                              else [self.soundfonts[i] for i in index])
 
 
 def track_features(args: tuple[str, object]) -> tuple[np.ndarray | None, np.ndarray | None, str]:
@@ -795,5 +945,50 @@ def load_tracks(data_dir: str | os.PathLike, *, split: str, features, class_name
     tracks = LabelledTracks(
         files=[r["file"] for r in kept], pieces=[r["piece"] for r in kept],
         labels=np.array([index[r["label"]] for r in kept], np.int32),
-        log_mel=log_mel, valid_starts=starts)
+        log_mel=log_mel, valid_starts=starts,
+        soundfonts=[r.get("soundfont") or "" for r in kept])
     return tracks, skipped
+
+
+def manifest_soundfonts(rows: list[dict]) -> list[str]:
+    """The soundfont file names a manifest records, sorted (none for manifests before them)."""
+    return sorted({r.get("soundfont") or "" for r in rows} - {""})
+
+
+def hold_out_soundfont(rows: list[dict], soundfont: str, *,
+                       data_dir: str | os.PathLike) -> tuple[list[dict], list[dict]]:
+    """Split manifest rows into those of the other soundfonts and those of ``soundfont``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`read_manifest`.
+    soundfont : str
+        A file name as the manifest's ``soundfont`` column records it, e.g.
+        ``TimGM6mb.sf2``.
+    data_dir : str or os.PathLike
+        Named in errors.
+
+    Returns
+    -------
+    (list of dict, list of dict)
+        Rows rendered with another soundfont (to train on), rows rendered with
+        ``soundfont`` (to test on).
+
+    Raises
+    ------
+    ParameterError
+        If no clip was rendered with ``soundfont`` (the message lists those
+        that were), or it is the only soundfont (nothing left to train on).
+    """
+    present = manifest_soundfonts(rows)
+    if soundfont not in present:
+        names = (", ".join(present) if present else
+                 "none recorded (built before build-dataset recorded them; rebuild it)")
+        raise ParameterError(f"--hold-out-soundfont: no clip of {os.fspath(data_dir)} was "
+                             f"rendered with {soundfont!r}; its soundfonts: {names}")
+    others = [r for r in rows if (r.get("soundfont") or "") != soundfont]
+    if not others:
+        raise ParameterError(f"--hold-out-soundfont: every clip of {os.fspath(data_dir)} was "
+                             f"rendered with {soundfont}: nothing is left to train on")
+    return others, [r for r in rows if r.get("soundfont") == soundfont]

@@ -15,11 +15,20 @@ the waveform's mel spectrogram:
 Adam with cosine decay to 5 % over ``config.num_steps``. Held-out figures,
 every ``config.eval_every`` steps and at the end: per-window accuracy over the
 hop grid's audible windows, and per-track accuracy (the mean of a track's
-window probabilities, as ``analyze classify`` reports it). A run folder::
+window probabilities, as ``analyze classify`` reports it), also per
+soundfont when the tracks come from several.
+
+Leave one soundfont out: the caller trains on the tracks of all but one
+soundfont and passes the held-out soundfont's test tracks as ``hold_out``;
+they are scored beside the test split at every evaluation (pieces and
+timbres unseen), and ``evaluation.json`` reports them under
+``leave_one_soundfont_out``. A run folder::
 
     RUN/config.json                the run's config, class names included
+    RUN/options.json               what the run trains on beyond the config
+                                   (the held-out soundfont); a resume must match
     RUN/checkpoints/ckpt-STEP.*    network, optimizer, elapsed seconds (resumable)
-    RUN/logs/{train,test}, RUN/metrics.jsonl   TensorBoard scalars
+    RUN/logs/{train,test,hold_out}, RUN/metrics.jsonl   TensorBoard scalars
     RUN/export/                    model folder (AudioClassifier.load), evaluation.json,
                                    confusion.png
 
@@ -50,7 +59,12 @@ from gensuite.analysis.features import POWER_FLOOR, white_noise_mel_power, windo
 from gensuite.analysis.model import AudioClassifier, build_network
 from gensuite.common.errors import NoExamplesError, ParameterError
 from gensuite.common.fileio import write_text_atomic
-from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
+from gensuite.training.checkpointing import (
+    MetricsLogger,
+    TrainingCheckpoint,
+    has_checkpoints,
+    record_run_config,
+)
 from gensuite.training.distribute import (
     any_worker,
     average_loss,
@@ -63,6 +77,12 @@ from gensuite.training.loop import run_training_loop
 
 EVALUATION_FILE = "evaluation.json"
 CONFUSION_FILE = "confusion.png"
+HOLD_OUT_CONFUSION_FILE = "confusion_leave_one_soundfont_out.png"
+RUN_OPTIONS_FILE = "options.json"
+# What a run folder without options.json trained on: every soundfont.
+DEFAULT_RUN_OPTIONS = {"hold_out_soundfont": None}
+# evaluation.json's key for the held-out soundfont's figures.
+LEAVE_ONE_OUT_KEY = "leave_one_soundfont_out"
 # Training windows whose embeddings set the embedding standardisation.
 EMBEDDING_STAT_WINDOWS = 4096
 
@@ -130,17 +150,25 @@ class Evaluation:
     track_accuracy: float
     loss: float  # mean window cross-entropy (nats)
     confusion: np.ndarray  # per track, rows true, columns predicted
+    # Soundfont file name -> track accuracy / tracks; None unless the tracks
+    # come from two or more soundfonts.
+    track_accuracy_by_soundfont: dict[str, float] | None = None
+    n_tracks_by_soundfont: dict[str, int] | None = None
 
     @property
     def per_class_track_accuracy(self) -> dict[str, float]:
         return dict(zip(self.class_names, per_class_accuracy(self.confusion).tolist()))
 
     def to_dict(self) -> dict:
-        return {"class_names": list(self.class_names), "n_tracks": self.n_tracks,
-                "n_windows": self.n_windows, "window_accuracy": self.window_accuracy,
-                "track_accuracy": self.track_accuracy, "loss": self.loss,
-                "per_class_track_accuracy": self.per_class_track_accuracy,
-                "confusion": self.confusion.tolist()}
+        figures = {"class_names": list(self.class_names), "n_tracks": self.n_tracks,
+                   "n_windows": self.n_windows, "window_accuracy": self.window_accuracy,
+                   "track_accuracy": self.track_accuracy, "loss": self.loss,
+                   "per_class_track_accuracy": self.per_class_track_accuracy,
+                   "confusion": self.confusion.tolist()}
+        if self.track_accuracy_by_soundfont is not None:
+            figures.update(track_accuracy_by_soundfont=self.track_accuracy_by_soundfont,
+                           n_tracks_by_soundfont=self.n_tracks_by_soundfont)
+        return figures
 
 
 def evaluate_tracks(predict, tracks: LabelledTracks, *, config: ClassifierConfig) -> Evaluation:
@@ -175,12 +203,19 @@ def evaluate_tracks(predict, tracks: LabelledTracks, *, config: ClassifierConfig
         loss += float(-np.log(np.maximum(probabilities[:, label], 1e-12)).sum())
         track_predictions.append(int(probabilities.mean(axis=0).argmax()))
     track_predictions = np.array(track_predictions)
+    right = track_predictions == tracks.labels
+    by_soundfont = n_by_soundfont = None
+    names = sorted(set(tracks.soundfonts or ()))
+    if len(names) >= 2:  # one soundfont: the overall figure says it all
+        soundfonts = np.array(tracks.soundfonts)
+        by_soundfont = {n: float(np.mean(right[soundfonts == n])) for n in names}
+        n_by_soundfont = {n: int(np.count_nonzero(soundfonts == n)) for n in names}
     return Evaluation(
         class_names=tuple(config.class_names), n_tracks=len(tracks), n_windows=total,
-        window_accuracy=correct / total,
-        track_accuracy=float(np.mean(track_predictions == tracks.labels)),
+        window_accuracy=correct / total, track_accuracy=float(np.mean(right)),
         loss=loss / total,
-        confusion=confusion_matrix(tracks.labels, track_predictions, n_classes=config.n_classes))
+        confusion=confusion_matrix(tracks.labels, track_predictions, n_classes=config.n_classes),
+        track_accuracy_by_soundfont=by_soundfont, n_tracks_by_soundfont=n_by_soundfont)
 
 
 def check_run_config(run_dir: str | os.PathLike, config: ClassifierConfig) -> None:
@@ -192,6 +227,47 @@ def check_run_config(run_dir: str | os.PathLike, config: ClassifierConfig) -> No
     """
     record_run_config(run_dir, config, may_differ=("num_steps",))
 
+
+def record_run_options(run_dir: str | os.PathLike, *, hold_out_soundfont: str | None) -> None:
+    """Record what a run trains on beyond its config in ``RUN/options.json``, or check it.
+
+    Kept apart from the config: the config is part of a saved model's
+    fingerprint, and the held-out soundfont says what the run saw, not what
+    the model is. A run folder with checkpoints but no options file is from
+    before the option and trained on every soundfont.
+
+    Raises
+    ------
+    ParameterError
+        If the run was started holding out another soundfont (or none).
+    InputFileError
+        If ``RUN/options.json`` is unreadable.
+    """
+    from gensuite.common.errors import InputFileError  # noqa: PLC0415
+
+    run_dir = os.fspath(run_dir)
+    path = os.path.join(run_dir, RUN_OPTIONS_FILE)
+    options = {"hold_out_soundfont": hold_out_soundfont}
+    recorded = None
+    if os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                recorded = {**DEFAULT_RUN_OPTIONS, **json.load(f)}
+        except (OSError, ValueError, TypeError) as exc:
+            raise InputFileError(path, f"unreadable run options ({exc})") from exc
+    elif has_checkpoints(run_dir):
+        recorded = dict(DEFAULT_RUN_OPTIONS)
+    if recorded is not None and recorded["hold_out_soundfont"] != hold_out_soundfont:
+        def trained(name):
+            return f"without {name} (held out)" if name else "on every soundfont"
+        raise ParameterError(
+            f"--hold-out-soundfont: {run_dir} holds a run trained "
+            f"{trained(recorded['hold_out_soundfont'])}, but this command trains "
+            f"{trained(hold_out_soundfont)}; use a new run folder or the same "
+            f"--hold-out-soundfont")
+    if recorded != options:
+        os.makedirs(run_dir, exist_ok=True)
+        write_text_atomic(path, json.dumps(options, indent=2, sort_keys=True) + "\n")
 
 class ClassifierTrainer:
     """Train an audio CNN in a run folder, resuming from its newest checkpoint.
@@ -205,6 +281,10 @@ class ClassifierTrainer:
         Labels index ``config.class_names``; every class needs a track.
     test : LabelledTracks, optional
         The held-out split.
+    hold_out : LabelledTracks, optional
+        Leave one soundfont out: the held-out soundfont's test tracks (``train``
+        and ``test`` then hold the other soundfonts' tracks). Scored whenever
+        ``test`` is, logged as the ``hold_out`` split.
     seed : int
         Seeds the initial weights, batches and augmentation.
     checkpoint_every_minutes : float
@@ -224,7 +304,8 @@ class ClassifierTrainer:
     """
 
     def __init__(self, config: ClassifierConfig, run_dir: str | os.PathLike, *,
-                 train: LabelledTracks, test: LabelledTracks | None = None, seed: int = 0,
+                 train: LabelledTracks, test: LabelledTracks | None = None,
+                 hold_out: LabelledTracks | None = None, seed: int = 0,
                  checkpoint_every_minutes: float = 5.0, log_every: int = 50,
                  progress: bool = True, strategy: tf.distribute.Strategy | None = None):
         self.config = config
@@ -235,6 +316,7 @@ class ClassifierTrainer:
                 f"train: every class needs training tracks; none for "
                 f"{[config.class_names[i] for i in missing] or 'fewer than 2 classes'}")
         self.train, self.test = train, test
+        self.hold_out = hold_out if hold_out is not None and len(hold_out) else None
         self.seed = int(seed)
         self.log_every = max(1, int(log_every))
         self.checkpoint_every_s = 60.0 * float(checkpoint_every_minutes)
@@ -339,14 +421,17 @@ class ClassifierTrainer:
             return metrics
 
         def evaluate_when_due(step, last):
-            if self.test is None or not len(self.test) or not (
-                    step % self.config.eval_every == 0 or step >= num_steps):
+            sets = {"test": self.test, "hold_out": self.hold_out}
+            sets = {name: tracks for name, tracks in sets.items()
+                    if tracks is not None and len(tracks)}
+            if not sets or not (step % self.config.eval_every == 0 or step >= num_steps):
                 return None
-            figures = self.evaluate()
-            held_out = {"window_accuracy": figures.window_accuracy,
-                        "track_accuracy": figures.track_accuracy, "loss": figures.loss}
-            self.logger.log("test", step, held_out)
-            last = {**last, **{f"test_{k}": v for k, v in held_out.items()}}
+            for name, tracks in sets.items():
+                figures = self.evaluate(tracks)
+                held_out = {"window_accuracy": figures.window_accuracy,
+                            "track_accuracy": figures.track_accuracy, "loss": figures.loss}
+                self.logger.log(name, step, held_out)
+                last = {**last, **{f"{name}_{k}": v for k, v in held_out.items()}}
             if on_eval is not None:
                 on_eval(step, {**last, "step": step})
             return last
@@ -372,24 +457,54 @@ class ClassifierTrainer:
         layer.set_statistics(self.model().predict_windows(windows)[1])
 
     def export(self, path: str | os.PathLike, *, figures: dict | None = None,
-               evaluation: Evaluation | None = None) -> AudioClassifier:
-        """Save the model folder (with an evaluation: evaluation.json, confusion.png too)."""
+               evaluation: Evaluation | None = None, hold_out: Evaluation | None = None,
+               hold_out_soundfont: str | None = None) -> AudioClassifier:
+        """Save the model folder (with an evaluation: evaluation.json, confusion.png too).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        figures : dict, optional
+            Added to the model's ``meta.json`` figures.
+        evaluation : Evaluation, optional
+            The test split's figures: ``evaluation.json`` and ``confusion.png``.
+        hold_out, hold_out_soundfont : Evaluation and str, optional
+            The held-out soundfont's test tracks and its file name: in
+            ``evaluation.json`` under ``leave_one_soundfont_out`` (with the name),
+            in the figures, and in ``confusion_leave_one_soundfont_out.png``.
+        """
         self.set_embedding_statistics()
         model = self.model()
         path = os.fspath(path)
         figures = {"steps": self.step, "train_seconds": round(float(self.elapsed.numpy()), 1),
                    "n_train_tracks": len(self.train), **(figures or {})}
+        report = {}
         if evaluation is not None:
             figures.update(test_track_accuracy=round(evaluation.track_accuracy, 4),
                            test_window_accuracy=round(evaluation.window_accuracy, 4),
                            n_test_tracks=evaluation.n_tracks)
+            report.update(evaluation.to_dict())
             os.makedirs(path, exist_ok=True)
-            write_text_atomic(os.path.join(path, EVALUATION_FILE),
-                              json.dumps(evaluation.to_dict(), indent=2) + "\n")
             plot_confusion_matrix(
                 evaluation.confusion, class_names=self.config.class_names,
                 path=os.path.join(path, CONFUSION_FILE),
                 title=f"held-out tracks: accuracy {evaluation.track_accuracy:.1%} "
                       f"({evaluation.n_tracks} tracks)")
+        if hold_out is not None:
+            figures.update(hold_out_soundfont=hold_out_soundfont,
+                           leave_one_soundfont_out_track_accuracy=round(hold_out.track_accuracy, 4),
+                           leave_one_soundfont_out_window_accuracy=round(
+                               hold_out.window_accuracy, 4),
+                           n_leave_one_soundfont_out_tracks=hold_out.n_tracks)
+            report[LEAVE_ONE_OUT_KEY] = {"soundfont": hold_out_soundfont, **hold_out.to_dict()}
+            os.makedirs(path, exist_ok=True)
+            plot_confusion_matrix(
+                hold_out.confusion, class_names=self.config.class_names,
+                path=os.path.join(path, HOLD_OUT_CONFUSION_FILE),
+                title=f"held-out soundfont {hold_out_soundfont}: accuracy "
+                      f"{hold_out.track_accuracy:.1%} ({hold_out.n_tracks} tracks)")
+        if report:
+            write_text_atomic(os.path.join(path, EVALUATION_FILE),
+                              json.dumps(report, indent=2) + "\n")
         model.save(path, figures=figures)
         return model

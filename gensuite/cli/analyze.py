@@ -62,7 +62,8 @@ def _add_build_dataset(group) -> None:
                     "the soundfont into labelled WAV clips. --task instrument plays each piece "
                     "with one instrument class; --task collection labels each piece by its "
                     "folder and plays every class with the same pool of timbres. Train/test "
-                    "split by piece. Rerunning with the same arguments keeps finished clips.")
+                    "split by piece; with several soundfonts, each piece is rendered with one. "
+                    "Rerunning with the same arguments keeps finished clips.")
     parser.add_argument("--task", choices=("instrument", "collection"), default="instrument",
                         help="instrument: label each clip by the instrument playing it; "
                              "collection: by the folder its piece comes from")
@@ -87,9 +88,11 @@ def _add_build_dataset(group) -> None:
     hidden_alias(parser, "--test-fraction", "--eval-fraction")  # its name until now
     parser.add_argument("--sample-rate", type=positive_int, default=16000, metavar="HZ",
                         help="sample rate of the clips")
-    parser.add_argument("--soundfont", metavar="SF2",
-                        help="SoundFont 2/3 file (default: FluidR3_GM when installed, else "
-                             "pretty_midi's TimGM6mb)")
+    parser.add_argument("--soundfont", nargs="+", metavar="SF2",
+                        help="one or more SoundFont 2/3 files, none twice (default: "
+                             "FluidR3_GM when installed, else pretty_midi's TimGM6mb); with "
+                             "several, each piece is rendered with one, dealt in turn within "
+                             "each class and split, and manifest.csv names it")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seeds the choice of pieces, the split and the timbres")
     parser.add_argument("--workers", type=positive_int, metavar="N",
@@ -104,7 +107,9 @@ def _add_train(group) -> None:
         description="Train a classifier on the train split of DATA, evaluating on its test "
                     "split (per window and per track); TensorBoard logs in RUN/logs. Run the "
                     "same command again to resume. Exports RUN/export (model, evaluation.json, "
-                    "confusion.png).")
+                    "confusion.png). --hold-out-soundfont leaves one soundfont out: train on "
+                    "the others, and also score the held-out one's test clips (unseen pieces, "
+                    "unseen timbres).")
     parser.add_argument("--config", required=True, metavar="NAME",
                         help="preset: cpu-cnn, cnn (GPU), tiny-cnn")
     parser.add_argument("--data", required=True, metavar="DATA",
@@ -115,6 +120,12 @@ def _add_train(group) -> None:
     parser.add_argument("--num-steps", type=positive_int, metavar="N",
                         help="total training steps (default: the config's); part of the "
                              "run's config")
+    parser.add_argument("--hold-out-soundfont", metavar="NAME",
+                        help="leave this soundfont out (its file name as manifest.csv records "
+                             "it, e.g. TimGM6mb.sf2): train on the other soundfonts' clips and "
+                             "report its test clips under leave_one_soundfont_out in "
+                             "evaluation.json; recorded in RUN/options.json, so a resume must "
+                             "give the same")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seeds the weights and the batches")
     parser.add_argument("--save-every-minutes", type=positive_float, default=5.0, metavar="M",
@@ -132,7 +143,7 @@ def _add_evaluate(group) -> None:
         "evaluate", help="per-track and per-window accuracy on a data folder's split",
         description="Score every track of one split of DATA: per-window accuracy, per-track "
                     "accuracy (mean of window probabilities), per-class accuracy, confusion "
-                    "matrix.")
+                    "matrix; per-soundfont track accuracy when DATA was rendered with several.")
     _add_checkpoint(parser, default=None)
     parser.add_argument("--data", required=True, metavar="DATA",
                         help="folder from gensuite analyze build-dataset")
@@ -217,8 +228,10 @@ SUBCOMMANDS = (_add_build_dataset, _add_train, _add_evaluate, _add_classify, _ad
 
 def run_build_dataset(args: argparse.Namespace) -> int:
     """Handler of ``gensuite analyze build-dataset``."""
-    from gensuite.analysis.data import build_dataset, parse_midi_dirs
+    from gensuite.analysis.data import build_dataset, parse_midi_dirs, resolve_soundfonts
 
+    # The cheap checks first: a missing soundfont is news even without FluidSynth.
+    resolve_soundfonts(args.soundfont)
     _require_fluidsynth()
     instruments = ([n.strip() for n in args.instruments.split(",") if n.strip()]
                    if args.instruments else None)
@@ -259,12 +272,12 @@ def _require_fluidsynth() -> None:
     raise SynthUnavailableError(f"soundfont rendering needs FluidSynth: {soundfont.INSTALL_HINT}")
 
 
-def _load_split(data_dir, split, config, class_names, workers):
+def _load_split(data_dir, split, config, class_names, workers, rows=None):
     from gensuite.analysis.data import load_tracks
 
     tracks, skipped = load_tracks(data_dir, split=split, features=config.features,
                                   class_names=class_names, num_workers=workers,
-                                  progress=True)
+                                  progress=True, rows=rows)
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
     return tracks
@@ -275,8 +288,12 @@ def run_train(args: argparse.Namespace) -> int:
     import dataclasses
 
     from gensuite.analysis.configs import get_config
-    from gensuite.analysis.data import read_class_names, read_manifest
-    from gensuite.analysis.trainer import ClassifierTrainer, check_run_config
+    from gensuite.analysis.data import hold_out_soundfont, read_class_names, read_manifest
+    from gensuite.analysis.trainer import (
+        ClassifierTrainer,
+        check_run_config,
+        record_run_options,
+    )
     from gensuite.common.errors import NoExamplesError
     from gensuite.common.tfutil import count_parameters
 
@@ -289,16 +306,32 @@ def run_train(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, num_steps=args.num_steps)
     rows = read_manifest(args.data)
     config = config.with_classes(read_class_names(args.data, rows))
-    check_run_config(args.run_dir, config)  # before minutes of feature extraction
+    held_rows = None
+    if args.hold_out_soundfont is not None:
+        rows, held_rows = hold_out_soundfont(rows, args.hold_out_soundfont, data_dir=args.data)
+    # Before minutes of feature extraction.
+    check_run_config(args.run_dir, config)
+    record_run_options(args.run_dir, hold_out_soundfont=args.hold_out_soundfont)
     started = time.monotonic()
-    train = _load_split(args.data, "train", config, config.class_names, args.workers)
-    test = _load_split(args.data, "test", config, config.class_names, args.workers)
+    train = _load_split(args.data, "train", config, config.class_names, args.workers, rows)
+    test = _load_split(args.data, "test", config, config.class_names, args.workers, rows)
+    hold_out = None
+    if held_rows is not None:
+        # Only its test split: those pieces are unseen too, not just the timbres.
+        hold_out = _load_split(args.data, "test", config, config.class_names, args.workers,
+                               held_rows)
+        if len(hold_out) == 0:
+            raise NoExamplesError(f"--hold-out-soundfont: {args.data} has no usable test clip "
+                                  f"rendered with {args.hold_out_soundfont}")
     if len(train) == 0:
         raise NoExamplesError(f"{args.data}: no usable training tracks")
-    print(f"{len(train)} train / {len(test)} test tracks, classes {', '.join(config.class_names)};"
-          f" features in {time.monotonic() - started:.0f} s")
+    held = (f" / {len(hold_out)} test tracks of held-out {args.hold_out_soundfont}"
+            if hold_out is not None else "")
+    print(f"{len(train)} train / {len(test)} test tracks{held}, classes "
+          f"{', '.join(config.class_names)}; features in {time.monotonic() - started:.0f} s")
     trainer = ClassifierTrainer(config, args.run_dir, train=train, test=test if len(test) else None,
-                                seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
+                                hold_out=hold_out, seed=args.seed,
+                                checkpoint_every_minutes=args.save_every_minutes,
                                 progress=True, strategy=strategy)
     print(f"model {config.name}: {count_parameters(trainer.network):,} parameters, "
           f"windows {config.features.window_s:.2f} s, batch {config.batch_size}")
@@ -308,10 +341,14 @@ def run_train(args: argparse.Namespace) -> int:
 
     def report(step, metrics):
         rate = (step - first) / max(time.monotonic() - t0, 1e-9)
-        print(f"step {step}/{config.num_steps}  loss {metrics.get('loss', float('nan')):.3f}  "
-              f"train acc {metrics.get('accuracy', float('nan')):.2f}  held-out window acc "
-              f"{metrics['test_window_accuracy']:.3f}  track acc "
-              f"{metrics['test_track_accuracy']:.3f} | {rate:.2f} steps/s", flush=True)
+        line = (f"step {step}/{config.num_steps}  loss {metrics.get('loss', float('nan')):.3f}  "
+                f"train acc {metrics.get('accuracy', float('nan')):.2f}")
+        if "test_track_accuracy" in metrics:
+            line += (f"  held-out window acc {metrics['test_window_accuracy']:.3f}  track acc "
+                     f"{metrics['test_track_accuracy']:.3f}")
+        if "hold_out_track_accuracy" in metrics:
+            line += f"  held-out soundfont track acc {metrics['hold_out_track_accuracy']:.3f}"
+        print(f"{line} | {rate:.2f} steps/s", flush=True)
 
     try:
         trainer.fit(on_eval=report)
@@ -324,14 +361,20 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"worker done at step {trainer.step}; the chief exports the model")
         return 0
     evaluation = trainer.evaluate() if len(test) else None
+    held_out = trainer.evaluate(hold_out) if hold_out is not None else None
     export_dir = args.export or os.path.join(args.run_dir, EXPORT_DIR)
     figures = {"n_test_pieces": len(set(test.pieces)), "data": os.path.abspath(args.data),
                "command": train_command(args)}
-    trainer.export(export_dir, figures=figures, evaluation=evaluation)
+    trainer.export(export_dir, figures=figures, evaluation=evaluation, hold_out=held_out,
+                   hold_out_soundfont=args.hold_out_soundfont)
     if evaluation is not None:
         print(f"held-out: track accuracy {evaluation.track_accuracy:.3f} "
               f"({evaluation.n_tracks} tracks), window accuracy "
               f"{evaluation.window_accuracy:.3f} ({evaluation.n_windows} windows)")
+    if held_out is not None:
+        print(f"held-out soundfont {args.hold_out_soundfont}: track accuracy "
+              f"{held_out.track_accuracy:.3f} ({held_out.n_tracks} tracks), window accuracy "
+              f"{held_out.window_accuracy:.3f} ({held_out.n_windows} windows)")
     print(f"exported {export_dir}")
     return 0
 
@@ -342,6 +385,8 @@ def train_command(args: argparse.Namespace) -> str:
              "--run-dir", args.run_dir]
     if args.num_steps:
         words += ["--num-steps", str(args.num_steps)]
+    if args.hold_out_soundfont is not None:
+        words += ["--hold-out-soundfont", args.hold_out_soundfont]
     if args.seed:
         words += ["--seed", str(args.seed)]
     return shlex.join(words)
@@ -372,6 +417,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
           f"({evaluation.n_windows} windows), loss {evaluation.loss:.3f}")
     for name, accuracy in evaluation.per_class_track_accuracy.items():
         print(f"  {name:<18} {accuracy:.3f}")
+    for name, accuracy in (evaluation.track_accuracy_by_soundfont or {}).items():
+        print(f"  soundfont {name}: {accuracy:.3f} "
+              f"({evaluation.n_tracks_by_soundfont[name]} tracks)")
     return 0
 
 

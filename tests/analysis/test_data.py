@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from gensuite.analysis.data import (
     build_dataset,
     choose_clip_starts,
     clip_sequence,
+    deal_soundfonts,
+    hold_out_soundfont,
     interleave,
     load_tracks,
     octave_shift,
@@ -25,6 +28,7 @@ from gensuite.analysis.data import (
     piece_group,
     read_class_names,
     read_manifest,
+    resolve_soundfonts,
     share_out,
     split_pieces,
     voice_sequence,
@@ -141,6 +145,11 @@ def test_instrument_dataset_renders_labelled_clips_split_by_piece(tmp_path, make
     info = json.loads((out / "dataset.json").read_text())
     assert info["task"] == "instrument" and info["settings"]["seed"] == 3
     assert read_class_names(out, read_manifest(out)) == ["piano", "flute"]
+    # One soundfont, the default: every clip names it; the settings keep its path.
+    assert {r["soundfont"] for r in rows} == {os.path.basename(info["settings"]["soundfont"])}
+    assert info["settings"]["soundfonts"] == [info["settings"]["soundfont"]]
+    assert info["counts_by_soundfont"] == {
+        os.path.basename(info["settings"]["soundfont"]): info["counts"]}
 
     # A rerun plans the same clips and keeps the finished WAVs.
     mtimes = {r["file"]: os.path.getmtime(out / r["file"]) for r in rows}
@@ -211,3 +220,121 @@ def test_load_tracks_computes_features_and_skips_unusable_files(tmp_path):
     assert len(skipped) == 2 and any("silent" in s for s in skipped)
     with pytest.raises(InputFileError, match=r"labels \['b'\] are not among"):
         load_tracks(tmp_path, split="test", features=config.features, class_names=["a"])
+
+
+def _pieces(n, source="folk"):
+    return [SourcePiece(f"/c/{source}/p{i:02d}.mid", source, 30.0) for i in range(n)]
+
+
+def test_soundfonts_are_dealt_in_turn_within_each_class_and_split():
+    pieces = _pieces(62)
+    splits = {p.piece_id: ("test" if i % 5 == 0 else "train") for i, p in enumerate(pieces)}
+    labels = ["piano", "flute", "organ"]
+    assignments = [(p, labels[i % 3], None) for i, p in enumerate(pieces)]
+    soundfonts = ["/sf/A.sf2", "/sf/B.sf3", "/sf/C.sf2"]
+    dealt = deal_soundfonts(assignments, splits=splits, soundfonts=soundfonts, seed=0)
+    assert set(dealt) == {p.path for p in pieces} and set(dealt.values()) == set(soundfonts)
+    cells = {}
+    for piece, label, _ in assignments:
+        key = (splits[piece.piece_id], label)
+        cells.setdefault(key, []).append(dealt[piece.path])
+    for key, got in cells.items():
+        counts = [got.count(sf) for sf in soundfonts]
+        assert max(counts) - min(counts) <= 1, (key, counts)
+        # In turn: every run of three pieces of a class holds each soundfont once.
+        assert all(len(set(got[i:i + 3])) == len(got[i:i + 3]) for i in range(0, len(got), 3))
+    # The uneven rest goes to different soundfonts in different classes: the split's
+    # totals stay within one piece of each other too.
+    for split in ("train", "test"):
+        totals = [sum(v == sf for (s, _), vs in cells.items() if s == split for v in vs)
+                  for sf in soundfonts]
+        assert max(totals) - min(totals) <= 1, (split, totals)
+    # Seeded: the same seed deals the same; another seed deals another way.
+    assert deal_soundfonts(assignments, splits=splits, soundfonts=soundfonts, seed=0) == dealt
+    assert any(deal_soundfonts(assignments, splits=splits, soundfonts=soundfonts, seed=s) != dealt
+               for s in (1, 2, 3))
+    assert set(deal_soundfonts(assignments, splits=splits, soundfonts=soundfonts[:1],
+                               seed=0).values()) == {"/sf/A.sf2"}
+
+
+def test_soundfont_lists_are_checked_before_anything_is_written(tmp_path, timgm):
+    a = shutil.copy(timgm, tmp_path / "A.sf2")
+    (tmp_path / "other").mkdir()
+    same_name = shutil.copy(timgm, tmp_path / "other" / "A.sf2")
+    (tmp_path / "link.sf2").symlink_to(a)
+    assert resolve_soundfonts([a, timgm]) == [str(a), timgm]
+    assert resolve_soundfonts(a) == [str(a)]
+    cases = [
+        ([a, a], ParameterError, f"--soundfont: must not repeat a file, got '{a}' twice"),
+        ([a, str(tmp_path / "link.sf2")], ParameterError,
+         f"--soundfont: must not repeat a file, '{tmp_path / 'link.sf2'}' is the same file as "
+         f"'{a}'"),
+        ([a, same_name], ParameterError,
+         f"--soundfont: '{a}' and '{same_name}' are both named 'A.sf2'; the manifest tells "
+         f"soundfonts apart by file name, so rename one"),
+        ([a, str(tmp_path / "missing.sf2")], InputFileError,
+         f"{tmp_path / 'missing.sf2'}: no such soundfont file"),
+        ([], ParameterError, "--soundfont: must name at least one file, got none"),
+    ]
+    for soundfont, error, message in cases:
+        with pytest.raises(error) as exc:
+            build_dataset(task="instrument", midi_dirs={"a": str(tmp_path)},
+                          out_dir=tmp_path / "out", pieces_per_class=1, soundfont=soundfont)
+        assert str(exc.value) == message
+    assert not (tmp_path / "out").exists()
+
+
+@needs_synth
+def test_several_soundfonts_render_each_piece_with_one_dealt_per_class(tmp_path, make_sequence,
+                                                                      timgm):
+    # A copy under another name: only the labels are checked here.
+    other = str(shutil.copy(timgm, tmp_path / "Other.sf2"))
+    dirs = {"folk": write_pieces(tmp_path / "folk", make_sequence, n=16, base_pitch=60)}
+    out = tmp_path / "data"
+    kwargs = {"task": "instrument", "midi_dirs": dirs, "out_dir": out, "pieces_per_class": 8,
+              "instruments": ["piano", "flute"], "clip_s": 1.5, "test_fraction": 0.25,
+              "num_workers": 1, "seed": 1, "soundfont": [timgm, other]}
+    report = build_dataset(**kwargs)
+    rows = manifest_rows(out)
+    assert len(rows) == 16 and {r["soundfont"] for r in rows} == {"TimGM6mb.sf2", "Other.sf2"}
+    # 8 pieces per class, 2 of them test: each class x split x soundfont holds half.
+    expected = {"train": {"piano": 3, "flute": 3}, "test": {"piano": 1, "flute": 1}}
+    assert report.counts_by_soundfont == {"TimGM6mb.sf2": expected, "Other.sf2": expected}
+    for row in rows:  # the manifest agrees with the counts, and the split is by piece
+        assert sum(r["soundfont"] == row["soundfont"] and r["split"] == row["split"]
+                   and r["label"] == row["label"] for r in rows) == expected[row["split"]][
+            row["label"]]
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["counts_by_soundfont"] == report.counts_by_soundfont
+    assert info["settings"]["soundfont"] is None
+    assert info["settings"]["soundfonts"] == [timgm, other]
+
+    # A rerun keeps every WAV and writes the same manifest; other soundfonts are refused:
+    # the kept clips would be labelled with soundfonts that did not render them.
+    mtimes = {r["file"]: os.path.getmtime(out / r["file"]) for r in rows}
+    build_dataset(**kwargs)
+    assert manifest_rows(out) == rows
+    assert all(os.path.getmtime(out / f) == t for f, t in mtimes.items())
+    with pytest.raises(ParameterError, match=r"--soundfont: .*data holds clips rendered with "
+                                             r"TimGM6mb.sf2, Other.sf2, not Other.sf2, "
+                                             r"TimGM6mb.sf2; use another --out, or --overwrite"):
+        build_dataset(**{**kwargs, "soundfont": [other, timgm]})
+    assert manifest_rows(out) == rows
+
+
+def test_hold_out_soundfont_splits_manifest_rows():
+    rows = [{"file": f"{i}.wav", "label": "a", "split": "test" if i % 2 else "train",
+             "piece": f"p{i}", "soundfont": sf} for i, sf in enumerate(["A.sf2", "B.sf2"] * 3)]
+    train_on, held = hold_out_soundfont(rows, "B.sf2", data_dir="DATA")
+    assert [r["soundfont"] for r in train_on] == ["A.sf2"] * 3
+    assert [r["soundfont"] for r in held] == ["B.sf2"] * 3
+    with pytest.raises(ParameterError) as exc:
+        hold_out_soundfont(rows, "C.sf2", data_dir="DATA")
+    assert str(exc.value) == ("--hold-out-soundfont: no clip of DATA was rendered with 'C.sf2'; "
+                              "its soundfonts: A.sf2, B.sf2")
+    with pytest.raises(ParameterError, match="every clip of DATA was rendered with A.sf2: "
+                                             "nothing is left to train on"):
+        hold_out_soundfont(rows[::2], "A.sf2", data_dir="DATA")
+    old = [{k: v for k, v in r.items() if k != "soundfont"} for r in rows]
+    with pytest.raises(ParameterError, match="its soundfonts: none recorded"):
+        hold_out_soundfont(old, "A.sf2", data_dir="DATA")

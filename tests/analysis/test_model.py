@@ -256,6 +256,26 @@ def test_evaluate_tracks_scores_windows_and_tracks():
     assert figures.track_accuracy == 1.0 and figures.window_accuracy == 1.0
     assert figures.loss == pytest.approx(-np.log(0.99), abs=1e-6)
     assert figures.per_class_track_accuracy == {"tone": 1.0, "noise": 1.0}
+    # One soundfont (or none recorded): no per-soundfont figures.
+    assert figures.track_accuracy_by_soundfont is None
+    assert "track_accuracy_by_soundfont" not in figures.to_dict()
+
+
+def test_evaluate_tracks_gives_track_accuracy_per_soundfont():
+    tracks = make_tracks(3)  # tone, noise, tone, noise, tone, noise
+    tracks.soundfonts = ["A.sf2", "A.sf2", "B.sf2", "B.sf2", "B.sf2", "B.sf2"]
+
+    def predict(windows):  # "tone" for everything: right on the three tones only
+        return np.tile(np.array([[0.9, 0.1]], np.float32), (len(windows), 1))
+
+    figures = evaluate_tracks(predict, tracks, config=TINY).to_dict()
+    assert figures["track_accuracy"] == 0.5
+    assert figures["track_accuracy_by_soundfont"] == {"A.sf2": 0.5, "B.sf2": 0.5}
+    assert figures["n_tracks_by_soundfont"] == {"A.sf2": 2, "B.sf2": 4}
+    subset = tracks.subset([0, 2, 4])  # the tones keep their soundfonts
+    assert subset.soundfonts == ["A.sf2", "B.sf2", "B.sf2"]
+    assert evaluate_tracks(predict, subset, config=TINY).track_accuracy_by_soundfont == {
+        "A.sf2": 1.0, "B.sf2": 1.0}
 
 
 def test_stream_in_ragged_chunks_ends_with_the_offline_composition(model):

@@ -68,6 +68,34 @@ def model_dir(trained):
     return trained[1] / "export"
 
 
+def write_two_soundfont_folder(root):
+    """A data folder whose clips name two soundfonts: pieces 0-5 train, 6-7 test, even pieces
+    A.sf2, odd B.sf2 (labels are all that matter: the audio is tones and noise)."""
+    write_data_folder(root)
+    lines = (root / "manifest.csv").read_text().splitlines()
+    rows = [lines[0] + ",soundfont"]
+    for line in lines[1:]:
+        piece = line.split(",")[3]
+        rows.append(f"{line},{'A.sf2' if int(piece[-1]) % 2 == 0 else 'B.sf2'}")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+
+
+@pytest.fixture(scope="module")
+def held_out_b(tmp_path_factory):
+    """(data folder, run folder) of a run holding out B.sf2, after 4 steps."""
+    root = tmp_path_factory.mktemp("loso")
+    data, run_dir = root / "data", root / "run"
+    write_two_soundfont_folder(data)
+    try:
+        code = main(["analyze", "train", "--config", "tiny-cnn", "--data", str(data),
+                     "--run-dir", str(run_dir), "--num-steps", "4", "--workers", "1",
+                     "--hold-out-soundfont", "B.sf2"])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 0
+    return data, run_dir
+
+
 @pytest.mark.slow
 def test_train_exports_model_figures_and_confusion_matrix(trained):
     data, run_dir = trained
@@ -104,6 +132,72 @@ def test_evaluate_prints_held_out_figures_as_json(trained, model_dir, capsys, tm
     assert figures["n_tracks"] == 4 and np.array(figures["confusion"]).sum() == 4
     assert set(figures["per_class_track_accuracy"]) == {"tone", "noise"}
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_holding_out_a_soundfont_trains_on_the_others_and_tests_it_apart(held_out_b):
+    _, run_dir = held_out_b
+    export = run_dir / "export"
+    figures = json.loads((export / "meta.json").read_text())["figures"]
+    # A.sf2's train clips only (pieces 0, 2, 4 of each class); its test clips are
+    # in-domain (piece 6); B.sf2's test clips (piece 7) are held out, its train clips unused.
+    assert figures["n_train_tracks"] == 6 and figures["n_test_tracks"] == 2
+    assert figures["hold_out_soundfont"] == "B.sf2"
+    assert figures["n_leave_one_soundfont_out_tracks"] == 2
+    assert figures["command"].endswith("--num-steps 4 --hold-out-soundfont B.sf2")
+    evaluation = json.loads((export / "evaluation.json").read_text())
+    assert evaluation["n_tracks"] == 2 and "track_accuracy_by_soundfont" not in evaluation
+    held = evaluation["leave_one_soundfont_out"]
+    assert held["soundfont"] == "B.sf2" and held["n_tracks"] == 2
+    assert np.array(held["confusion"]).sum() == 2
+    assert 0.0 <= held["track_accuracy"] <= 1.0
+    assert (export / "confusion_leave_one_soundfont_out.png").is_file()
+    assert json.loads((run_dir / "options.json").read_text()) == {"hold_out_soundfont": "B.sf2"}
+    splits = {json.loads(line)["split"] for line in (run_dir / "metrics.jsonl").open()}
+    assert {"test", "hold_out"} <= splits
+
+
+def test_a_resume_must_hold_out_the_same_soundfont(held_out_b, trained, capsys, tmp_path):
+    data, run_dir = held_out_b
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    code, out, _ = run(capsys, "analyze", "train", "--config", "tiny-cnn", "--data", data,
+                       "--run-dir", copy, "--num-steps", "4", "--workers", "1",
+                       "--hold-out-soundfont", "B.sf2")
+    assert code == 0 and "resuming from step 4" in out
+    before = sorted(os.listdir(copy))
+    code, _, err = run(capsys, "analyze", "train", "--config", "tiny-cnn", "--data", data,
+                       "--run-dir", copy, "--num-steps", "4", "--hold-out-soundfont", "A.sf2")
+    assert_one_line_error(code, err, f"--hold-out-soundfont: {copy} holds a run trained without "
+                                     f"B.sf2 (held out), but this command trains without A.sf2 "
+                                     f"(held out); use a new run folder")
+    code, _, err = run(capsys, "analyze", "train", "--config", "tiny-cnn", "--data", data,
+                       "--run-dir", copy, "--num-steps", "4")
+    assert_one_line_error(code, err, "trained without B.sf2 (held out), but this command trains "
+                                     "on every soundfont")
+    assert sorted(os.listdir(copy)) == before
+    # A run from before the option (checkpoints, no options.json) trained on everything.
+    old = tmp_path / "old"
+    shutil.copytree(trained[1], old)
+    (old / "options.json").unlink()
+    code, _, err = run(capsys, "analyze", "train", "--config", "tiny-cnn", "--data", data,
+                       "--run-dir", old, "--num-steps", "24", "--hold-out-soundfont", "B.sf2")
+    assert_one_line_error(code, err, f"{old} holds a run trained on every soundfont, but this "
+                                     f"command trains without B.sf2 (held out)")
+    assert not (old / "options.json").exists()
+
+
+def test_evaluate_reports_track_accuracy_per_soundfont(held_out_b, capsys):
+    data, run_dir = held_out_b
+    code, out, _ = run(capsys, "analyze", "evaluate", "--checkpoint", run_dir / "export",
+                       "--data", data, "--json", "--workers", "1")
+    assert code == 0
+    figures = json.loads(out)
+    assert figures["n_tracks"] == 4
+    assert set(figures["track_accuracy_by_soundfont"]) == {"A.sf2", "B.sf2"}
+    assert figures["n_tracks_by_soundfont"] == {"A.sf2": 2, "B.sf2": 2}
+    code, out, _ = run(capsys, "analyze", "evaluate", "--checkpoint", run_dir / "export",
+                       "--data", data, "--workers", "1")
+    assert code == 0 and "  soundfont B.sf2: " in out and "(2 tracks)" in out
 
 
 def test_classify_json_composition_sums_to_one(model_dir, capsys, tmp_path):

@@ -46,9 +46,18 @@ def paths(tmp_path):
     (tmp_path / "NOTINDEX.txt").write_text("hello\n")
     # A soundfont header and nothing else: passes the file checks, never renders.
     (tmp_path / "SF.sf2").write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    # Data folders of two soundfonts and of one: the manifest is all the checks read.
+    for name, soundfonts in (("DATA", ("A.sf2", "B.sf2")), ("DATA1", ("A.sf2",))):
+        (tmp_path / name).mkdir()
+        rows = ["file,label,split,piece,source,soundfont"]
+        rows += [f"audio/{label}/{i}.wav,{label},{split},p{i},s,{sf}"
+                 for i, (label, split, sf) in enumerate(
+                     (label, split, sf) for label in ("a", "b") for split in ("train", "test")
+                     for sf in soundfonts)]
+        (tmp_path / name / "manifest.csv").write_text("\n".join(rows) + "\n")
     return {name: str(tmp_path / name) for name in
             ("F.mid", "L.mid", "X.wav", "midis", "audio", "DIR", "FILE", "EMPTY",
-             "NOTINDEX.txt", "SF.sf2", "new")}
+             "NOTINDEX.txt", "SF.sf2", "DATA", "DATA1", "new")}
 
 
 CASES = [
@@ -101,6 +110,34 @@ CASES = [
     pytest.param(["data", "nsynth", "--soundfont", "--programs", "0", "--out", "new"],
                  ["argument --soundfont: expected at least one argument"],
                  id="nsynth-soundfont-none"),
+    pytest.param(["analyze", "build-dataset", "--midi-dir", "midis", "--out", "new",
+                  "--soundfont", "SF.sf2", "DIR/missing.sf2"],
+                 ["DIR/missing.sf2: no such soundfont file"], id="build-dataset-soundfont-missing"),
+    pytest.param(["analyze", "build-dataset", "--midi-dir", "midis", "--out", "new",
+                  "--soundfont", "SF.sf2", "SF.sf2"],
+                 ["--soundfont: must not repeat a file, got '", "SF.sf2' twice"],
+                 id="build-dataset-soundfont-repeated"),
+    pytest.param(["analyze", "build-dataset", "--midi-dir", "midis", "--out", "new",
+                  "--soundfont", "SF.sf2", "DIR"],
+                 ["DIR: is a folder, expected a .sf2/.sf3 soundfont"],
+                 id="build-dataset-soundfont-folder"),
+    pytest.param(["analyze", "build-dataset", "--midi-dir", "midis", "--out", "new",
+                  "--soundfont"],
+                 ["argument --soundfont: expected at least one argument"],
+                 id="build-dataset-soundfont-none"),
+    # 2aa. Leave one soundfont out: a name the manifest does not record, or its only one.
+    pytest.param(["analyze", "train", "--config", "tiny-cnn", "--data", "DATA", "--run-dir",
+                  "new", "--hold-out-soundfont", "TimGM6mb.sf2"],
+                 ["--hold-out-soundfont: no clip of ", "DATA was rendered with 'TimGM6mb.sf2'; "
+                  "its soundfonts: A.sf2, B.sf2"], id="train-hold-out-unknown-soundfont"),
+    pytest.param(["analyze", "train", "--config", "tiny-cnn", "--data", "DATA1", "--run-dir",
+                  "new", "--hold-out-soundfont", "A.sf2"],
+                 ["--hold-out-soundfont: every clip of ", "DATA1 was rendered with A.sf2: "
+                  "nothing is left to train on"], id="train-hold-out-only-soundfont"),
+    pytest.param(["analyze", "train", "--config", "tiny-cnn", "--data", "midis", "--run-dir",
+                  "new", "--hold-out-soundfont", "A.sf2"],
+                 ["midis: not a data folder: no manifest.csv"],
+                 id="train-hold-out-not-a-data-folder"),
     # 2b. An output that cannot be created: found before any work.
     pytest.param(["vae", "train", "--config", "tiny-mel_2bar", "--midi-dir", "midis",
                   "--run-dir", "FILE/run"],
