@@ -474,10 +474,15 @@ class GANTrainer:
         following them would unlearn its notes before the discriminator caught up.
         Returns the last step's losses.
         """
+        from gensuite.common.progress import progress_bar  # noqa: PLC0415
+
         rng = np.random.default_rng([self.seed, self.step, 1])
         metrics = {}
-        for _ in range(int(num_steps)):
-            metrics = self.train_step(rng, train_generator=False)
+        with progress_bar(total=int(num_steps), desc="discriminator warm-up", unit="step",
+                          enabled=self.progress) as bar:
+            for _ in range(int(num_steps)):
+                metrics = self.train_step(rng, train_generator=False)
+                bar.update(1)
         self.save_checkpoint()
         return metrics
 
