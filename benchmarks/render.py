@@ -14,6 +14,13 @@ included, as a user sees it:
 Each is run ``--repeats`` times (median reported) in this one run, so that
 the ratios compare like with like on a machine whose load may change.
 
+Harmony (``chroma_vs_fluidr3``, on ``song``, drums left out of every render
+since they are the same soundfont's in ours): the Pearson correlation of the
+chromagram (librosa ``chroma_stft``, n_fft 4096, hop 1024: 12 pitch classes
+every 64 ms, flattened) of a render with that of the FluidR3 render, for our
+GANSynth render and for renders with the other real soundfonts installed
+(TimGM6mb, MuseScore General). Target: ours at least TimGM6mb's.
+
 Pieces: ``song`` is Haydn's string quartet Op. 1 No. 1, first movement, from
 music21's corpus (``gensuite corpus export haydn --limit 1``: 4 parts, 1,892
 notes, 92.6 s at 240 qpm), its parts given General MIDI programs flute 73,
@@ -26,7 +33,7 @@ cores for ``song`` (warm), and no slower than FluidSynth on ``long`` (warm).
 
 Usage::
 
-    python benchmarks/render.py [--midi SONG.mid] [--checkpoint gansynth_fluidr3]
+    python benchmarks/render.py [--midi SONG.mid] [--checkpoint CHECKPOINT]
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ import tempfile
 import time
 
 FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+OTHER_SOUNDFONTS = {"timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
+                    "musescore": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"}
 PROGRAMS = (73, 0, 24, 32)  # flute, piano, nylon guitar, acoustic bass
 KICK, SNARE, CLOSED_HAT = 36, 38, 42
 
@@ -132,6 +141,36 @@ def bench_piece(song: str, audio_s: float, *, work: str, checkpoint: str, repeat
     return result
 
 
+def chromagram(path: str):
+    import librosa
+
+    wave, rate = librosa.load(path, sr=16000, mono=True)
+    return librosa.feature.chroma_stft(y=wave, sr=rate, n_fft=4096, hop_length=1024)
+
+
+def chroma_vs_fluidr3(song: str, *, work: str, checkpoint: str) -> dict:
+    """Chromagram correlation of each render (drums left out) with the FluidR3 one."""
+    import numpy as np
+
+    render = [sys.executable, "-m", "gensuite", "render", song, "--drums", "skip"]
+    paths = {"fluidr3": [*render, "--synth", "soundfont", "--soundfont", FLUIDR3],
+             "gansynth": [*render, "--checkpoint", checkpoint, "--no-cache"]}
+    paths.update({name: [*render, "--synth", "soundfont", "--soundfont", sf]
+                  for name, sf in OTHER_SOUNDFONTS.items() if os.path.isfile(sf)})
+    chromas = {}
+    for name, command in paths.items():
+        out = os.path.join(work, f"chroma-{name}.wav")
+        subprocess.run([*command, "--out", out], check=True, capture_output=True)
+        chromas[name] = chromagram(out)
+    reference = chromas.pop("fluidr3")
+    result = {}
+    for name, chroma in chromas.items():
+        n = min(chroma.shape[1], reference.shape[1])
+        result[name] = round(float(np.corrcoef(chroma[:, :n].ravel(),
+                                               reference[:, :n].ravel())[0, 1]), 3)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--midi", help="the Haydn movement already exported (else exported now)")
@@ -154,6 +193,9 @@ def main() -> None:
             result["pieces"][label] = bench_piece(song, audio_s, work=folder,
                                                   checkpoint=args.checkpoint,
                                                   repeats=args.repeats)
+            if label == "song":
+                result["chroma_vs_fluidr3"] = chroma_vs_fluidr3(song, work=folder,
+                                                                checkpoint=args.checkpoint)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     song, long_piece = result["pieces"]["song"], result["pieces"]["long"]
     result["target_10x_real_time_warm"] = song["gansynth_warm"]["x_real_time"] >= 10
@@ -161,6 +203,9 @@ def main() -> None:
         result["target_as_fast_as_fluidsynth_long_warm"] = (
             long_piece["gansynth_warm"]["median_wall_s"]
             <= long_piece["fluidsynth"]["median_wall_s"])
+    chroma = result["chroma_vs_fluidr3"]
+    if "timgm6mb" in chroma:
+        result["target_chroma_at_least_timgm6mb"] = chroma["gansynth"] >= chroma["timgm6mb"]
     print(json.dumps(result))
 
 

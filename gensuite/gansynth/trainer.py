@@ -220,13 +220,13 @@ class GANTrainer:
             discriminator_weights=list(self.discriminator.weights),
             generator_ema_weights=list(self.generator_ema.weights), step_offset=self.step_offset,
             chief=self.chief)
-        self.restored_step = self.step if self.checkpoint.restore_latest() is not None else None
+        self.restored_step = self.checkpoint.restore_latest()
         self.logger = MetricsLogger(self.run_dir, enabled=self.chief)
         self._steps: dict[tuple[int, bool], tf.types.experimental.GenericFunction] = {}
 
     @property
     def step(self) -> int:
-        return int(self.step_offset.numpy()) + int(self.g_optimizer.iterations.numpy())
+        return self.checkpoint.step
 
     def stage(self, step: int | None = None) -> tuple[int, float | None]:
         """(active blocks, fade-in alpha or None) at ``step`` (default: now)."""

@@ -34,7 +34,10 @@ class TrainingCheckpoint:
     model : keras.Model
     optimizer : keras.optimizers.Optimizer
         Must already be built (its slot variables must exist before restoring);
-        its step counter numbers the checkpoints.
+        its step counter numbers the checkpoints, plus ``step_offset``.
+    step_offset : tf.Variable, optional
+        Steps the run counts before its optimizer's first (a run started from
+        a saved model); saved with the checkpoint.
     max_to_keep : int
     chief : bool
         False on a non-chief worker of a multi-worker run: it restores the
@@ -46,11 +49,14 @@ class TrainingCheckpoint:
     """
 
     def __init__(self, run_dir: str, *, model: keras.Model,
-                 optimizer: keras.optimizers.Optimizer, max_to_keep: int = 3,
-                 chief: bool = True, **others):
+                 optimizer: keras.optimizers.Optimizer, step_offset: tf.Variable | None = None,
+                 max_to_keep: int = 3, chief: bool = True, **others):
         self.directory = os.path.join(run_dir, CHECKPOINT_DIR)
         self.optimizer = optimizer
+        self.step_offset = step_offset
         self.chief = chief
+        if step_offset is not None:
+            others["step_offset"] = step_offset
         self._checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **others)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint, self.directory, max_to_keep=max_to_keep)
@@ -66,14 +72,20 @@ class TrainingCheckpoint:
         if path is None:
             return None
         self._checkpoint.restore(path).assert_existing_objects_matched()
-        return int(self.optimizer.iterations.numpy())
+        return self.step
+
+    @property
+    def step(self) -> int:
+        """The run's step: the optimizer's, plus the offset."""
+        offset = 0 if self.step_offset is None else int(self.step_offset.numpy())
+        return offset + int(self.optimizer.iterations.numpy())
 
     def save(self) -> str:
-        """Write a checkpoint numbered by the optimizer step; return its prefix.
+        """Write a checkpoint numbered by the run's step; return its prefix.
 
         A non-chief worker returns the prefix the chief writes.
         """
-        step = int(self.optimizer.iterations.numpy())
+        step = self.step
         if self.chief:
             return self._manager.save(checkpoint_number=step)
         with throwaway_folder() as folder:

@@ -363,6 +363,7 @@ def test_a_run_started_from_a_saved_generator_warms_up_its_discriminator_and_res
     assert any(np.any(a != b) for a, b in zip(trainer.discriminator.get_weights(), d_before))
     again = GANTrainer(TWO_BLOCKS, run, specgrams=images, pitches=pitches, progress=False)
     assert again.restored_step == 6  # the warm-up's checkpoint, at the saved step
+    assert (run / "checkpoints" / "ckpt-6.index").exists()  # named by the run's step
     with pytest.raises(ParameterError, match="resumes from them"):
         again.start_from_saved(saved, step=6)
     metrics = again.fit(num_steps=8)
