@@ -174,7 +174,7 @@ def chroma_vs_fluidr3(song: str, *, work: str, checkpoint: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--midi", help="the Haydn movement already exported (else exported now)")
-    parser.add_argument("--checkpoint", default="gansynth_fluidr3")
+    parser.add_argument("--checkpoint", default="gansynth_gm")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--long-repeats", type=int, default=4)
     args = parser.parse_args()

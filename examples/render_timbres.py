@@ -3,7 +3,7 @@
 
 What it shows: `gensuite render` plays every note of a multi-track MIDI file
 (here a four-part Bach chorale from music21's corpus) either with the shipped
-GANSynth model `gansynth_fluidr3`, where --seed picks a new instrument timbre
+GANSynth model `gansynth_gm`, where --seed picks a new instrument timbre
 for each track, or with a General MIDI soundfont through FluidSynth. It then
 measures each WAV (duration, RMS level, peak) with soundfile and numpy, so the
 renderings can be compared side by side.

@@ -1,4 +1,4 @@
-"""Figures behind the gansynth_fluidr3 card and the render chroma test, one JSON object.
+"""Figures behind the gansynth_gm card and the render chroma test, one JSON object.
 
     python experiments/gansynth_render_checks.py CHECKPOINT [--data DIR]
 

@@ -46,7 +46,7 @@ DRUM_MODES = ("soundfont", "skip")
 ATTACK_S = 0.010
 RELEASE_S = 0.3
 INTERPOLATION_LEVELS = 32
-DEFAULT_CHECKPOINT = "gansynth_fluidr3"
+DEFAULT_CHECKPOINT = "gansynth_gm"
 # Distinct notes per generator call. On a CPU a larger batch is no faster and
 # only holds more waveforms; a GPU plays a whole file's notes in one call,
 # capped for memory. The cap is an estimate, not measured on a GPU: a note of

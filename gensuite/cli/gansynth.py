@@ -80,7 +80,7 @@ def _add_train(group) -> None:
     parser.add_argument("--init-from", metavar="RUN",
                         help="start a new run from another run's latest checkpoint (weights, "
                              "optimizer, step) or from a saved, fully grown model (a shipped "
-                             "name such as gansynth_fluidr3, or an export folder: the "
+                             "name such as gansynth_gm, or an export folder: the "
                              "generator and its step; a new discriminator first trains "
                              f"alone for {DISCRIMINATOR_WARMUP_STEPS} steps), e.g. to continue "
                              "it with other loss weights or data; the configs may differ only "

@@ -28,7 +28,7 @@ Magenta where a CPU run with Magenta's rule did not learn pitch or timbre:
   notes have almost no energy.
 
 The measurements behind each departure are in ``docs/decisions.md``; the
-runs of the shipped model are in ``checkpoints/gansynth_fluidr3/card.md``.
+runs of the shipped model are in ``checkpoints/gansynth_gm/card.md``.
 
 ``tiny-gansynth`` is for tests.
 """
@@ -226,7 +226,7 @@ CPU_GANSYNTH_MEL = dataclasses.replace(
     GANSYNTH_MEL_PROG_HIRES, name="cpu-gansynth_mel", n_mels=256, min_pitch=36,
     start_shape=(2, 4), fmap_base=1024.0, fmap_max=64, batch_size=16, pitch_input_scale=16.0,
     pitch_comb=True, generator_ac_loss_weight=0.0, discriminator_ac_loss_weight=0.0,
-    ema_decay=0.99, mode_seeking_weight=4.0, max_output_hz=7400.0, harmonic_contrast_weight=10.0,
+    ema_decay=0.99, mode_seeking_weight=1.0, max_output_hz=7400.0, harmonic_contrast_weight=10.0,
     stable_stage_images=16_000, transition_stage_images=16_000, total_images=256_000)
 
 # Fewer samples and resolutions so that a test trains through every stage in seconds.

@@ -399,7 +399,7 @@ class GANSynth(SavedModel):
 
     Examples
     --------
-    >>> synth = GANSynth.load("gansynth_fluidr3")                      # doctest: +SKIP
+    >>> synth = GANSynth.load("gansynth_gm")                      # doctest: +SKIP
     >>> z = synth.make_latents(1, seed=3)                          # doctest: +SKIP
     >>> waves = synth.generate([60, 64, 67], np.repeat(z, 3, 0))   # doctest: +SKIP
     """

@@ -17,16 +17,13 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 
-import note_seq
-import pretty_midi
-from note_seq import NoteSequence
-
 from gensuite.common.beam import LOCAL, Converted
 from gensuite.common.errors import (InputFileError, InvalidMidiError, ParameterError,
                                     check_input_file)
 from gensuite.common.fileio import atomic_path, write_text_atomic
 from gensuite.common.parallel import map_in_processes
 from gensuite.common.tfrecord import read_messages, write_records
+from gensuite.midi.proto import NoteSequence
 from gensuite.midi.smf import smf_to_sequence
 
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -122,6 +119,9 @@ def midi_bytes_to_sequence(
 
 def _pretty_midi_to_sequence(data: bytes, *, path: str) -> NoteSequence:
     """The reference path: pretty_midi, then note_seq; errors as InvalidMidiError."""
+    import note_seq  # noqa: PLC0415  (slow to import: see gensuite.midi.proto)
+    import pretty_midi  # noqa: PLC0415
+
     try:
         with warnings.catch_warnings():
             # pretty_midi warns about meta events on non-zero tracks, which is
@@ -158,6 +158,8 @@ def read_midi(path: str | os.PathLike, *, max_notes: int = MAX_NOTES) -> NoteSeq
 
 def write_midi(sequence: NoteSequence, path: str | os.PathLike) -> None:
     """Write a NoteSequence as a Standard MIDI File, atomically."""
+    import note_seq  # noqa: PLC0415
+
     with atomic_path(path) as tmp:
         note_seq.sequence_proto_to_midi_file(sequence, tmp)
 

@@ -38,7 +38,7 @@ import bisect
 import dataclasses
 
 import pretty_midi
-from note_seq import NoteSequence
+from gensuite.midi.proto import NoteSequence
 
 __all__ = ["UnsupportedMidiError", "smf_to_sequence"]
 

@@ -133,23 +133,23 @@ CASES = [
          "COPY: meta.json's config disagrees with config.json on attn_length (39 vs 40)",
          "rnn-meta-config-disagrees"),
     # GANSynth, and its growth stage in meta.json.
-    case("gansynth_fluidr3", GANSYNTH, "config.json", "latent_size", "256",
+    case("gansynth_gm", GANSYNTH, "config.json", "latent_size", "256",
          'COPY/config.json: latent_size must be an integer, got "256"', "latent_size-string"),
-    case("gansynth_fluidr3", GANSYNTH, "config.json", "start_shape", [2, 4, 8],
+    case("gansynth_gm", GANSYNTH, "config.json", "start_shape", [2, 4, 8],
          "COPY/config.json: start_shape must be a list of 2 integers, got [2, 4, 8]",
          "start_shape-three"),
-    case("gansynth_fluidr3", GANSYNTH, "config.json", "max_output_hz", "high",
+    case("gansynth_gm", GANSYNTH, "config.json", "max_output_hz", "high",
          'COPY/config.json: max_output_hz must be a finite number or null, got "high"',
          "max_output_hz-string"),
-    case("gansynth_fluidr3", GANSYNTH, "meta.json", "growth", "abc",
+    case("gansynth_gm", GANSYNTH, "meta.json", "growth", "abc",
          "COPY/meta.json: growth must be a JSON object, got a string", "growth-string"),
-    case("gansynth_fluidr3", GANSYNTH, "meta.json", "growth", {"n_blocks": 2.5, "alpha": 0.5},
+    case("gansynth_gm", GANSYNTH, "meta.json", "growth", {"n_blocks": 2.5, "alpha": 0.5},
          "COPY/meta.json: growth: n_blocks must be an integer or null, got 2.5",
          "growth-n_blocks-float"),
-    case("gansynth_fluidr3", GANSYNTH, "meta.json", "growth", {"n_blocks": 3, "alpha": "half"},
+    case("gansynth_gm", GANSYNTH, "meta.json", "growth", {"n_blocks": 3, "alpha": "half"},
          'COPY/meta.json: growth: alpha must be a finite number or null, got "half"',
          "growth-alpha-string"),
-    case("gansynth_fluidr3", RENDER, "config.json", "pitch_comb", "yes",
+    case("gansynth_gm", RENDER, "config.json", "pitch_comb", "yes",
          'COPY/config.json: pitch_comb must be true or false, got "yes"', "render-pitch_comb"),
     # Audio classifier.
     case("instrument_cnn", CLASSIFY, "config.json", "class_names", "piano",
@@ -216,7 +216,7 @@ def test_bad_model_folder(capsys, tmp_path, inputs, model, argv, file, key, valu
 
 def test_growth_past_the_configs_resolutions(capsys, tmp_path):
     """Well typed but impossible for the config: the folder is named, not a traceback."""
-    folder = copy_checkpoint("gansynth_fluidr3", tmp_path / "model")
+    folder = copy_checkpoint("gansynth_gm", tmp_path / "model")
     corrupt(folder, "meta.json", "growth", {"n_blocks": 9, "alpha": None})
     code, _, err = run(capsys, "gansynth", "generate", "--checkpoint", folder,
                        "--out", tmp_path / "new", "--pitches", "60")

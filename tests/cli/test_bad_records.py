@@ -117,7 +117,7 @@ COMMANDS = {
                      NOTE_SEQUENCE_SHORT),
     "rnn-train": (["rnn", "train", "--config", "tiny-basic_rnn", "--run-dir", "RUN",
                    "--examples"], NOTE_SEQUENCE_SHORT),
-    "gansynth-evaluate": (["gansynth", "evaluate", "--checkpoint", "gansynth_fluidr3",
+    "gansynth-evaluate": (["gansynth", "evaluate", "--checkpoint", "gansynth_gm",
                            "--num-notes", "1", "--data"], NSYNTH_FILES),
     "gansynth-train": (["gansynth", "train", "--config", "tiny-gansynth", "--run-dir", "RUN",
                         "--data"], _only(NSYNTH_FILES, "NOTES", "RANDOM", "LENIENT", "EMPTY")),

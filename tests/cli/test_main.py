@@ -286,9 +286,9 @@ def test_checkpoints_prints_an_aligned_table_without_paths(capsys):
     if "attention_rnn" in by_name:
         value = figures["attention_rnn"]["eval_log_perplexity"]
         assert by_name["attention_rnn"].endswith(f"held-out log-perplexity {value:.4f}")
-    if "gansynth_fluidr3" in by_name:
-        value = figures["gansynth_fluidr3"]["pitch_accuracy"]
-        assert by_name["gansynth_fluidr3"].endswith(f"pitch accuracy {value:.4f}")
+    if "gansynth_gm" in by_name:
+        value = figures["gansynth_gm"]["pitch_accuracy"]
+        assert by_name["gansynth_gm"].endswith(f"pitch accuracy {value:.4f}")
     if "instrument_cnn" in by_name:
         value = figures["instrument_cnn"]["test_track_accuracy"]
         assert by_name["instrument_cnn"].endswith(f"held-out track accuracy {value:.4f}")

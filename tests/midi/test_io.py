@@ -76,6 +76,23 @@ def test_absurd_note_count_is_rejected(tmp_path):
         midi_io.read_midi(path, max_notes=5)
 
 
+def test_reading_midi_leaves_the_note_seq_package_unimported_until_asked(tmp_path):
+    import subprocess
+    import sys
+
+    path = write_scale(tmp_path / "a.mid")
+    script = (
+        "import sys\n"
+        "from gensuite.midi.io import read_midi\n"
+        f"sequence = read_midi({str(path)!r})\n"
+        "print('note_seq' in sys.modules, 'bokeh' in sys.modules)\n"
+        "import note_seq\n"  # later, the package uses the message already loaded
+        "print(type(sequence) is note_seq.NoteSequence, len(sequence.notes))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False", "True", str(len(SCALE))]
+
+
 def test_missing_path_and_folder(tmp_path):
     with pytest.raises(InputFileError, match="nope.mid: no such file"):
         midi_io.read_midi(tmp_path / "nope.mid")
