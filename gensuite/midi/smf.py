@@ -37,8 +37,12 @@ from __future__ import annotations
 import bisect
 import dataclasses
 
-import pretty_midi
 from gensuite.midi.proto import NoteSequence
+
+# pretty_midi calls a file corrupt past this tick (plus one): its own limit is
+# 1e7, but importing note_seq raises it to 1e10, and the reference path
+# (note_seq's converter over pretty_midi) always runs with note_seq imported.
+MAX_TICK = 1e10
 
 __all__ = ["UnsupportedMidiError", "smf_to_sequence"]
 
@@ -98,9 +102,7 @@ def smf_to_sequence(*, data: bytes) -> NoteSequence:
         ticks_per_quarter, tracks = _read_chunks(data)
     except IndexError as exc:  # a read past the end of the data
         raise UnsupportedMidiError("data ends inside an event") from exc
-    # pretty_midi calls a file corrupt past this tick (plus one). Read at call
-    # time: note_seq raises it from 1e7 to 1e10 when imported.
-    if max(last_tick for _, last_tick in tracks) + 1 > pretty_midi.pretty_midi.MAX_TICK:
+    if max(last_tick for _, last_tick in tracks) + 1 > MAX_TICK:
         raise UnsupportedMidiError("last tick beyond pretty_midi's limit")
     first_track = [event for event in tracks[0][0] if event[1] == 0xFF]
     tempo_map = _TempoMap(ticks_per_quarter=ticks_per_quarter, meta_events=first_track)

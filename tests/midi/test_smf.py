@@ -64,6 +64,18 @@ def notes_of(sequence):
             for n in sequence.notes]
 
 
+def test_ticks_past_pretty_midis_own_limit_read_as_under_note_seq():
+    # Past 1e7 ticks pretty_midi alone calls a file corrupt; with note_seq
+    # imported (as on the reference path) the limit is 1e10, and the fast
+    # reader follows that whether or not note_seq is imported.
+    late = int(1.2e7)
+    data = midi_bytes([on(60), off(60, time=TPQ), on(62, time=late), off(62, time=TPQ)])
+    assert notes_of(same_as_reference(data))[1][0] == 62
+    too_late = midi_bytes([on(60), off(60, time=int(1e10))])
+    with pytest.raises(UnsupportedMidiError, match="beyond pretty_midi's limit"):
+        smf_to_sequence(data=too_late)
+
+
 def test_running_status():
     # 90 3C 40, then "3C 00" and "3E 50" without a status byte.
     data = HEADER + track_chunk("00 903c40 60 3c00 00 3e50 60 3e00 00 ff2f00")
