@@ -222,7 +222,7 @@ class GANTrainer:
             chief=self.chief)
         self.restored_step = self.checkpoint.restore_latest()
         self.logger = MetricsLogger(self.run_dir, enabled=self.chief)
-        self._steps: dict[tuple[int, bool], tf.types.experimental.GenericFunction] = {}
+        self._steps: dict[tuple[int, bool, bool], tf.types.experimental.GenericFunction] = {}
 
     @property
     def step(self) -> int:
