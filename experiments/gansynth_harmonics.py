@@ -13,6 +13,9 @@ Harmonic clarity (median harmonic-to-inter-harmonic energy per band, as
   instantaneous frequency, and the other way round;
 * real magnitudes averaged over 2 or 4 frequency bands, or 2 or 4 frames;
 
+the whistle band: ``whistle_share_db``, the median share of each note's energy
+(0.25-3 s) at 5.9-6.5 kHz, real and generated;
+
 and the onset line: ``onset_excess_db``, per note the loudest 2-8 kHz level of
 the three 8 ms frames from its onset minus the median level of the 64-320 ms
 after it, median over notes, for real and generated notes (a click at the
@@ -36,6 +39,15 @@ BATCH = 14
 
 def batched(fn, images):
     return np.concatenate([fn(images[i:i + BATCH]) for i in range(0, len(images), BATCH)])
+
+
+def band_share_db(waves: np.ndarray, rate: int, band_hz=(5900.0, 6500.0)) -> float:
+    body = waves[:, int(0.25 * rate):int(3.0 * rate)]
+    power = np.abs(np.fft.rfft(body, n=waves.shape[1])) ** 2
+    freqs = np.fft.rfftfreq(waves.shape[1], 1.0 / rate)
+    in_band = (freqs >= band_hz[0]) & (freqs < band_hz[1])
+    return round(float(np.median(10 * np.log10(
+        power[:, in_band].sum(axis=1) / power.sum(axis=1) + 1e-12))), 1)
 
 
 def onset_excess_db(waves: np.ndarray, rate: int) -> float:
@@ -91,6 +103,8 @@ def main() -> None:
     figures["generated"] = clarity(generated)
     figures["onset_excess_db"] = {"real": onset_excess_db(waves, rate),
                                   "generated": onset_excess_db(generated, rate)}
+    figures["whistle_share_db"] = {"real": band_share_db(waves, rate),
+                                   "generated": band_share_db(generated, rate)}
     figures["generated_magnitude_real_if"] = clarity(
         to_waves(np.stack([fake[..., 0], real[..., 1]], -1)))
     figures["real_magnitude_generated_if"] = clarity(
