@@ -25,7 +25,10 @@ Magenta where a CPU run with Magenta's rule did not learn pitch or timbre:
 * ``mode_seeking_weight`` 1 (MSGAN): without it every latent played one timbre;
 * ``max_output_hz`` 7,400: generated notes are low-passed below the top mel
   bins, where mode seeking taught the generator a whistle and the training
-  notes have almost no energy.
+  notes have almost no energy;
+* ``harmonic_contrast_weight`` 10: once grown, each note's partials must stand
+  out of the gaps between them at least as much as the median real note's of
+  its pitch; without it the upper partials came out as noise.
 
 The measurements behind each departure are in ``docs/decisions.md``; the
 runs of the shipped model are in ``checkpoints/gansynth_gm/card.md``.
