@@ -141,34 +141,26 @@ def bench_piece(song: str, audio_s: float, *, work: str, checkpoint: str, repeat
     return result
 
 
-def chromagram(path: str):
-    import librosa
-
-    wave, rate = librosa.load(path, sr=16000, mono=True)
-    return librosa.feature.chroma_stft(y=wave, sr=rate, n_fft=4096, hop_length=1024)
-
-
 def chroma_vs_fluidr3(song: str, *, work: str, checkpoint: str) -> dict:
     """Chromagram correlation of each render (drums left out) with the FluidR3 one."""
-    import numpy as np
+    import soundfile
 
-    render = [sys.executable, "-m", "gensuite", "render", song, "--drums", "skip"]
-    paths = {"fluidr3": [*render, "--synth", "soundfont", "--soundfont", FLUIDR3],
-             "gansynth": [*render, "--checkpoint", checkpoint, "--no-cache"]}
-    paths.update({name: [*render, "--synth", "soundfont", "--soundfont", sf]
-                  for name, sf in OTHER_SOUNDFONTS.items() if os.path.isfile(sf)})
-    chromas = {}
-    for name, command in paths.items():
+    from gensuite.audio.pitch import chromagram_correlation
+
+    render = [sys.executable, "-m", "gensuite", "render", song, "--drums", "skip",
+              "--sample-rate", "16000"]
+    commands = {"fluidr3": [*render, "--synth", "soundfont", "--soundfont", FLUIDR3],
+                "gansynth": [*render, "--checkpoint", checkpoint, "--no-cache"]}
+    commands.update({name: [*render, "--synth", "soundfont", "--soundfont", sf]
+                     for name, sf in OTHER_SOUNDFONTS.items() if os.path.isfile(sf)})
+    waves = {}
+    for name, command in commands.items():
         out = os.path.join(work, f"chroma-{name}.wav")
         subprocess.run([*command, "--out", out], check=True, capture_output=True)
-        chromas[name] = chromagram(out)
-    reference = chromas.pop("fluidr3")
-    result = {}
-    for name, chroma in chromas.items():
-        n = min(chroma.shape[1], reference.shape[1])
-        result[name] = round(float(np.corrcoef(chroma[:, :n].ravel(),
-                                               reference[:, :n].ravel())[0, 1]), 3)
-    return result
+        waves[name] = soundfile.read(out, dtype="float32")[0]
+    reference = waves.pop("fluidr3")
+    return {name: round(chromagram_correlation(wave, reference, sample_rate=16000), 3)
+            for name, wave in waves.items()}
 
 
 def main() -> None:

@@ -673,44 +673,12 @@ def get_instrument(name: str) -> InstrumentClass:
 
 
 def resolve_soundfonts(soundfont) -> list[str]:
-    """The soundfonts to render with, each checked, in the order given.
+    """The soundfonts to render with, checked, in the order given; two files with one
+    name are refused too, since the manifest tells soundfonts apart by file name
+    (:func:`gensuite.audio.soundfont.find_soundfonts`)."""
+    from gensuite.audio.soundfont import find_soundfonts  # noqa: PLC0415
 
-    Parameters
-    ----------
-    soundfont : str, os.PathLike, a list or tuple of them, or None
-        None: the default of :func:`gensuite.audio.soundfont.find_soundfont`.
-
-    Raises
-    ------
-    ParameterError
-        An empty list, a file given twice (also through another spelling or a
-        link), or two files with one name: the manifest tells soundfonts apart
-        by file name.
-    InputFileError
-        For the first soundfont that is missing or not SF2/SF3.
-    """
-    from gensuite.audio.soundfont import find_soundfont  # noqa: PLC0415
-
-    if soundfont is None or isinstance(soundfont, (str, os.PathLike)):
-        return [find_soundfont(soundfont)]
-    given = [os.fspath(path) for path in soundfont]
-    if not given:
-        raise ParameterError("--soundfont: must name at least one file, got none")
-    paths, real_paths, names = [], {}, {}
-    for path in given:
-        real = os.path.realpath(path)
-        if real in real_paths:
-            twice = (f"got {path!r} twice" if real_paths[real] == path
-                     else f"{path!r} is the same file as {real_paths[real]!r}")
-            raise ParameterError(f"--soundfont: must not repeat a file, {twice}")
-        name = os.path.basename(path)
-        if name in names:
-            raise ParameterError(
-                f"--soundfont: {names[name]!r} and {path!r} are both named {name!r}; the "
-                f"manifest tells soundfonts apart by file name, so rename one")
-        real_paths[real], names[name] = path, path
-        paths.append(find_soundfont(path))
-    return paths
+    return find_soundfonts(soundfont, flag="--soundfont", distinct_names=True)
 
 
 def check_same_soundfonts(out_dir: str | os.PathLike, soundfonts: list[str]) -> None:

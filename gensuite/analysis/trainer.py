@@ -456,6 +456,13 @@ class ClassifierTrainer:
                          rng=rng)[0] for _ in range(n_batches)])
         layer.set_statistics(self.model().predict_windows(windows)[1])
 
+    def _plot_confusion(self, evaluation: Evaluation, path: str, *, what: str) -> None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        plot_confusion_matrix(
+            evaluation.confusion, class_names=self.config.class_names, path=path,
+            title=f"{what}: accuracy {evaluation.track_accuracy:.1%} "
+                  f"({evaluation.n_tracks} tracks)")
+
     def export(self, path: str | os.PathLike, *, figures: dict | None = None,
                evaluation: Evaluation | None = None, hold_out: Evaluation | None = None,
                hold_out_soundfont: str | None = None) -> AudioClassifier:
@@ -484,12 +491,8 @@ class ClassifierTrainer:
                            test_window_accuracy=round(evaluation.window_accuracy, 4),
                            n_test_tracks=evaluation.n_tracks)
             report.update(evaluation.to_dict())
-            os.makedirs(path, exist_ok=True)
-            plot_confusion_matrix(
-                evaluation.confusion, class_names=self.config.class_names,
-                path=os.path.join(path, CONFUSION_FILE),
-                title=f"held-out tracks: accuracy {evaluation.track_accuracy:.1%} "
-                      f"({evaluation.n_tracks} tracks)")
+            self._plot_confusion(evaluation, os.path.join(path, CONFUSION_FILE),
+                                 what="held-out tracks")
         if hold_out is not None:
             figures.update(hold_out_soundfont=hold_out_soundfont,
                            leave_one_soundfont_out_track_accuracy=round(hold_out.track_accuracy, 4),
@@ -497,12 +500,8 @@ class ClassifierTrainer:
                                hold_out.window_accuracy, 4),
                            n_leave_one_soundfont_out_tracks=hold_out.n_tracks)
             report[LEAVE_ONE_OUT_KEY] = {"soundfont": hold_out_soundfont, **hold_out.to_dict()}
-            os.makedirs(path, exist_ok=True)
-            plot_confusion_matrix(
-                hold_out.confusion, class_names=self.config.class_names,
-                path=os.path.join(path, HOLD_OUT_CONFUSION_FILE),
-                title=f"held-out soundfont {hold_out_soundfont}: accuracy "
-                      f"{hold_out.track_accuracy:.1%} ({hold_out.n_tracks} tracks)")
+            self._plot_confusion(hold_out, os.path.join(path, HOLD_OUT_CONFUSION_FILE),
+                                 what=f"held-out soundfont {hold_out_soundfont}")
         if report:
             write_text_atomic(os.path.join(path, EVALUATION_FILE),
                               json.dumps(report, indent=2) + "\n")

@@ -620,9 +620,11 @@ def read_nsynth(paths_or_dir, *, pitch_range: tuple[int, int] | None = GANSYNTH_
     if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
         raise ParameterError(f"n_samples: must be an integer >= 1, got {n_samples!r}")
     files = find_nsynth_files(paths_or_dir)
-    # One file named on its own is the whole data set: skipping it would only
-    # end in "none could be read" after a warning, two lines for one problem.
-    strict = isinstance(paths_or_dir, (str, os.PathLike)) and os.path.isfile(paths_or_dir)
+    # One file named on its own (alone or as a list of one) is the whole data
+    # set: skipping it would only end in "none could be read" after a warning,
+    # two lines for one problem.
+    named = [paths_or_dir] if isinstance(paths_or_dir, (str, os.PathLike)) else list(paths_or_dir)
+    strict = len(named) == 1 and os.path.isfile(named[0])
 
     def keep(columns: dict) -> np.ndarray:
         mask = np.ones(len(columns["pitch"]), bool)
@@ -844,44 +846,6 @@ def check_build_args(*, programs: Sequence[int], pitches: Sequence[int],
             raise ParameterError(f"{name}: must not repeat a value, got {list(values)}")
 
 
-def _resolve_soundfonts(soundfont: str | os.PathLike | Sequence[str | os.PathLike] | None
-                       ) -> list[str]:
-    """Absolute paths of the soundfonts to build from, checked in the order given.
-
-    Parameters
-    ----------
-    soundfont : str, os.PathLike, sequence of them, or None
-        One soundfont, several, or None for the default of
-        :func:`gensuite.audio.soundfont.find_soundfont`.
-
-    Raises
-    ------
-    ParameterError
-        If the sequence is empty or names one file twice (also through
-        another spelling or a link).
-    InputFileError
-        For the first soundfont that is missing or not SF2/SF3.
-    """
-    from gensuite.audio.soundfont import find_soundfont
-
-    if soundfont is None or isinstance(soundfont, (str, os.PathLike)):
-        return [os.path.abspath(find_soundfont(soundfont))]
-    given = [os.fspath(path) for path in soundfont]
-    if not given:
-        raise ParameterError("soundfont: must name at least one file, got none")
-    paths, seen = [], {}
-    for path in given:
-        # The same file twice would give two instrument ids to one instrument.
-        real = os.path.realpath(path)
-        if real in seen:
-            twice = (f"got {path!r} twice" if seen[real] == path
-                     else f"{path!r} is the same file as {seen[real]!r}")
-            raise ParameterError(f"soundfont: must not repeat a file, {twice}")
-        seen[real] = path
-        paths.append(os.path.abspath(find_soundfont(path)))
-    return paths
-
-
 def build_nsynth(*, out_dir: str | os.PathLike,
                  soundfont: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                  programs: Sequence[int] | None = None,
@@ -944,7 +908,7 @@ def build_nsynth(*, out_dir: str | os.PathLike,
     NoExamplesError
         If no note passes the checks (nothing is written).
     """
-    from gensuite.audio.soundfont import SoundfontRenderer, check_sample_rate
+    from gensuite.audio.soundfont import SoundfontRenderer, check_sample_rate, find_soundfonts
 
     started = time.perf_counter()
     programs = list(DEFAULT_PROGRAMS) if programs is None else list(programs)
@@ -953,7 +917,7 @@ def build_nsynth(*, out_dir: str | os.PathLike,
     check_sample_rate(sample_rate)
     if examples_per_shard < 1:
         raise ParameterError(f"examples_per_shard: must be >= 1, got {examples_per_shard!r}")
-    soundfonts = _resolve_soundfonts(soundfont)
+    soundfonts = [os.path.abspath(path) for path in find_soundfonts(soundfont)]
     # One soundfont's index entries stay NSynth's own; several name their file.
     labels = ([None] if len(soundfonts) == 1
               else [os.path.basename(path) for path in soundfonts])

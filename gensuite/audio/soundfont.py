@@ -102,6 +102,50 @@ def _pretty_midi_soundfont() -> str | None:
     return os.path.join(os.path.dirname(pretty_midi.__file__), TIMGM6MB_NAME)
 
 
+def find_soundfonts(soundfont, *, flag: str = "soundfont",
+                    distinct_names: bool = False) -> list[str]:
+    """Several soundfonts, each resolved with :func:`find_soundfont`, in the order given.
+
+    Parameters
+    ----------
+    soundfont : str, os.PathLike, a sequence of them, or None
+        One soundfont, several, or None for :func:`find_soundfont`'s default.
+    flag : str
+        The option named in error messages.
+    distinct_names : bool
+        Also refuse two files with one base name, for callers that tell
+        soundfonts apart by file name (an analysis manifest does).
+
+    Raises
+    ------
+    ParameterError
+        An empty sequence, or one file twice (also through another spelling or
+        a link): it would count as two sources of one set of samples.
+    InputFileError
+        For the first soundfont that is missing or not SF2/SF3.
+    """
+    if soundfont is None or isinstance(soundfont, (str, os.PathLike)):
+        return [find_soundfont(soundfont)]
+    given = [os.fspath(path) for path in soundfont]
+    if not given:
+        raise ParameterError(f"{flag}: must name at least one file, got none")
+    paths, real_paths, names = [], {}, {}
+    for path in given:
+        real = os.path.realpath(path)
+        if real in real_paths:
+            twice = (f"got {path!r} twice" if real_paths[real] == path
+                     else f"{path!r} is the same file as {real_paths[real]!r}")
+            raise ParameterError(f"{flag}: must not repeat a file, {twice}")
+        name = os.path.basename(path)
+        if distinct_names and name in names:
+            raise ParameterError(
+                f"{flag}: {names[name]!r} and {path!r} are both named {name!r}; the "
+                f"manifest tells soundfonts apart by file name, so rename one")
+        real_paths[real], names[name] = path, path
+        paths.append(find_soundfont(path))
+    return paths
+
+
 def check_soundfont(path: str | os.PathLike) -> None:
     """Raise :class:`InputFileError` unless ``path`` is a SoundFont 2/3 file.
 

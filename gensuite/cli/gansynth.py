@@ -154,14 +154,10 @@ SUBCOMMANDS = (_add_train, _add_generate, _add_interpolate, _add_evaluate)
 
 
 def read_notes(paths: list[str], config, *, acoustic_only: bool = False):
-    """The notes of NSynth folders within the config's pitch range (corrupt shards warn).
-
-    One file named alone is read strictly: its fault is the one error.
-    """
+    """The notes of NSynth folders within the config's pitch range (corrupt shards warn)."""
     from gensuite.audio.nsynth import read_nsynth
 
-    return read_nsynth(paths[0] if len(paths) == 1 else paths,
-                       pitch_range=(config.min_pitch, config.max_pitch),
+    return read_nsynth(paths, pitch_range=(config.min_pitch, config.max_pitch),
                        acoustic_only=acoustic_only, n_samples=config.n_samples)
 
 
@@ -175,18 +171,12 @@ def saved_init_model(source: str, config):
     ParameterError
         If its config differs from ``config`` beyond the continuable fields.
     """
-    from gensuite.checkpoints import resolve_checkpoint
-    from gensuite.common.errors import InputFileError
     from gensuite.gansynth.configs import CONTINUABLE_FIELDS
     from gensuite.gansynth.model import GANSynth
-    from gensuite.training.checkpointing import check_run_config
+    from gensuite.training.checkpointing import saved_model_to_start_from
 
-    try:
-        info = resolve_checkpoint(source, kind=KIND)
-    except InputFileError:
-        raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
-                                     "not a saved GANSynth") from None
-    check_run_config(info.path, config, flag="--init-from", may_differ=CONTINUABLE_FIELDS)
+    info = saved_model_to_start_from(source, config, kind=KIND, what="GANSynth",
+                                     may_differ=CONTINUABLE_FIELDS)
     return info, GANSynth.load(info.path)
 
 

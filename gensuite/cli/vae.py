@@ -508,17 +508,11 @@ def start_from_run(run_dir: str, source: str, config):
 
 def saved_init_model(source: str, config):
     """The saved MusicVAE ``--init-from`` names, checked against the run's config."""
-    from gensuite.checkpoints import resolve_checkpoint
     from gensuite.music_vae.configs import CONTINUABLE_FIELDS
-    from gensuite.training.checkpointing import check_run_config
+    from gensuite.training.checkpointing import saved_model_to_start_from
 
-    try:
-        info = resolve_checkpoint(source, kind=KIND)
-    except InputFileError:
-        raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
-                                     "not a saved MusicVAE") from None
-    check_run_config(info.path, config, flag="--init-from", may_differ=CONTINUABLE_FIELDS)
-    return info
+    return saved_model_to_start_from(source, config, kind=KIND, what="MusicVAE",
+                                     may_differ=CONTINUABLE_FIELDS)
 
 
 def check_init_from(run_dir: str, source: str, config) -> None:

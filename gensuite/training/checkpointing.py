@@ -236,6 +236,42 @@ def copy_run_checkpoints(source: str | os.PathLike, run_dir: str | os.PathLike, 
     return True
 
 
+def saved_model_to_start_from(source: str, config, *, kind: str, what: str,
+                              may_differ: tuple[str, ...] = ()):
+    """The saved model that ``--init-from`` names when it holds no training checkpoints.
+
+    Parameters
+    ----------
+    source : str
+        A model folder or shipped name.
+    config : JsonConfig
+        The new run's config; the model's may differ only in ``may_differ``.
+    kind : str
+        The model kind it must be; ``what`` names it in the error.
+
+    Returns
+    -------
+    gensuite.checkpoints.CheckpointInfo
+
+    Raises
+    ------
+    InputFileError
+        If ``source`` is neither a run with checkpoints nor such a saved model.
+    ParameterError
+        If the configs differ elsewhere.
+    """
+    from gensuite.checkpoints import resolve_checkpoint  # noqa: PLC0415
+    from gensuite.common.errors import InputFileError  # noqa: PLC0415
+
+    try:
+        info = resolve_checkpoint(source, kind=kind)
+    except InputFileError:
+        raise InputFileError(source, "holds no training checkpoints (checkpoints/) and is "
+                                     f"not a saved {what}") from None
+    check_run_config(info.path, config, flag="--init-from", may_differ=may_differ)
+    return info
+
+
 def has_checkpoints(run_dir: str | os.PathLike) -> bool:
     """Whether ``RUN/checkpoints`` holds anything."""
     path = os.path.join(os.fspath(run_dir), CHECKPOINT_DIR)

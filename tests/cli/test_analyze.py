@@ -48,18 +48,26 @@ def write_data_folder(root):
     (root / "dataset.json").write_text(json.dumps({"class_names": ["tone", "noise"]}))
 
 
+def train_tiny(data, run_dir, *options):
+    """``gensuite analyze train`` of tiny-cnn in this process; it must succeed.
+
+    Module-scoped fixtures have no capsys, so this does not use tests.cli_run.run.
+    """
+    try:
+        code = main(["analyze", "train", "--config", "tiny-cnn", "--data", str(data),
+                     "--run-dir", str(run_dir), "--workers", "1", *options])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 0
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """(data folder, run folder, train stdout) after 24 steps."""
     root = tmp_path_factory.mktemp("analyze")
     data, run_dir = root / "data", root / "run"
     write_data_folder(data)
-    try:
-        code = main(["analyze", "train", "--config", "tiny-cnn", "--data", str(data),
-                     "--run-dir", str(run_dir), "--num-steps", "24", "--workers", "1"])
-    except SystemExit as exc:
-        code = exc.code
-    assert code == 0
+    train_tiny(data, run_dir, "--num-steps", "24")
     return data, run_dir
 
 
@@ -86,13 +94,7 @@ def held_out_b(tmp_path_factory):
     root = tmp_path_factory.mktemp("loso")
     data, run_dir = root / "data", root / "run"
     write_two_soundfont_folder(data)
-    try:
-        code = main(["analyze", "train", "--config", "tiny-cnn", "--data", str(data),
-                     "--run-dir", str(run_dir), "--num-steps", "4", "--workers", "1",
-                     "--hold-out-soundfont", "B.sf2"])
-    except SystemExit as exc:
-        code = exc.code
-    assert code == 0
+    train_tiny(data, run_dir, "--num-steps", "4", "--hold-out-soundfont", "B.sf2")
     return data, run_dir
 
 
