@@ -6,7 +6,11 @@ fixed; docs/decisions.md lists them):
 * every pitched note gets an instrument latent: one per track (from ``seed``,
   or pinned per track with ``timbres``), or, with ``secs_per_instrument``,
   latents placed every S seconds (at least two, whatever the file's length)
-  and each note's latent slerped between its two neighbours;
+  and each note's latent slerped between its two neighbours; a model
+  conditioned on instruments plays each track with the trained instrument
+  nearest its General MIDI program
+  (:func:`gensuite.gansynth.timbres.instrument_for_program`), the seed giving
+  z (with ``secs_per_instrument``, the anchors draw their instruments too);
 * pitches outside the model's range move by octaves into it (counted and
   reported, never dropped);
 * each distinct (pitch, latent) is generated once, in batches, and reused
@@ -164,15 +168,28 @@ def instrument_times(duration_s: float, secs_per_instrument: float) -> np.ndarra
 class _LatentTable:
     """Latents by key, so that each distinct (pitch, latent) is generated once."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, spec: NoteSpec):
+        self.spec = spec
         self.vectors: dict[tuple, np.ndarray] = {}
+        self._rows: dict[int, int] = {}
 
-    def seeded(self, seed: int) -> tuple:
-        key = ("seed", int(seed))
+    def seeded(self, seed: int, *, program: int | None = None) -> tuple:
+        """The latent of ``seed``: z, and for a conditioned model the instrument of
+        ``program`` (None: drawn from the seed)."""
+        from gensuite.gansynth.timbres import draw_timbres, instrument_for_program  # noqa: PLC0415
+
+        s = self.spec
+        row = None
+        if s.n_instruments and program is not None:
+            if program not in self._rows:
+                self._rows[program] = instrument_for_program(program, list(s.instruments))
+            row = self._rows[program]
+        key = ("seed", int(seed), row)
         if key not in self.vectors:
-            self.vectors[key] = np.random.default_rng(int(seed)).standard_normal(
-                self.size).astype(np.float32)
+            self.vectors[key] = draw_timbres(
+                1, latent_size=s.latent_size, n_instruments=s.n_instruments,
+                n_trained=len(s.instruments), seed=int(seed),
+                instruments=None if row is None else [row])[0]
         return key
 
     def between(self, a: tuple, b: tuple, level: int) -> tuple:
@@ -194,8 +211,8 @@ def assign_latents(notes, table: _LatentTable, *, seed: int,
                    duration_s: float) -> list[tuple]:
     """One latent key per note (see the module docstring for the two modes)."""
     if secs_per_instrument is None:
-        return [table.seeded(timbres.get(n.instrument, seed * 1000 + n.instrument))
-                for n in notes]
+        return [table.seeded(timbres.get(n.instrument, seed * 1000 + n.instrument),
+                             program=n.program) for n in notes]
     times = instrument_times(duration_s, secs_per_instrument)
     anchors = [table.seeded(seed * 1000 + i) for i in range(len(times))]
     keys = []
@@ -232,6 +249,9 @@ def release_seconds(config) -> float:
     return min(RELEASE_S, config.n_samples / config.sample_rate / 4)
 
 
+INT_SPEC_FIELDS = ("sample_rate", "n_samples", "min_pitch", "max_pitch", "latent_size")
+
+
 @dataclasses.dataclass(frozen=True)
 class NoteSpec:
     """What mixing needs to know of a GANSynth (the fields of its config of the same names)."""
@@ -241,6 +261,8 @@ class NoteSpec:
     min_pitch: int
     max_pitch: int
     latent_size: int
+    n_instruments: int = 0
+    instruments: tuple = ()  # the model's trained instruments ({name, family, program})
 
 
 def read_note_spec(checkpoint) -> tuple[NoteSpec, str] | None:
@@ -274,15 +296,24 @@ def read_note_spec(checkpoint) -> tuple[NoteSpec, str] | None:
     try:
         with open(files[0], encoding="utf-8") as f:
             config = json.load(f)
-        spec = NoteSpec(**{field.name: config[field.name]
-                           for field in dataclasses.fields(NoteSpec)})
+        with open(files[1], encoding="utf-8") as f:
+            instruments = json.load(f).get("instruments", [])
+        spec = NoteSpec(**{field.name: config[field.name] for field in dataclasses.fields(NoteSpec)
+                           if field.name in INT_SPEC_FIELDS},
+                        n_instruments=config.get("n_instruments", 0),
+                        instruments=tuple(instruments))
         identity = identity_of_files(files)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    values = dataclasses.astuple(spec)
+    values = [getattr(spec, name) for name in INT_SPEC_FIELDS] + [spec.n_instruments]
     if (not all(type(v) is int for v in values) or min(spec.sample_rate, spec.n_samples,
                                                        spec.latent_size) < 1
-            or not 0 <= spec.min_pitch <= spec.max_pitch <= 127):
+            or not 0 <= spec.min_pitch <= spec.max_pitch <= 127
+            or not 0 <= len(instruments) <= spec.n_instruments
+            or (spec.n_instruments and not instruments)
+            or not all(isinstance(i, dict) and isinstance(i.get("family"), str)
+                       and (i.get("program") is None or type(i.get("program")) is int)
+                       for i in instruments)):
         return None
     return spec, identity
 
@@ -396,7 +427,7 @@ def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: in
     pitches = np.array([n.pitch for n in notes])
     folded = fold_into_range(pitches, low=spec.min_pitch, high=spec.max_pitch)
     report.n_moved_into_range = int(np.sum(folded != pitches))
-    table = _LatentTable(spec.latent_size)
+    table = _LatentTable(spec)
     latent_keys = assign_latents(notes, table, seed=seed, secs_per_instrument=secs_per_instrument,
                                  timbres=timbres or {}, duration_s=duration_s)
     by_key: dict[tuple, list[int]] = {}
@@ -466,7 +497,9 @@ def _note_source(*, checkpoint, model, cache_dir) -> tuple[NoteSource, NoteSpec]
                           n_samples=model.config.n_samples)
     c = model.config
     spec = NoteSpec(sample_rate=c.sample_rate, n_samples=c.n_samples, min_pitch=c.min_pitch,
-                    max_pitch=c.max_pitch, latent_size=c.latent_size)
+                    max_pitch=c.max_pitch, latent_size=c.latent_size,
+                    n_instruments=getattr(c, "n_instruments", 0),
+                    instruments=tuple(getattr(model, "instruments", ())))
     return NoteSource(load=lambda: model, cache=cache), spec
 
 

@@ -377,3 +377,35 @@ def test_cli_unusable_default_cache_only_warns(capsys, tmp_path, monkeypatch, ti
     assert code == 0 and (tmp_path / "out.wav").is_file()
     assert "warning: note cache off: " in err and "--cache-dir cannot be created" in err
     assert "(4 generated, 0 from the note cache" in out
+
+
+def test_a_conditioned_model_plays_each_track_on_its_programs_instrument(tmp_path, monkeypatch):
+    """Same seed, other programs: other instruments, from the cache without the model too."""
+    names = [{"name": "a:keyboard_acoustic_000", "family": "keyboard", "program": 0},
+             {"name": "a:string_acoustic_040", "family": "string", "program": 40}]
+    model = GANSynth("tiny-gansynth_instruments", instruments=names)
+    model.generator.instrument_table.embeddings.assign(
+        np.random.default_rng(0).standard_normal((4, model.generator.instrument_table.output_dim)))
+    model.save(tmp_path / "model")
+    seen = []
+    generate = GANSynth.generate
+
+    def spy(self, pitches, z=None, **kwargs):
+        seen.extend(map(tuple, np.asarray(z).tolist()))
+        return generate(self, pitches, z, **kwargs)
+
+    monkeypatch.setattr(GANSynth, "generate", spy)
+    # Track 0 piano, track 1 violin, track 2 cello (nearest string: the violin row).
+    seq = make_sequence([(60, 0.0, 0.2, 0, 0, False, 100), (60, 0.0, 0.2, 1, 40, False, 100),
+                         (60, 0.0, 0.2, 2, 42, False, 100)])
+    cold, _, _ = render_sequence_audio(seq, checkpoint=str(tmp_path / "model"),
+                                       timbres={0: 7, 1: 7, 2: 7}, cache_dir=tmp_path / "c")
+    distinct = np.array(sorted(set(seen)))  # calls are padded with copies of a row
+    # Tracks 1 and 2 share one note: the same seed and the same row.
+    assert len(distinct) == 2 and sorted(distinct[:, 8:].argmax(1)) == [0, 1]
+    np.testing.assert_array_equal(distinct[0, :8], distinct[1, :8])
+    monkeypatch.setattr("gensuite.render._load_gansynth", None)  # a warm cache needs no model
+    warm, _, report = render_sequence_audio(seq, checkpoint=str(tmp_path / "model"),
+                                            timbres={0: 7, 1: 7, 2: 7}, cache_dir=tmp_path / "c")
+    assert report.n_from_note_cache == 2
+    np.testing.assert_array_equal(warm, cold)

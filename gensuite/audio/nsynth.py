@@ -387,6 +387,8 @@ class NSynthArrays:
         str [n].
     files : tuple of str
         Every file read in full.
+    file_index : np.ndarray
+        int64 [n]: which of ``files`` each note came from.
     skipped : tuple of dict
         ``{"file", "reason"}`` for each file skipped as unreadable; none of
         its notes are in the arrays.
@@ -402,6 +404,7 @@ class NSynthArrays:
     instrument_source: np.ndarray
     note_str: np.ndarray
     files: tuple[str, ...]
+    file_index: np.ndarray
     skipped: tuple[dict, ...]
     n_filtered_out: int
 
@@ -669,7 +672,9 @@ def read_nsynth(paths_or_dir, *, pitch_range: tuple[int, int] | None = GANSYNTH_
            for key in ("pitch", "velocity", "instrument", "instrument_family",
                        "instrument_source")},
         note_str=_concat([p["note_str"] for p in parts_per_file], str, (0,)),
-        files=tuple(read), skipped=tuple(skipped), n_filtered_out=n_filtered_out)
+        files=tuple(read), skipped=tuple(skipped), n_filtered_out=n_filtered_out,
+        file_index=_concat([[np.full(sum(map(len, p["pitch"])), i)]
+                            for i, p in enumerate(parts_per_file)], np.int64, (0,)))
 
 
 def _describe_filters(pitch_range, acoustic_only: bool, families) -> str:

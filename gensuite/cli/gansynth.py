@@ -58,7 +58,9 @@ def _add_train(group) -> None:
                     "are left out. Run the same command again to resume.")
     parser.add_argument("--config", required=True, metavar="NAME",
                         help="preset: gansynth_mel_prog_hires (GPU), cpu-gansynth_mel, "
-                             "tiny-gansynth")
+                             "cpu-gansynth_instruments (conditioned on the data's instruments: "
+                             "each --data folder's instrument ids are its own), tiny-gansynth, "
+                             "tiny-gansynth_instruments")
     parser.add_argument("--data", required=True, nargs="+", metavar="DIR",
                         help="folders (or files) of NSynth-format TFRecords; several are "
                              "trained on as one set")
@@ -84,7 +86,9 @@ def _add_train(group) -> None:
                              "generator and its step; a new discriminator first trains "
                              f"alone for {DISCRIMINATOR_WARMUP_STEPS} steps), e.g. to continue "
                              "it with other loss weights or data; the configs may differ only "
-                             "in loss weights, max_output_hz, total_images and ema_decay; "
+                             "in loss weights, max_output_hz, total_images and ema_decay, and "
+                             "a saved model may gain an instrument table (n_instruments, "
+                             "zeros at first, so it plays as before); "
                              "--num-steps is the total, counting the steps before")
     add_strategy_option(parser)
     parser.set_defaults(func=run_train)
@@ -103,6 +107,11 @@ def _add_generate(group) -> None:
                         help="picks the timbre (default: --seed)")
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="picks the timbre when --instrument-seed is not given")
+    parser.add_argument("--instrument", metavar="NAME",
+                        help="models conditioned on instruments: play this trained instrument "
+                             "(its name in the model's meta.json, e.g. "
+                             "fluidr3:keyboard_acoustic_000, or its row number) instead of one "
+                             "drawn from the seed")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="output folder (created) for pitch_NNN.wav")
     parser.set_defaults(func=run_generate)
@@ -161,6 +170,60 @@ def read_notes(paths: list[str], config, *, acoustic_only: bool = False):
                        acoustic_only=acoustic_only, n_samples=config.n_samples)
 
 
+def instrument_rows(notes, paths: list[str]):
+    """Each note's instrument row and the rows' descriptions, for a conditioned config.
+
+    An instrument is one (``--data`` folder, NSynth instrument id): folders
+    built apart from one soundfont each reuse the same ids for different
+    sounds. Rows are numbered in order of first appearance. The General MIDI
+    program is known where the folder's ``report.json`` names a soundfont (our
+    builder: id = soundfont index x 128 + program).
+
+    Returns
+    -------
+    rows : np.ndarray, int32, shape (n,)
+    names : list of dict
+        ``{"name", "family", "program"}`` per row.
+    """
+    import numpy as np
+
+    from gensuite.audio.nsynth import INSTRUMENT_FAMILIES, INSTRUMENTS_PER_SOUNDFONT
+
+    def data_entry(file: str) -> int:
+        """The ``--data`` entry that names this file or a folder holding it."""
+        file = os.path.abspath(file)
+        return next(i for i, path in enumerate(paths) if os.path.abspath(path) in (
+            file, os.path.dirname(file)))
+
+    entry_of_file = [data_entry(f) for f in notes.files]
+    rows, names, index = np.zeros(len(notes.pitch), np.int32), [], {}
+    for i, (file, instrument, family, note_str) in enumerate(zip(
+            notes.file_index.tolist(), notes.instrument.tolist(),
+            notes.instrument_family.tolist(), notes.note_str)):
+        key = (entry_of_file[file], instrument)
+        if key not in index:
+            folder = paths[key[0]]
+            if not os.path.isdir(folder):
+                folder = os.path.dirname(folder)
+            index[key] = len(names)
+            names.append({"name": f"{os.path.basename(os.path.normpath(folder))}:"
+                                  f"{note_str.rsplit('-', 2)[0]}",
+                          "family": INSTRUMENT_FAMILIES[family],
+                          "program": (instrument % INSTRUMENTS_PER_SOUNDFONT
+                                      if _built_from_soundfont(folder) else None)})
+        rows[i] = index[key]
+    return rows, names
+
+
+def _built_from_soundfont(folder: str) -> bool:
+    try:
+        with open(os.path.join(folder, "report.json"), encoding="utf-8") as f:
+            report = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and ("soundfont" in report or "soundfonts" in report)
+
+
 def saved_init_model(source: str, config):
     """(CheckpointInfo, GANSynth) of the saved model ``--init-from`` names, checked.
 
@@ -171,12 +234,12 @@ def saved_init_model(source: str, config):
     ParameterError
         If its config differs from ``config`` beyond the continuable fields.
     """
-    from gensuite.gansynth.configs import CONTINUABLE_FIELDS
+    from gensuite.gansynth.configs import ADDABLE_FIELDS, CONTINUABLE_FIELDS
     from gensuite.gansynth.model import GANSynth
     from gensuite.training.checkpointing import saved_model_to_start_from
 
     info = saved_model_to_start_from(source, config, kind=KIND, what="GANSynth",
-                                     may_differ=CONTINUABLE_FIELDS)
+                                     may_differ=CONTINUABLE_FIELDS + ADDABLE_FIELDS)
     return info, GANSynth.load(info.path)
 
 
@@ -207,13 +270,18 @@ def run_train(args: argparse.Namespace) -> int:
     started = time.monotonic()
     images = waves_to_images(notes.audio, config=config)
     pitches, n_notes = notes.pitch, len(notes.pitch)
+    rows, names = instrument_rows(notes, args.data)
     print(f"{n_notes} notes, pitches {pitches.min()}-{pitches.max()}, "
-          f"{len(set(notes.instrument.tolist()))} instruments; spectrograms "
+          f"{len(names)} instruments; spectrograms "
           f"{images.shape[1:]} in {time.monotonic() - started:.1f} s")
     del notes  # the images are all training needs
+    if config.n_instruments and len(names) > config.n_instruments:
+        raise ParameterError(f"--data: {len(names)} instruments (folder x instrument id), but "
+                             f"config {config.name} has {config.n_instruments} instrument rows")
+    conditioned = {"instruments": rows, "instrument_names": names} if config.n_instruments else {}
     trainer = GANTrainer(config, args.run_dir, specgrams=images, pitches=pitches,
                          seed=args.seed, checkpoint_every_minutes=args.save_every_minutes,
-                         progress=True, strategy=strategy)
+                         progress=True, strategy=strategy, **conditioned)
     print(f"model {config.name}: generator {count_parameters(trainer.generator):,} / "
           f"discriminator {count_parameters(trainer.discriminator):,} parameters, "
           f"batch {config.batch_size}")
@@ -279,13 +347,34 @@ def run_generate(args: argparse.Namespace) -> int:
     c = model.config
     pitches = np.array(args.pitches or range(c.min_pitch, c.max_pitch + 1))
     instrument_seed = args.seed if args.instrument_seed is None else args.instrument_seed
-    waves = model.generate(pitches, model.make_latents(1, seed=instrument_seed))
+    rows = None if args.instrument is None else [instrument_row(model, args.instrument)]
+    z = model.make_latents(1, seed=instrument_seed, instruments=rows)
+    waves = model.generate(pitches, z)
     for pitch, wave in zip(pitches, waves):
         write_wav(os.path.join(args.out, f"pitch_{pitch:03d}.wav"), limit_peak(wave),
                   sample_rate=model.sample_rate)
+    played = ""
+    if model.instruments:
+        played = f", {model.instruments[int(z[0, c.latent_size:].argmax())]['name']}"
     print(f"wrote {len(pitches)} notes (pitches {format_midi_list(pitches)}, instrument seed "
-          f"{instrument_seed}) to {args.out}")
+          f"{instrument_seed}{played}) to {args.out}")
     return 0
+
+
+def instrument_row(model, name: str) -> int:
+    """The row of the trained instrument ``name`` (a name or a row number)."""
+    from gensuite.common.errors import ParameterError
+
+    names = [item["name"] for item in model.instruments]
+    if not names:
+        raise ParameterError(f"--instrument: model {model.config.name} is not conditioned on "
+                             "instruments; its timbre comes from the seed alone")
+    if name in names:
+        return names.index(name)
+    if name.isdigit() and int(name) < len(names):
+        return int(name)
+    raise ParameterError(f"--instrument: no trained instrument {name!r}; this model has rows "
+                         f"0-{len(names) - 1}, {names[0]} to {names[-1]} (meta.json lists them)")
 
 
 def run_interpolate(args: argparse.Namespace) -> int:

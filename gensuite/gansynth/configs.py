@@ -33,7 +33,12 @@ Magenta where a CPU run with Magenta's rule did not learn pitch or timbre:
 The measurements behind each departure are in ``docs/decisions.md``; the
 runs of the shipped model are in ``checkpoints/gansynth_gm/card.md``.
 
-``tiny-gansynth`` is for tests.
+``cpu-gansynth_instruments`` conditions both networks on the training notes'
+instruments (soundfont x program for our data) and adds a reconstruction
+loss, so that timbre variety comes from the data's instruments
+(``docs/decisions.md``); it starts from a saved ``cpu-gansynth_mel`` generator.
+
+``tiny-gansynth`` and ``tiny-gansynth_instruments`` are for tests.
 """
 
 from __future__ import annotations
@@ -108,6 +113,22 @@ class GANSynthConfig(JsonConfig):
         half a batch of second latents at the same pitches. Magenta has none
         (0); without it the pitch-conditioned CPU run drew one timbre for every
         latent (``docs/decisions.md``).
+    n_instruments : int
+        Size of the instrument table that conditions both networks (0: none,
+        as in Magenta, where z alone picks the timbre). The training notes'
+        instruments (NSynth instrument ids, per data folder) take its rows in
+        order; a conditioned model's timbre latent is z followed by
+        ``n_instruments`` instrument weights (one-hot for a trained
+        instrument), so that every caller that draws, slerps or caches
+        latents handles both kinds alike. The generator adds a learned row per
+        instrument to its first dense layer's output; the discriminator's
+        score adds ``<embed(instrument), features>`` (projection).
+    reconstruction_weight : float
+        Weight of an L1 loss between each fake's log-magnitude and that of the
+        real note whose pitch and instrument it was given (needs
+        ``n_instruments``): the instrument rows then learn what each
+        instrument sounds like from every batch, not only through the
+        discriminator. Magenta has none (0).
     max_output_hz : float or None
         Generated notes are low-passed here (None: not at all). Magenta has no
         such filter; ``docs/decisions.md`` says why ours has one.
@@ -156,6 +177,8 @@ class GANSynthConfig(JsonConfig):
     pitch_projection: bool = False
     pitch_comb: bool = False
     mode_seeking_weight: float = 0.0
+    n_instruments: int = 0
+    reconstruction_weight: float = 0.0
     max_output_hz: float | None = None
     harmonic_contrast_weight: float = 0.0
     stable_stage_images: int = 800_000
@@ -169,6 +192,10 @@ class GANSynthConfig(JsonConfig):
             raise ParameterError(
                 f"config {self.name}: pitch range must be within 0-127 and non-empty, "
                 f"got {self.min_pitch}-{self.max_pitch}")
+        if self.n_instruments < 0 or (self.reconstruction_weight > 0 and not self.n_instruments):
+            raise ParameterError(
+                f"config {self.name}: reconstruction_weight needs n_instruments >= 1 (the "
+                f"fakes take the reals' instruments), got n_instruments {self.n_instruments}")
         final = self.image_shape[:2]
         if final != (self.spectral.n_frames, self.spectral.n_bins):
             raise ParameterError(
@@ -185,6 +212,11 @@ class GANSynthConfig(JsonConfig):
     @property
     def discriminator_sees_pitch(self) -> bool:
         return self.pitch_projection or self.pitch_comb
+
+    @property
+    def timbre_size(self) -> int:
+        """Width of a timbre latent: z, then one weight per instrument row."""
+        return self.latent_size + self.n_instruments
 
     @property
     def n_pitches(self) -> int:
@@ -221,7 +253,13 @@ HARMONIC_BANDS_HZ = ((0.0, 2000.0), (2000.0, 8000.0))
 CONTINUABLE_FIELDS = (
     "name", "gradient_penalty_weight", "gradient_penalty_target", "real_score_penalty_weight",
     "generator_ac_loss_weight", "discriminator_ac_loss_weight", "mode_seeking_weight",
-    "max_output_hz", "harmonic_contrast_weight", "total_images", "ema_decay")
+    "max_output_hz", "harmonic_contrast_weight", "reconstruction_weight", "total_images",
+    "ema_decay")
+# Fields a run may change when it starts from a saved generator (not from
+# checkpoints, whose optimizer state has the old shapes): an unconditioned
+# generator gains an instrument table, starting at zero, so that it plays as
+# before until the table learns.
+ADDABLE_FIELDS = ("n_instruments",)
 
 GANSYNTH_MEL_PROG_HIRES = GANSynthConfig(name="gansynth_mel_prog_hires")
 
@@ -232,6 +270,13 @@ CPU_GANSYNTH_MEL = dataclasses.replace(
     ema_decay=0.99, mode_seeking_weight=1.0, max_output_hz=7400.0, harmonic_contrast_weight=10.0,
     stable_stage_images=16_000, transition_stage_images=16_000, total_images=256_000)
 
+# The CPU preset conditioned on the data's instruments (soundfont x program for
+# notes from `gensuite data nsynth`). Timbre variety comes from the instruments,
+# so z needs no mode-seeking push, which would fight the reconstruction loss.
+CPU_GANSYNTH_INSTRUMENTS = dataclasses.replace(
+    CPU_GANSYNTH_MEL, name="cpu-gansynth_instruments", n_instruments=128,
+    reconstruction_weight=10.0, mode_seeking_weight=0.0)
+
 # Fewer samples and resolutions so that a test trains through every stage in seconds.
 TINY_GANSYNTH = dataclasses.replace(
     CPU_GANSYNTH_MEL, name="tiny-gansynth", n_samples=4096, n_fft=256, hop_length=128,
@@ -239,8 +284,13 @@ TINY_GANSYNTH = dataclasses.replace(
     n_resolutions=5, fmap_base=64.0, fmap_max=8, batch_size=4,
     stable_stage_images=8, transition_stage_images=8, total_images=96)
 
+TINY_GANSYNTH_INSTRUMENTS = dataclasses.replace(
+    TINY_GANSYNTH, name="tiny-gansynth_instruments", n_instruments=4, reconstruction_weight=1.0,
+    mode_seeking_weight=0.0)
+
 PRESETS: dict[str, GANSynthConfig] = {
-    c.name: c for c in (GANSYNTH_MEL_PROG_HIRES, CPU_GANSYNTH_MEL, TINY_GANSYNTH)}
+    c.name: c for c in (GANSYNTH_MEL_PROG_HIRES, CPU_GANSYNTH_MEL, CPU_GANSYNTH_INSTRUMENTS,
+                        TINY_GANSYNTH, TINY_GANSYNTH_INSTRUMENTS)}
 
 
 def get_config(name: str) -> GANSynthConfig:

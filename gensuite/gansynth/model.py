@@ -33,6 +33,7 @@ from gensuite.gansynth.layers import (
     pixel_norm,
     upscale,
 )
+from gensuite.gansynth.timbres import draw_timbres
 
 KIND = "gansynth"
 LEAKY_SLOPE = 0.2
@@ -214,6 +215,8 @@ class Generator(keras.Model):
     leaky ReLU and pixel norm; each block has its own 1 x 1 ``to_rgb`` conv to
     2 channels with tanh. With ``config.pitch_comb`` each block's first conv
     also sees the pitch's harmonic comb at that resolution as one more channel.
+    With ``config.n_instruments`` the dense layer's output adds the instrument
+    weights times a table of one learned row per instrument (zeros at first).
     """
 
     def __init__(self, config: GANSynthConfig, *, seed: int | None = None, **kwargs):
@@ -225,6 +228,13 @@ class Generator(keras.Model):
         self.combs = _block_combs(c)
         self.dense = ScaledDense(h * w * c.n_filters(1), gain=np.sqrt(2.0), name="block1_dense",
                                  seed=next(seeds))
+        if c.n_instruments:
+            # Unscaled, unlike the equalised layers: a row must move by about a
+            # unit within a short run, at Adam's step of learning_rate per update.
+            self.instrument_table = keras.layers.Embedding(
+                c.n_instruments, h * w * c.n_filters(1), embeddings_initializer="zeros",
+                name="instrument_table")
+            self.instrument_table.build()
         self.convs = [[ScaledConv2D(c.n_filters(1), c.kernel_size, name="block1_conv",
                                     seed=next(seeds))]]
         for b in range(2, c.n_resolutions + 1):
@@ -233,7 +243,7 @@ class Generator(keras.Model):
         self.to_rgb = [ScaledConv2D(2, 1, gain=1.0, name=f"block{b}_to_rgb", seed=next(seeds))
                        for b in range(1, c.n_resolutions + 1)]
         for n_blocks in range(1, c.n_resolutions + 1):  # create every weight now
-            self.grow(tf.zeros([1, c.latent_size]), tf.zeros([1, c.n_pitches]), n_blocks=n_blocks)
+            self.grow(tf.zeros([1, c.timbre_size]), tf.zeros([1, c.n_pitches]), n_blocks=n_blocks)
         self.built = True
 
     def _block(self, b: int, x, pitch_one_hot):
@@ -247,7 +257,8 @@ class Generator(keras.Model):
 
         Parameters
         ----------
-        z : tf.Tensor, shape (batch, latent_size)
+        z : tf.Tensor, shape (batch, timbre_size)
+            The latent z, then (conditioned configs) the instrument weights.
         pitch_one_hot : tf.Tensor, shape (batch, n_pitches)
         n_blocks : int
         alpha : float or tf.Tensor, optional
@@ -258,8 +269,11 @@ class Generator(keras.Model):
         tf.Tensor, shape (batch, time, frequency, 2), in [-1, 1]
         """
         c = self.config
-        x = pixel_norm(tf.concat([z, c.pitch_input_scale * pitch_one_hot], axis=-1))
-        x = pixel_norm(_leaky_relu(self.dense(x)))
+        z, instrument_weights = z[:, :c.latent_size], z[:, c.latent_size:]
+        x = self.dense(pixel_norm(tf.concat([z, c.pitch_input_scale * pitch_one_hot], axis=-1)))
+        if c.n_instruments:
+            x += tf.matmul(instrument_weights, self.instrument_table.embeddings)
+        x = pixel_norm(_leaky_relu(x))
         x = tf.reshape(x, [-1, *c.start_shape, c.n_filters(1)])
         x = self._block(1, x, pitch_one_hot)
         previous = None
@@ -284,7 +298,8 @@ class Discriminator(keras.Model):
     deviation channel, a 3 x 3 conv, a conv over the whole start shape, and two
     dense heads: the Wasserstein score and the auxiliary pitch classifier.
     With ``config.pitch_comb`` each ``from_rgb`` also sees the pitch's comb;
-    with ``config.pitch_projection`` the score adds ``<embed(pitch), features>``.
+    with ``config.pitch_projection`` the score adds ``<embed(pitch), features>``,
+    and with ``config.n_instruments`` ``<embed(instrument weights), features>``.
     """
 
     def __init__(self, config: GANSynthConfig, *, seed: int | None = None, **kwargs):
@@ -310,11 +325,15 @@ class Discriminator(keras.Model):
             # Scaled like a dense layer's kernel, so it learns at the rate of the score head.
             self.pitch_embedding = ScaledDense(c.n_filters(0), name="pitch_embedding",
                                                seed=next(seeds))
+        if c.n_instruments:
+            self.instrument_embedding = ScaledDense(c.n_filters(0), name="instrument_embedding",
+                                                    seed=next(seeds))
         for n_blocks in range(1, c.n_resolutions + 1):
             scale = 2 ** (c.n_resolutions - n_blocks)
             shape = (c.image_shape[0] // scale, c.image_shape[1] // scale, 2)
             self.judge(tf.zeros([2, *shape]), n_blocks=n_blocks,
-                       pitch_one_hot=tf.zeros([2, c.n_pitches]))
+                       pitch_one_hot=tf.zeros([2, c.n_pitches]),
+                       instrument_weights=tf.zeros([2, c.n_instruments]))
         self.built = True
 
     def _conv(self, b: int, x):
@@ -322,12 +341,14 @@ class Discriminator(keras.Model):
             x = _leaky_relu(conv(x))
         return x
 
-    def judge(self, images, *, n_blocks: int, alpha=None, pitch_one_hot=None):
+    def judge(self, images, *, n_blocks: int, alpha=None, pitch_one_hot=None,
+              instrument_weights=None):
         """Score images at the resolution of ``n_blocks`` blocks.
 
         ``pitch_one_hot`` (batch, n_pitches) is required when the config has
         ``pitch_projection`` or ``pitch_comb``: the score then depends on the
-        pitch too.
+        pitch too; likewise ``instrument_weights`` (batch, n_instruments)
+        when it has ``n_instruments``.
 
         Returns
         -------
@@ -336,6 +357,9 @@ class Discriminator(keras.Model):
         """
         if self.config.discriminator_sees_pitch and pitch_one_hot is None:
             raise ParameterError("pitch_one_hot: this discriminator scores notes per pitch")
+        if self.config.n_instruments and instrument_weights is None:
+            raise ParameterError("instrument_weights: this discriminator scores notes per "
+                                 "instrument")
         from_rgb = lambda b, x: _leaky_relu(
             self.from_rgb[b - 1](_append_comb(x, pitch_one_hot, self.combs, b)))
         x = from_rgb(n_blocks, images)
@@ -351,6 +375,8 @@ class Discriminator(keras.Model):
         score = self.score(x)[:, 0]
         if self.config.pitch_projection:
             score += tf.reduce_sum(self.pitch_embedding(pitch_one_hot) * x, axis=-1)
+        if self.config.n_instruments:
+            score += tf.reduce_sum(self.instrument_embedding(instrument_weights) * x, axis=-1)
         return score, self.classifier(x)
 
     def call(self, images, pitch_one_hot=None):
@@ -369,6 +395,27 @@ def check_pitches(pitches, config: GANSynthConfig) -> np.ndarray:
             f"pitches: this model plays MIDI pitches {config.min_pitch}-{config.max_pitch}, "
             f"got {sorted(set(bad.tolist()))}")
     return values
+
+
+def check_instruments(instruments: list[dict], config: GANSynthConfig) -> list[dict]:
+    """``instruments`` as a list of {name, family, program}, at most ``config.n_instruments``."""
+    if len(instruments) > config.n_instruments:
+        raise ParameterError(
+            f"instruments: config {config.name} has {config.n_instruments} instrument rows, "
+            f"got {len(instruments)} instruments")
+    if config.n_instruments and not instruments:
+        raise ParameterError(f"instruments: config {config.name} is conditioned on "
+                             f"instruments; name the trained ones")
+    out = []
+    for i, item in enumerate(instruments):
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str)
+                and isinstance(item.get("family"), str)
+                and (item.get("program") is None or isinstance(item.get("program"), int))):
+            raise ParameterError(f"instruments: entry {i} must be {{name: str, family: str, "
+                                 f"program: int or null}}, got {item!r}")
+        out.append({"name": item["name"], "family": item["family"],
+                    "program": item.get("program")})
+    return out
 
 
 def slerp_latents(z_a: np.ndarray, z_b: np.ndarray, *, num_steps: int) -> np.ndarray:
@@ -396,6 +443,11 @@ class GANSynth(SavedModel):
         grown hold random weights and would only add noise.
     alpha : float, optional
         Fade-in weight of block ``n_blocks`` (None: fully faded in).
+    instruments : list of dict, optional
+        Conditioned configs: the trained instruments, row ``i`` of the
+        instrument table first: ``{"name": str, "family": str, "program": int
+        or None}`` (the General MIDI program where the notes came from a
+        soundfont). :meth:`make_latents` draws among them.
 
     Examples
     --------
@@ -408,8 +460,10 @@ class GANSynth(SavedModel):
     config_type = GANSynthConfig
 
     def __init__(self, config: GANSynthConfig | str, *, generator: Generator | None = None,
-                 n_blocks: int | None = None, alpha: float | None = None):
+                 n_blocks: int | None = None, alpha: float | None = None,
+                 instruments: list[dict] | None = None):
         self.config = get_config(config) if isinstance(config, str) else config
+        self.instruments = check_instruments(instruments or [], self.config)
         self.generator = generator if generator is not None else Generator(self.config)
         c = self.config
         self.n_blocks = c.n_resolutions if n_blocks is None else int(n_blocks)
@@ -419,7 +473,7 @@ class GANSynth(SavedModel):
         self.alpha = None if alpha is None or self.n_blocks == 1 else float(alpha)
         self._waves_fn = tf.function(
             self._waves_graph, reduce_retracing=True,
-            input_signature=[tf.TensorSpec([None, c.latent_size], tf.float32),
+            input_signature=[tf.TensorSpec([None, c.timbre_size], tf.float32),
                              tf.TensorSpec([None], tf.int32)])
 
     def _waves_graph(self, z, pitches):
@@ -440,19 +494,23 @@ class GANSynth(SavedModel):
         return self.generator
 
     def saved_meta(self) -> dict:
-        if self.n_blocks == self.config.n_resolutions and self.alpha is None:
-            return {}
-        return {"growth": {"n_blocks": self.n_blocks, "alpha": self.alpha}}
+        meta = {"instruments": self.instruments} if self.instruments else {}
+        if self.n_blocks != self.config.n_resolutions or self.alpha is not None:
+            meta["growth"] = {"n_blocks": self.n_blocks, "alpha": self.alpha}
+        return meta
 
     @classmethod
     def from_saved(cls, config, info) -> "GANSynth":
         growth = info.meta.get("growth", {})
-        return cls(config, n_blocks=growth.get("n_blocks"), alpha=growth.get("alpha"))
+        return cls(config, n_blocks=growth.get("n_blocks"), alpha=growth.get("alpha"),
+                   instruments=info.meta.get("instruments"))
 
-    def make_latents(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """``n`` instrument latents, shape (n, latent_size), from N(0, 1)."""
-        return np.random.default_rng(seed).standard_normal(
-            (int(n), self.config.latent_size)).astype(np.float32)
+    def make_latents(self, n: int, *, seed: int | None = None,
+                     instruments=None) -> np.ndarray:
+        """``n`` timbre latents, shape (n, timbre_size) (:func:`draw_timbres`)."""
+        return draw_timbres(int(n), latent_size=self.config.latent_size,
+                            n_instruments=self.config.n_instruments,
+                            n_trained=len(self.instruments), seed=seed, instruments=instruments)
 
     def generate(self, pitches, z=None, *, seed: int | None = None,
                  batch_size: int = 64) -> np.ndarray:
@@ -462,8 +520,8 @@ class GANSynth(SavedModel):
         ----------
         pitches : sequence of int, length n
             MIDI pitches within the model's range.
-        z : array, shape (n, latent_size) or (latent_size,), optional
-            Instrument latents (one for all notes when 1-D); drawn from ``seed``
+        z : array, shape (n, timbre_size) or (timbre_size,), optional
+            Timbre latents (one for all notes when 1-D); drawn from ``seed``
             when omitted.
         seed : int, optional
         batch_size : int
@@ -481,9 +539,9 @@ class GANSynth(SavedModel):
             z = z[None]
         if z.shape[0] == 1:
             z = np.repeat(z, len(pitches), axis=0)
-        if z.shape != (len(pitches), self.config.latent_size):
+        if z.shape != (len(pitches), self.config.timbre_size):
             raise ParameterError(
-                f"z: must have shape ({len(pitches)}, {self.config.latent_size}) to match the "
+                f"z: must have shape ({len(pitches)}, {self.config.timbre_size}) to match the "
                 f"pitches, got {z.shape}")
         out = [self._waves_fn(tf.constant(z[i:i + batch_size]),
                               tf.constant(pitches[i:i + batch_size])).numpy()

@@ -112,6 +112,28 @@ def contrast_floors(specgrams: np.ndarray, pitches: np.ndarray, *, config: GANSy
     return floors
 
 
+def transplant_weights(source: keras.Model, target: keras.Model) -> list[np.ndarray]:
+    """``target``'s weights with every one that ``source`` has (same layer and name) copied.
+
+    A weight ``source`` lacks (a new instrument table) keeps ``target``'s
+    value, zeros for the instrument table, so the generator plays as before.
+
+    Raises
+    ------
+    ParameterError
+        If a weight both have differs in shape (e.g. instrument tables of two sizes).
+    """
+    saved = {v.path: v for v in source.weights}  # e.g. "block1_dense/kernel"
+    out = []
+    for v in target.weights:
+        w = saved.get(v.path)
+        if w is not None and tuple(w.shape) != tuple(v.shape):
+            raise ParameterError(f"model: weight {v.path} has shape {tuple(w.shape)}, this "
+                                 f"config needs {tuple(v.shape)}")
+        out.append(np.asarray(v.numpy() if w is None else w.numpy()))
+    return out
+
+
 def _cross_entropy(logits, labels):
     """Per-example cross-entropy, shape (batch,)."""
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
@@ -144,6 +166,11 @@ class GANTrainer:
         Training notes (:func:`gensuite.audio.spectral.waves_to_specgrams`).
     pitches : np.ndarray, shape (n,), int
         MIDI pitch of each note, within the config's range.
+    instruments : np.ndarray, shape (n,), int, optional
+        Conditioned configs: each note's row of the instrument table.
+    instrument_names : list of dict, optional
+        Conditioned configs: what each row is (:class:`GANSynth`'s
+        ``instruments``), kept in exports.
     seed : int
         Seeds the initial weights, batches and latents.
     checkpoint_every_minutes : float
@@ -165,7 +192,8 @@ class GANTrainer:
     """
 
     def __init__(self, config: GANSynthConfig, run_dir: str | os.PathLike, *,
-                 specgrams: np.ndarray, pitches: np.ndarray, seed: int = 0,
+                 specgrams: np.ndarray, pitches: np.ndarray, instruments: np.ndarray | None = None,
+                 instrument_names: list[dict] | None = None, seed: int = 0,
                  checkpoint_every_minutes: float = 5.0, log_every: int = 50,
                  progress: bool = True, strategy: tf.distribute.Strategy | None = None):
         self.config = config
@@ -191,6 +219,20 @@ class GANTrainer:
                 f"pitches: config {config.name} plays {config.min_pitch}-{config.max_pitch}, "
                 f"the data hold {int(np.min(pitches))}-{int(np.max(pitches))}")
         self.pitch_probs = pitch_distribution(pitches, config)
+        from gensuite.gansynth.model import check_instruments  # noqa: PLC0415
+
+        self.instrument_names = check_instruments(instrument_names or [], config)
+        if config.n_instruments:
+            if instruments is None or len(instruments) != len(self.labels):
+                raise ParameterError(f"instruments: config {config.name} needs each note's "
+                                     "instrument row")
+            self.instruments = np.asarray(instruments, np.int32)
+            if self.instruments.min() < 0 or self.instruments.max() >= len(self.instrument_names):
+                raise ParameterError(
+                    f"instruments: rows must be in 0-{len(self.instrument_names) - 1}, got "
+                    f"{int(self.instruments.min())}-{int(self.instruments.max())}")
+        else:
+            self.instruments = np.zeros(len(self.labels), np.int32)
         if self.chief:
             os.makedirs(self.run_dir, exist_ok=True)
             record_run_config(self.run_dir, config)
@@ -246,6 +288,8 @@ class GANTrainer:
         reals = resize_reals(reals, n_blocks=n_blocks, alpha=alpha, n_resolutions=c.n_resolutions)
         fake_one_hot = tf.one_hot(fake_labels, c.n_pitches)
         real_one_hot = tf.one_hot(labels, c.n_pitches)
+        # Fakes take the reals' instruments (z's tail), as their pitches.
+        instrument_weights = z[:, c.latent_size:]
         g, d = self.generator, self.discriminator
 
         def mean(values):
@@ -254,14 +298,17 @@ class GANTrainer:
         with tf.GradientTape() as d_tape:
             fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
             real_score, real_logits = d.judge(reals, n_blocks=n_blocks, alpha=alpha,
-                                              pitch_one_hot=real_one_hot)
+                                              pitch_one_hot=real_one_hot,
+                                              instrument_weights=instrument_weights)
             fake_score, _ = d.judge(fakes, n_blocks=n_blocks, alpha=alpha,
-                                    pitch_one_hot=fake_one_hot)
+                                    pitch_one_hot=fake_one_hot,
+                                    instrument_weights=instrument_weights)
             mixed = reals + mix[:, None, None, None] * (fakes - reals)
             with tf.GradientTape() as gp_tape:
                 gp_tape.watch(mixed)
                 mixed_score, _ = d.judge(mixed, n_blocks=n_blocks, alpha=alpha,
-                                         pitch_one_hot=real_one_hot)
+                                         pitch_one_hot=real_one_hot,
+                                         instrument_weights=instrument_weights)
             slopes = tf.sqrt(tf.reduce_sum(
                 tf.square(gp_tape.gradient(mixed_score, mixed)), axis=[1, 2, 3]) + 1e-10)
             penalty = mean(tf.square(slopes / c.gradient_penalty_target - 1.0))
@@ -278,7 +325,7 @@ class GANTrainer:
                 tf.argmax(real_logits, -1, output_type=tf.int32), labels), tf.float32)))
         return d_tape.gradient(d_loss, d.trainable_variables), logs
 
-    def _generator_step(self, fake_labels, z, pairs, alpha, *, n_blocks, fading):
+    def _generator_step(self, reals, fake_labels, z, pairs, alpha, *, n_blocks, fading):
         """The generator's gradients and loss terms (shares, as in :meth:`_discriminator_step`).
 
         ``pairs`` sets up the mode-seeking term, which pairs the first rows of
@@ -295,7 +342,8 @@ class GANTrainer:
         with tf.GradientTape() as g_tape:
             fakes = g.grow(z, fake_one_hot, n_blocks=n_blocks, alpha=alpha)
             fake_score, fake_logits = d.judge(fakes, n_blocks=n_blocks, alpha=alpha,
-                                              pitch_one_hot=fake_one_hot)
+                                              pitch_one_hot=fake_one_hot,
+                                              instrument_weights=z[:, c.latent_size:])
             fake_ac = average_loss(_cross_entropy(fake_logits, fake_labels), self._global_batch)
             g_loss = (-average_loss(fake_score, self._global_batch)
                       + c.generator_ac_loss_weight * fake_ac)
@@ -315,6 +363,13 @@ class GANTrainer:
                 shortfall = average_loss(tf.reduce_sum(shortfall, axis=-1), self._global_batch)
                 g_loss += c.harmonic_contrast_weight * shortfall
                 logs["contrast_shortfall"] = shortfall
+            if c.reconstruction_weight > 0:
+                reals = resize_reals(reals, n_blocks=n_blocks, alpha=alpha,
+                                     n_resolutions=c.n_resolutions)
+                error = average_loss(tf.reduce_mean(tf.abs(fakes[..., 0] - reals[..., 0]),
+                                                    axis=[1, 2]), self._global_batch)
+                g_loss += c.reconstruction_weight * error
+                logs["reconstruction_error"] = error
         logs.update(g_loss=g_loss)
         if c.discriminator_ac_loss_weight > 0:
             logs["fake_pitch_loss"] = fake_ac
@@ -345,7 +400,7 @@ class GANTrainer:
         self._apply(self.d_optimizer, d_grads, self.discriminator.trainable_variables)
         if not train_generator:
             return logs
-        g_grads, g_logs = self._generator_step(fake_labels, z, (z_pairs,), alpha, **stage)
+        g_grads, g_logs = self._generator_step(reals, fake_labels, z, (z_pairs,), alpha, **stage)
         self._apply(self.g_optimizer, g_grads, self.generator.trainable_variables)
         self._update_ema()
         return {**logs, **g_logs}
@@ -381,13 +436,13 @@ class GANTrainer:
             paired_rows = (tf.concat([z_pairs, tf.zeros_like(z[n_pairs:])], axis=0),
                            tf.cast(tf.range(batch) < n_pairs, tf.float32))
 
-        def g_step(fake_labels, z, *paired):
+        def g_step(reals, fake_labels, z, *paired):
             pairs = (*paired, latent_distance, n_pairs) if paired else ()
-            grads, logs = self._generator_step(fake_labels, z, pairs, alpha, **stage)
+            grads, logs = self._generator_step(reals, fake_labels, z, pairs, alpha, **stage)
             return _present(grads, g_mask), logs
 
-        grads, g_logs = summed_over_slices(strategy, g_step, (fake_labels, z, *paired_rows),
-                                           batch)
+        grads, g_logs = summed_over_slices(strategy, g_step,
+                                           (reals, fake_labels, z, *paired_rows), batch)
         self._apply(self.g_optimizer, _restore(grads, g_mask),
                     self.generator.trainable_variables)
         self._update_ema()
@@ -413,8 +468,9 @@ class GANTrainer:
         return self._steps[key]
 
     def fake_labels(self, rng: np.random.Generator, real_labels: np.ndarray) -> np.ndarray:
-        """Pitch labels of a batch's fakes: drawn like the data's, or (projection) the reals'."""
-        if self.config.discriminator_sees_pitch:  # see GANSynthConfig.pitch_projection
+        """Pitch labels of a batch's fakes: drawn like the data's, or the reals' (projection,
+        comb or instruments: each fake is judged, or reconstructed, as its real note's twin)."""
+        if self.config.discriminator_sees_pitch or self.config.n_instruments:
             return real_labels
         return rng.choice(self.config.n_pitches, size=len(real_labels), p=self.pitch_probs)
 
@@ -426,11 +482,15 @@ class GANTrainer:
         index = rng.integers(0, len(self.specgrams), c.batch_size)
         fake_labels = self.fake_labels(rng, self.labels[index])
         z = rng.standard_normal((c.batch_size, c.latent_size)).astype(np.float32)
+        if c.n_instruments:
+            z = np.concatenate([z, np.eye(c.n_instruments, dtype=np.float32)[
+                self.instruments[index]]], axis=1)
         mix = rng.random(c.batch_size).astype(np.float32)
         # Second latents for the mode-seeking loss, drawn only when it is on so
         # that runs without it keep their random stream.
         n_pairs = c.batch_size // 2 if c.mode_seeking_weight > 0 else 0
         z_pairs = rng.standard_normal((n_pairs, c.latent_size)).astype(np.float32)
+        z_pairs = np.concatenate([z_pairs, z[:n_pairs, c.latent_size:]], axis=1)
         metrics = self._step_fn(n_blocks, alpha is not None, train_generator)(
             tf.constant(self.specgrams[index]), tf.constant(self.labels[index]),
             tf.constant(fake_labels.astype(np.int32)), tf.constant(z), tf.constant(z_pairs),
@@ -463,8 +523,9 @@ class GANTrainer:
         if grown != (self.config.n_resolutions, None):
             raise ParameterError(f"step: the schedule of {self.config.name} is not fully grown "
                                  f"at step {step}")
-        self.generator.set_weights(model.generator.get_weights())
-        self.generator_ema.set_weights(model.generator.get_weights())
+        weights = transplant_weights(model.generator, self.generator)
+        self.generator.set_weights(weights)
+        self.generator_ema.set_weights(weights)
         self.step_offset.assign(int(step))
 
     def warm_up_discriminator(self, num_steps: int) -> dict[str, float]:
@@ -506,9 +567,10 @@ class GANTrainer:
 
         c = self.config
         pitches = np.linspace(c.min_pitch, c.max_pitch, n_notes).round().astype(np.int32)
-        z = np.random.default_rng(self.seed).standard_normal((1, c.latent_size)).astype(np.float32)
+        model = self.model()
         folder = os.path.join(self.run_dir, "samples", f"step_{step:06d}")
-        for pitch, wave in zip(pitches, self.model().generate(pitches, z)):
+        waves = model.generate(pitches, model.make_latents(1, seed=self.seed))
+        for pitch, wave in zip(pitches, waves):
             write_wav(os.path.join(folder, f"pitch_{pitch:03d}.wav"), limit_peak(wave),
                       sample_rate=c.sample_rate)
         return folder
@@ -540,7 +602,8 @@ class GANTrainer:
     def model(self) -> GANSynth:
         """The moving-average generator, at the current growth stage, as a :class:`GANSynth`."""
         n_blocks, alpha = self.stage()
-        return GANSynth(self.config, generator=self.generator_ema, n_blocks=n_blocks, alpha=alpha)
+        return GANSynth(self.config, generator=self.generator_ema, n_blocks=n_blocks, alpha=alpha,
+                        instruments=self.instrument_names)
 
     def export(self, path: str | os.PathLike, *, figures: dict | None = None) -> GANSynth:
         """Save the moving-average generator as a small weights-only model folder."""

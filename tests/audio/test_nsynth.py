@@ -203,8 +203,19 @@ def test_reader_reads_real_nsynth_records_and_applies_gansynth_filters(tmp_path)
                                    "keyboard_electronic_033-084-050"]
     assert np.all(data.audio == np.float32(0.25))
     assert list(read_nsynth(tmp_path, acoustic_only=True).pitch) == [60]
+
     assert list(read_nsynth(tmp_path, pitch_range=None).pitch) == [22, 40, 60, 84]
     assert list(read_nsynth(tmp_path, instrument_families=["keyboard", 0]).pitch) == [40, 84]
+
+
+def test_reader_says_which_file_each_note_came_from(tmp_path):
+    write_records(tmp_path / "a.tfrecord", [raw_example(pitch=60, source=0, family=3)])
+    write_records(tmp_path / "b.tfrecord", [raw_example(pitch=p, source=0, family=3)
+                                            for p in (61, 62)])
+    data = read_nsynth([tmp_path / "b.tfrecord", tmp_path / "a.tfrecord"])
+    assert [os.path.basename(data.files[i]) for i in data.file_index] == [
+        "b.tfrecord", "b.tfrecord", "a.tfrecord"]
+    assert list(data.pitch) == [61, 62, 60]
 
 
 def test_reader_crops_or_pads_audio_to_n_samples(tmp_path):
@@ -226,6 +237,7 @@ def test_corrupt_shard_is_skipped_reported_and_warned(tmp_path):
     with pytest.warns(UserWarning, match="skipped, corrupt TFRecord"):
         data = read_nsynth(tmp_path)
     assert data.files == (good,)
+    assert data.file_index.tolist() == [0, 0]
     assert data.skipped == ({"file": bad,
                              "reason": "corrupt TFRecord (checksum mismatch or truncated)"},)
     assert list(data.velocity) == [50, 100]  # round-robin: shard 0 holds notes 0 and 2

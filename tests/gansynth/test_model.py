@@ -536,14 +536,20 @@ def test_cli_init_from_a_saved_model_trains_on_several_data_folders(tmp_path, ca
         _sine_notes(TINY, [58, 62]), config=TINY), pitches=np.array([58, 62]), progress=False)
     first.step_offset.assign(40)  # past tiny's 36 steps of growth
     first.export(model, figures={"steps": 40})
+    # Both folders reuse instrument id 0: two instruments, the second from a soundfont.
+    (high / "report.json").write_text('{"soundfont": "x.sf2"}')
     run = tmp_path / "run"
-    assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(low), str(high),
-                 "--run-dir", str(run), "--num-steps", "42", "--init-from", str(model)]) == 0
+    assert main(["gansynth", "train", "--config", "tiny-gansynth_instruments", "--data",
+                 str(low), str(high), "--run-dir", str(run), "--num-steps", "42",
+                 "--init-from", str(model)]) == 0
     out = capsys.readouterr().out
-    assert "4 notes, pitches 58-62" in out
+    assert "4 notes, pitches 58-62, 2 instruments" in out
     assert (f"starting from the generator of {model} at step 40; training a new "
             "discriminator alone for 2 steps") in out
     assert "step 42/42" in out
+    assert GANSynth.load(run / "export").instruments == [
+        {"name": "low:keyboard_acoustic_000", "family": "keyboard", "program": None},
+        {"name": "high:keyboard_acoustic_000", "family": "keyboard", "program": 0}]
     assert main(["gansynth", "train", "--config", "tiny-gansynth", "--data", str(low),
                  "--run-dir", str(tmp_path / "other"), "--init-from", str(low)]) == 2
     err = capsys.readouterr().err
@@ -602,3 +608,122 @@ def test_network_seed_fixes_the_initial_weights():
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(x, y)
     assert not np.allclose(a.get_weights()[0], c.get_weights()[0])
+
+
+# ---------------------------------------------------------------- instruments
+
+TINY_INSTRUMENTS = get_config("tiny-gansynth_instruments")
+NAMES = [{"name": f"sf{i}:keyboard_acoustic_000", "family": "keyboard", "program": 0}
+         for i in range(3)]
+
+
+def test_a_conditioned_config_needs_an_instrument_table_for_its_reconstruction_loss():
+    with pytest.raises(ParameterError, match="reconstruction_weight needs n_instruments >= 1"):
+        dataclasses.replace(TINY, reconstruction_weight=1.0)
+    assert TINY_INSTRUMENTS.timbre_size == TINY.latent_size + 4
+
+
+def test_an_unconditioned_generator_gains_an_instrument_table_and_plays_as_before():
+    from gensuite.gansynth.trainer import transplant_weights
+
+    plain = Generator(TINY, seed=1)
+    conditioned = Generator(TINY_INSTRUMENTS, seed=2)
+    conditioned.set_weights(transplant_weights(plain, conditioned))
+    z = np.random.default_rng(0).standard_normal((3, TINY.latent_size)).astype(np.float32)
+    one_hot = tf.one_hot([0, 2, 4], TINY.n_pitches)
+    before = plain(z, one_hot).numpy()
+    for row in range(4):  # every instrument, while its row is zeros
+        weights = np.eye(4, dtype=np.float32)[[row] * 3]
+        np.testing.assert_array_equal(conditioned(np.concatenate([z, weights], 1), one_hot),
+                                      before)
+    conditioned.instrument_table.embeddings.assign(
+        np.random.default_rng(1).standard_normal((4, conditioned.instrument_table.output_dim)))
+    rows = [conditioned(np.concatenate([z, np.eye(4, dtype=np.float32)[[r] * 3]], 1),
+                        one_hot).numpy() for r in range(2)]
+    assert np.abs(rows[0] - rows[1]).mean() > 0.01  # a learnt row changes the timbre
+    other = Generator(dataclasses.replace(TINY_INSTRUMENTS, n_instruments=5))
+    with pytest.raises(ParameterError, match="instrument_table/embeddings has shape"):
+        transplant_weights(conditioned, other)
+
+
+def test_timbre_latents_are_z_then_a_trained_instrument_one_hot():
+    from gensuite.gansynth.timbres import draw_timbres
+
+    plain = draw_timbres(2, latent_size=8, seed=5)
+    # Unconditioned latents are the seed's first normals, as before instruments existed.
+    np.testing.assert_array_equal(
+        plain, np.random.default_rng(5).standard_normal(16).astype(np.float32).reshape(2, 8))
+    latents = draw_timbres(64, latent_size=8, n_instruments=4, n_trained=3, seed=5)
+    assert latents.shape == (64, 12)
+    np.testing.assert_array_equal(latents[:, :8], plain.tolist() + latents[2:, :8].tolist())
+    weights = latents[:, 8:]
+    assert np.all(weights.sum(1) == 1) and np.all(weights[:, 3] == 0)  # row 3: no data
+    assert set(weights.argmax(1)) == {0, 1, 2}
+    pinned = draw_timbres(2, latent_size=8, n_instruments=4, n_trained=3, seed=5,
+                          instruments=[2, 0])
+    assert pinned[:, 8:].argmax(1).tolist() == [2, 0]
+    with pytest.raises(ParameterError, match="must be 2 rows in 0-2, got"):
+        draw_timbres(2, latent_size=8, n_instruments=4, n_trained=3, instruments=[3, 0])
+
+
+def test_each_program_plays_on_its_own_instrument_else_the_nearest_of_its_family():
+    from gensuite.gansynth.timbres import instrument_for_program
+
+    instruments = [{"name": "a", "family": "keyboard", "program": 0},
+                   {"name": "b", "family": "string", "program": 40},
+                   {"name": "c", "family": "string", "program": 48},
+                   {"name": "d", "family": "keyboard", "program": 0},
+                   {"name": "e", "family": "brass", "program": None}]
+    assert instrument_for_program(0, instruments) == 0  # the first of two
+    assert instrument_for_program(42, instruments) == 1  # cello: nearest string
+    assert instrument_for_program(49, instruments) == 2
+    assert instrument_for_program(56, instruments) == 4  # trumpet: the brass row
+    assert instrument_for_program(73, instruments) == 2  # flute: no flute, nearest program
+
+
+@pytest.mark.slow
+def test_conditioned_training_reconstructs_each_real_notes_instrument(tmp_path):
+    config = dataclasses.replace(TWO_BLOCKS, n_instruments=4, reconstruction_weight=2.0,
+                                 mode_seeking_weight=0.0)
+    pitches = np.repeat([58, 60, 62], 2)
+    images = waves_to_images(_sine_notes(config, pitches), config=config)
+    with pytest.raises(ParameterError, match="needs each note's instrument row"):
+        GANTrainer(config, tmp_path / "a", specgrams=images, pitches=pitches,
+                   instrument_names=NAMES, progress=False)
+    with pytest.raises(ParameterError, match="rows must be in 0-2, got 0-3"):
+        GANTrainer(config, tmp_path / "b", specgrams=images, pitches=pitches,
+                   instruments=np.array([0, 1, 2, 3, 0, 1]), instrument_names=NAMES,
+                   progress=False)
+    trainer = GANTrainer(config, tmp_path / "run", specgrams=images, pitches=pitches,
+                         instruments=np.array([0, 1, 2, 0, 1, 2]), instrument_names=NAMES,
+                         progress=False)
+    metrics = trainer.fit(num_steps=2)
+    assert metrics["reconstruction_error"] > 0 and np.isfinite(metrics["g_loss"])
+    saved = trainer.export(tmp_path / "model")
+    loaded = GANSynth.load(tmp_path / "model")
+    assert loaded.instruments == NAMES
+    z = loaded.make_latents(2, seed=3, instruments=[1, 2])
+    np.testing.assert_allclose(loaded.generate([60, 62], z), saved.generate([60, 62], z),
+                               atol=1e-5)
+    with pytest.raises(ParameterError, match=r"z: must have shape \(2, 12\)"):
+        loaded.generate([60, 62], z[:, :8])
+
+
+@pytest.mark.slow
+def test_cli_generate_plays_a_named_instrument(tmp_path, capsys, tiny_model_dir):
+    path = tmp_path / "model"
+    GANSynth("tiny-gansynth_instruments", instruments=NAMES).save(path)
+    assert main(["gansynth", "generate", "--checkpoint", str(path), "--pitches", "60",
+                 "--instrument", "sf2:keyboard_acoustic_000", "--out", str(tmp_path / "a")]) == 0
+    assert "instrument seed 0, sf2:keyboard_acoustic_000)" in capsys.readouterr().out
+    assert main(["gansynth", "generate", "--checkpoint", str(path), "--pitches", "60",
+                 "--instrument", "1", "--out", str(tmp_path / "b")]) == 0
+    assert "sf1:keyboard_acoustic_000)" in capsys.readouterr().out
+    assert main(["gansynth", "generate", "--checkpoint", str(path), "--pitches", "60",
+                 "--instrument", "piano", "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "no trained instrument 'piano'; this model has rows 0-2" in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "60",
+                 "--instrument", "0", "--out", str(tmp_path / "d")]) == 2
+    assert "is not conditioned on instruments" in capsys.readouterr().err
