@@ -343,7 +343,7 @@ class NoteSource:
     Parameters
     ----------
     load : callable
-        Gives the model (anything with ``generate(pitches, z, batch_size=)``);
+        Gives the model (anything with ``generate(pitches, z, batch_size=, compiled=)``);
         called at the first note the cache lacks, so a run whose notes are
         all cached never imports TensorFlow.
     cache : NoteCache, optional
@@ -382,8 +382,10 @@ class NoteSource:
         self.n_from_cache += len(waves) - len(missing)
         if missing:
             rows = missing + missing[-1:] * (padded_rows(len(missing)) - len(missing))
+            # Op by op: a render makes one batch or a few, and tracing the
+            # graph would cost more than it saves (seconds at start-up).
             made = self.load_model().generate([pitches[i] for i in rows], latents[rows],
-                                       batch_size=len(rows))
+                                              batch_size=len(rows), compiled=False)
             for i, wave in zip(missing, made):
                 waves[i] = wave
                 if cache is not None:

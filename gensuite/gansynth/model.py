@@ -513,7 +513,7 @@ class GANSynth(SavedModel):
                             n_trained=len(self.instruments), seed=seed, instruments=instruments)
 
     def generate(self, pitches, z=None, *, seed: int | None = None,
-                 batch_size: int = 64) -> np.ndarray:
+                 batch_size: int = 64, compiled: bool = True) -> np.ndarray:
         """Play one note per pitch.
 
         Parameters
@@ -526,6 +526,12 @@ class GANSynth(SavedModel):
         seed : int, optional
         batch_size : int
             Notes generated per graph call (memory bound, not a result change).
+        compiled : bool
+            Run the generator as one traced graph (the first call traces it:
+            seconds on a CPU, repaid over many calls), or op by op (no trace:
+            quicker for a command that generates one batch, as ``gensuite
+            render`` does). The two differ in the last bits (the graph fuses
+            some ops); each is deterministic.
 
         Returns
         -------
@@ -543,7 +549,7 @@ class GANSynth(SavedModel):
             raise ParameterError(
                 f"z: must have shape ({len(pitches)}, {self.config.timbre_size}) to match the "
                 f"pitches, got {z.shape}")
-        out = [self._waves_fn(tf.constant(z[i:i + batch_size]),
-                              tf.constant(pitches[i:i + batch_size])).numpy()
+        run = self._waves_fn if compiled else self._waves_graph
+        out = [run(tf.constant(z[i:i + batch_size]), tf.constant(pitches[i:i + batch_size])).numpy()
                for i in range(0, len(pitches), batch_size)]
         return np.concatenate(out, axis=0)
