@@ -8,7 +8,9 @@ one instrument latent (seed 1,
 then 2) for all of them. Given NSynth folders, also
 ``spectrogram_real_vs_generated.png``: the same arpeggio played by real notes
 (the first velocity-100 note of each pitch of programs 0, 40 and 56 where the
-data have them) above the two generated instruments, on one colour scale.
+data have them) above the two generated instruments, on one colour scale;
+for a model conditioned on instruments, each real row is followed by the
+model playing that program's instrument (z from seed 1).
 """
 
 import sys
@@ -81,8 +83,28 @@ def main(checkpoint: str, out_dir: str, *data_dirs: str) -> None:
         print(path)
     if data_dirs:
         path = f"{out_dir}/spectrogram_real_vs_generated.png"
-        plot_rows({**real_arpeggios(list(data_dirs), rate), **generated}, rate=rate, path=path)
+        rows = real_arpeggios(list(data_dirs), rate)
+        if model.instruments:
+            rows = paired_with_generated(model, rows)
+        plot_rows({**rows, **generated}, rate=rate, path=path)
         print(path)
+
+
+def paired_with_generated(model, real_rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each real row, then the conditioned model playing its program's instrument."""
+    from gensuite.gansynth.timbres import instrument_for_program
+
+    rate, rows = model.config.sample_rate, {}
+    for program, name in REAL_PROGRAMS.items():
+        if f"real {name}" not in real_rows:
+            continue
+        row = instrument_for_program(program, model.instruments)
+        z = model.make_latents(len(PITCHES), seed=1, instruments=[row] * len(PITCHES))
+        z[:, :model.config.latent_size] = z[0, :model.config.latent_size]
+        rows[f"real {name}"] = real_rows[f"real {name}"]
+        rows[f"generated {model.instruments[row]['name']}"] = arpeggio(
+            model.generate(PITCHES, z), rate)
+    return rows
 
 
 if __name__ == "__main__":
