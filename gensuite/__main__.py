@@ -1,5 +1,3 @@
-import sys
+from gensuite.cli.main import run
 
-from gensuite.cli.main import main
-
-sys.exit(main())
+run()

@@ -216,6 +216,9 @@ def test_generate_is_batched_and_seeded():
     assert waves.shape == (3, TINY.n_samples) and waves.dtype == np.float32
     np.testing.assert_array_equal(waves, model.generate([58, 60, 62], seed=3))
     assert not np.allclose(waves, model.generate([58, 60, 62], seed=4))
+    op_by_op = model.generate([58, 60, 62], seed=3, compiled=False)  # the same notes, untraced
+    np.testing.assert_allclose(op_by_op, waves, atol=1e-4)
+    np.testing.assert_array_equal(op_by_op, model.generate([58, 60, 62], seed=3, compiled=False))
     with pytest.raises(ParameterError, match=r"z: must have shape \(3, 8\)"):
         model.generate([58, 60, 62], np.zeros((2, 8), np.float32))
 
