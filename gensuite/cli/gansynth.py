@@ -147,7 +147,8 @@ def _add_evaluate(group) -> None:
     _add_checkpoint(parser)
     parser.add_argument("--data", nargs="+", metavar="DIR",
                         help="real notes (NSynth TFRecords) for the ceiling and the spectral "
-                             "distance")
+                             "distance; for a model conditioned on instruments, the training "
+                             "folders (same names) also give instrument identification")
     parser.add_argument("--num-notes", type=positive_int, default=98, metavar="N",
                         help="generated notes to score")
     parser.add_argument("--classifier", metavar="C",
@@ -411,6 +412,8 @@ def run_interpolate(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth evaluate``."""
+    import numpy as np
+
     from gensuite.analysis.model import AudioClassifier
     from gensuite.checkpoints import list_shipped
     from gensuite.gansynth.evaluation import evaluate_gansynth
@@ -420,10 +423,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     name = args.classifier or ("instrument_cnn" if "instrument_cnn" in
                                {c.name for c in list_shipped()} else None)
     classifier = AudioClassifier.load(name) if name else None
+    real_rows = None
+    if real is not None and model.instruments:
+        # The data's instruments, named as training named them, on the model's rows.
+        names = [item["name"] for item in model.instruments]
+        rows, described = instrument_rows(real, args.data)
+        real_rows = np.array([names.index(d["name"]) if d["name"] in names else -1
+                              for d in described])[rows]
     figures = evaluate_gansynth(
         model, real_waves=None if real is None else real.audio,
-        real_pitches=None if real is None else real.pitch, n_notes=args.num_notes,
-        seed=args.seed, classifier=classifier)
+        real_pitches=None if real is None else real.pitch, real_rows=real_rows,
+        n_notes=args.num_notes, seed=args.seed, classifier=classifier)
     if args.json:
         print(json.dumps(figures, sort_keys=True))
     else:

@@ -16,6 +16,11 @@
   are, where a spectral distance only compares average spectra;
 * near-silent share: generated notes whose peak is below the NSynth
   builder's audibility floor;
+* instrument identification (models conditioned on instruments, with real
+  notes of their instruments): the share of generated notes whose
+  time-averaged spectrum lies nearest to the real note of the instrument they
+  were asked for, among the real notes of every instrument at that pitch
+  (chance: one in the number of instruments);
 * with an instrument classifier (:class:`gensuite.analysis.model.AudioClassifier`):
   instrument consistency, the share of generated notes classified as the
   instrument their latent plays most often (a generated instrument should
@@ -108,6 +113,47 @@ def timbre_spread(images: np.ndarray) -> float:
     return float(np.std(images[..., 0].mean(axis=1), axis=0).mean())
 
 
+def instrument_identification(model: GANSynth, *, real_waves: np.ndarray,
+                              real_pitches: np.ndarray, real_rows: np.ndarray,
+                              n_pitches: int = 9, seed: int = 0) -> float:
+    """Share of generated notes nearest to the real note of their own instrument.
+
+    At ``n_pitches`` pitches spread over the model's range, every instrument
+    row with a real note there plays it (z from ``seed``, one per row); each
+    generated note's time-averaged normalised log-magnitude is compared (mean
+    absolute difference) with that of the real note of every row at the pitch,
+    the first real note of each (row, pitch).
+
+    Parameters
+    ----------
+    model : GANSynth
+        Conditioned on instruments.
+    real_waves : np.ndarray, shape (n, n_samples)
+    real_pitches, real_rows : np.ndarray, shape (n,), int
+        Each real note's pitch and its row of the model's instrument table.
+    """
+    from gensuite.audio.spectral import waves_to_specgrams  # noqa: PLC0415
+
+    c = model.config
+    real_pitches, real_rows = np.asarray(real_pitches), np.asarray(real_rows)
+    grid = np.unique(np.linspace(c.min_pitch, c.max_pitch, n_pitches).round().astype(int))
+    hits, total = 0, 0
+    for pitch in grid:
+        rows, first = np.unique(real_rows[real_pitches == pitch], return_index=True)
+        if len(rows) < 2:
+            continue
+        index = np.flatnonzero(real_pitches == pitch)[first]
+        real = waves_to_specgrams(real_waves[index], config=c.spectral).numpy()[..., 0].mean(1)
+        z = model.make_latents(len(rows), seed=seed, instruments=rows)
+        z[:, :c.latent_size] = z[0, :c.latent_size]  # one z: only the instrument differs
+        fake = waves_to_specgrams(model.generate(np.full(len(rows), pitch), z),
+                                  config=c.spectral).numpy()[..., 0].mean(1)
+        distances = np.abs(fake[:, None, :] - real[None, :, :]).mean(-1)
+        hits += int(np.sum(np.argmin(distances, axis=1) == np.arange(len(rows))))
+        total += len(rows)
+    return hits / total if total else float("nan")
+
+
 def instrument_consistency(top_classes: np.ndarray, instruments: np.ndarray) -> float:
     """Share of notes whose class is the most frequent class of their instrument latent.
 
@@ -158,7 +204,7 @@ def classifier_figures(classifier, *, fake_waves: np.ndarray, instruments: np.nd
 
 
 def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
-                      real_pitches: np.ndarray | None = None, pitches=None,
+                      real_pitches: np.ndarray | None = None, real_rows=None, pitches=None,
                       n_notes: int = 98, n_instruments: int = 7, seed: int = 0,
                       classifier=None) -> dict[str, float]:
     """Pitch accuracy of generated notes, and against real notes when given.
@@ -170,6 +216,9 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
         Real notes (e.g. the training set); adds the real-note ceiling and the
         spectral distance.
     real_pitches : np.ndarray, shape (n,), optional
+    real_rows : np.ndarray, shape (n,), optional
+        Conditioned models: each real note's row of the instrument table (-1:
+        an instrument the model lacks); adds ``instrument_identification``.
     pitches : sequence of int, optional
         Pitches to generate without real notes (default: the model's range).
     n_notes : int
@@ -195,6 +244,12 @@ def evaluate_gansynth(model: GANSynth, *, real_waves: np.ndarray | None = None,
 
     c = model.config
     figures: dict[str, float] = {}
+    if real_rows is not None and model.instruments:
+        known = np.asarray(real_rows) >= 0
+        if known.any():
+            figures["instrument_identification"] = instrument_identification(
+                model, real_waves=real_waves[known], real_pitches=np.asarray(real_pitches)[known],
+                real_rows=np.asarray(real_rows)[known], seed=seed)
     # One pitch in the middle of the range, every latent (and every real note) at it.
     middle = (c.min_pitch + c.max_pitch) // 2
 

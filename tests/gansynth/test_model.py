@@ -730,3 +730,31 @@ def test_cli_generate_plays_a_named_instrument(tmp_path, capsys, tiny_model_dir)
     assert main(["gansynth", "generate", "--checkpoint", tiny_model_dir, "--pitches", "60",
                  "--instrument", "0", "--out", str(tmp_path / "d")]) == 2
     assert "is not conditioned on instruments" in capsys.readouterr().err
+
+
+def test_instrument_identification_finds_each_note_nearest_its_own_instrument():
+    from gensuite.gansynth.evaluation import instrument_identification
+
+    c = TINY_INSTRUMENTS
+    real_pitches = np.repeat([58, 60, 62], 3)
+    rows = np.tile([0, 1, 2], 3)
+    # Three instruments: the same sine at three loudnesses.
+    real = _sine_notes(c, real_pitches) * np.array([1.0, 0.1, 0.01])[rows, None]
+
+    class Echo(GANSynth):
+        """Plays the real note of the asked row, or of the next row."""
+
+        shift = 0
+
+        def generate(self, pitches, z=None, **kwargs):
+            asked = (np.asarray(z)[:, c.latent_size:].argmax(1) + self.shift) % 3
+            return np.stack([real[(rows == r) & (real_pitches == p)][0]
+                             for r, p in zip(asked, pitches)])
+
+    model = Echo(c, instruments=NAMES)
+    figure = instrument_identification(model, real_waves=real, real_pitches=real_pitches,
+                                       real_rows=rows, n_pitches=3)
+    assert figure == 1.0
+    model.shift = 1
+    assert instrument_identification(model, real_waves=real, real_pitches=real_pitches,
+                                     real_rows=rows, n_pitches=3) == 0.0
