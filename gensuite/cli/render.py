@@ -17,8 +17,9 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "render", help="render a MIDI file to WAV through GANSynth or a soundfont",
         description="Render every note of FILE.mid (all tracks, tempo changes) to a mono WAV. "
-                    "GANSynth gives each track its own instrument latent from --seed; drum "
-                    "tracks go through the soundfont. Notes outside the model's pitch range "
+                    "GANSynth gives each track its own instrument latent from --seed (a model "
+                    "conditioned on instruments plays each track's General MIDI program on its "
+                    "nearest trained instrument); drum tracks go through the soundfont. Notes outside the model's pitch range "
                     "move by octaves into range (with a warning).")
     parser.add_argument("midi_file", metavar="FILE.mid", help="MIDI file to render")
     parser.add_argument("--out", required=True, metavar="FILE.wav", help="WAV file to write")
