@@ -298,8 +298,7 @@ def read_note_spec(checkpoint) -> tuple[NoteSpec, str] | None:
             config = json.load(f)
         with open(files[1], encoding="utf-8") as f:
             instruments = json.load(f).get("instruments", [])
-        spec = NoteSpec(**{field.name: config[field.name] for field in dataclasses.fields(NoteSpec)
-                           if field.name in INT_SPEC_FIELDS},
+        spec = NoteSpec(**{name: config[name] for name in INT_SPEC_FIELDS},
                         n_instruments=config.get("n_instruments", 0),
                         instruments=tuple(instruments))
         identity = identity_of_files(files)

@@ -222,7 +222,8 @@ class Generator(keras.Model):
     2 channels with tanh. With ``config.pitch_comb`` each block's first conv
     also sees the pitch's harmonic comb at that resolution as one more channel.
     With ``config.n_instruments`` the dense layer's output adds the instrument
-    weights times a table of one learned row per instrument (zeros at first).
+    weights times a table of one learned row per instrument (zeros at first),
+    times :data:`INSTRUMENT_TABLE_GAIN`.
     """
 
     def __init__(self, config: GANSynthConfig, *, seed: int | None = None, **kwargs):
