@@ -8,8 +8,10 @@ networks with Adam (``config.learning_rate``, beta1 0, beta2 0.99):
   and fake + drift ``weight * mean(D(real) ** 2)`` + pitch cross-entropy on
   the reals;
 * generator: ``-mean(D(fake))`` + pitch cross-entropy on its own notes
-  (+ the mode-seeking loss when ``config.mode_seeking_weight`` is set, and
-  the harmonic-contrast floor when ``config.harmonic_contrast_weight`` is);
+  (+ the mode-seeking loss when ``config.mode_seeking_weight`` is set, the
+  harmonic-contrast floor when ``config.harmonic_contrast_weight`` is, and
+  the L1 reconstruction of each fake's real twin when
+  ``config.reconstruction_weight`` is);
 * the moving average of the generator weights (decay ``config.ema_decay``)
   is what generates.
 
