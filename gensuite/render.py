@@ -253,6 +253,14 @@ INT_SPEC_FIELDS = ("sample_rate", "n_samples", "min_pitch", "max_pitch", "latent
 
 
 @dataclasses.dataclass(frozen=True)
+class _SpecName:
+    """What :func:`check_instruments` reads of a config, from ``config.json``."""
+
+    n_instruments: int
+    name: str = "config.json"
+
+
+@dataclasses.dataclass(frozen=True)
 class NoteSpec:
     """What mixing needs to know of a GANSynth (the fields of its config of the same names)."""
 
@@ -307,12 +315,13 @@ def read_note_spec(checkpoint) -> tuple[NoteSpec, str] | None:
     values = [getattr(spec, name) for name in INT_SPEC_FIELDS] + [spec.n_instruments]
     if (not all(type(v) is int for v in values) or min(spec.sample_rate, spec.n_samples,
                                                        spec.latent_size) < 1
-            or not 0 <= spec.min_pitch <= spec.max_pitch <= 127
-            or not 0 <= len(instruments) <= spec.n_instruments
-            or (spec.n_instruments and not instruments)
-            or not all(isinstance(i, dict) and isinstance(i.get("family"), str)
-                       and (i.get("program") is None or type(i.get("program")) is int)
-                       for i in instruments)):
+            or not 0 <= spec.min_pitch <= spec.max_pitch <= 127):
+        return None
+    from gensuite.gansynth.timbres import check_instruments  # noqa: PLC0415
+
+    try:
+        check_instruments(list(instruments), _SpecName(spec.n_instruments))
+    except (ParameterError, TypeError):
         return None
     return spec, identity
 

@@ -217,8 +217,10 @@ def instrument_rows(notes, paths: list[str]):
 
 
 def _built_from_soundfont(folder: str) -> bool:
+    from gensuite.audio.nsynth import REPORT_NAME
+
     try:
-        with open(os.path.join(folder, "report.json"), encoding="utf-8") as f:
+        with open(os.path.join(folder, REPORT_NAME), encoding="utf-8") as f:
             report = json.load(f)
     except (OSError, ValueError):
         return False
@@ -246,7 +248,7 @@ def saved_init_model(source: str, config):
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``gensuite gansynth train``."""
-    from gensuite.common.errors import InputFileError, ParameterError
+    from gensuite.common.errors import ParameterError
     from gensuite.common.tfutil import count_parameters
     from gensuite.gansynth.configs import CONTINUABLE_FIELDS, get_config
     from gensuite.gansynth.trainer import EXPORT_DIR, GANTrainer, waves_to_images

@@ -33,7 +33,7 @@ from gensuite.gansynth.layers import (
     pixel_norm,
     upscale,
 )
-from gensuite.gansynth.timbres import draw_timbres
+from gensuite.gansynth.timbres import check_instruments, draw_timbres
 
 KIND = "gansynth"
 LEAKY_SLOPE = 0.2
@@ -401,27 +401,6 @@ def check_pitches(pitches, config: GANSynthConfig) -> np.ndarray:
             f"pitches: this model plays MIDI pitches {config.min_pitch}-{config.max_pitch}, "
             f"got {sorted(set(bad.tolist()))}")
     return values
-
-
-def check_instruments(instruments: list[dict], config: GANSynthConfig) -> list[dict]:
-    """``instruments`` as a list of {name, family, program}, at most ``config.n_instruments``."""
-    if len(instruments) > config.n_instruments:
-        raise ParameterError(
-            f"instruments: config {config.name} has {config.n_instruments} instrument rows, "
-            f"got {len(instruments)} instruments")
-    if config.n_instruments and not instruments:
-        raise ParameterError(f"instruments: config {config.name} is conditioned on "
-                             f"instruments; name the trained ones")
-    out = []
-    for i, item in enumerate(instruments):
-        if not (isinstance(item, dict) and isinstance(item.get("name"), str)
-                and isinstance(item.get("family"), str)
-                and (item.get("program") is None or isinstance(item.get("program"), int))):
-            raise ParameterError(f"instruments: entry {i} must be {{name: str, family: str, "
-                                 f"program: int or null}}, got {item!r}")
-        out.append({"name": item["name"], "family": item["family"],
-                    "program": item.get("program")})
-    return out
 
 
 def slerp_latents(z_a: np.ndarray, z_b: np.ndarray, *, num_steps: int) -> np.ndarray:

@@ -13,6 +13,31 @@ import numpy as np
 from gensuite.common.errors import ParameterError
 
 
+def check_instruments(instruments: list[dict], config) -> list[dict]:
+    """``instruments`` as a list of {name, family, program}, at most ``config.n_instruments``.
+
+    ``config`` is anything with ``name`` and ``n_instruments`` (a GANSynthConfig,
+    or the render's spec read from ``config.json``).
+    """
+    if len(instruments) > config.n_instruments:
+        raise ParameterError(
+            f"instruments: config {config.name} has {config.n_instruments} instrument rows, "
+            f"got {len(instruments)} instruments")
+    if config.n_instruments and not instruments:
+        raise ParameterError(f"instruments: config {config.name} is conditioned on "
+                             f"instruments; name the trained ones")
+    out = []
+    for i, item in enumerate(instruments):
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str)
+                and isinstance(item.get("family"), str)
+                and (item.get("program") is None or isinstance(item.get("program"), int))):
+            raise ParameterError(f"instruments: entry {i} must be {{name: str, family: str, "
+                                 f"program: int or null}}, got {item!r}")
+        out.append({"name": item["name"], "family": item["family"],
+                    "program": item.get("program")})
+    return out
+
+
 def draw_timbres(n: int, *, latent_size: int, n_instruments: int = 0, n_trained: int = 0,
                  seed: int | None = None, instruments=None) -> np.ndarray:
     """``n`` timbre latents: z from N(0, 1), then one-hot instrument weights.

@@ -52,6 +52,7 @@ from gensuite.gansynth.model import (
     resize_reals,
     stage_of_images,
 )
+from gensuite.gansynth.timbres import check_instruments
 from gensuite.training.checkpointing import MetricsLogger, TrainingCheckpoint, record_run_config
 from gensuite.training.distribute import (
     any_worker,
@@ -221,8 +222,6 @@ class GANTrainer:
                 f"pitches: config {config.name} plays {config.min_pitch}-{config.max_pitch}, "
                 f"the data hold {int(np.min(pitches))}-{int(np.max(pitches))}")
         self.pitch_probs = pitch_distribution(pitches, config)
-        from gensuite.gansynth.model import check_instruments  # noqa: PLC0415
-
         self.instrument_names = check_instruments(instrument_names or [], config)
         if config.n_instruments:
             if instruments is None or len(instruments) != len(self.labels):
