@@ -48,6 +48,8 @@ import sys
 import tempfile
 import time
 
+from gensuite.render import DEFAULT_CHECKPOINT
+
 FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 OTHER_SOUNDFONTS = {"timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
                     "musescore": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"}
@@ -166,7 +168,7 @@ def chroma_vs_fluidr3(song: str, *, work: str, checkpoint: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--midi", help="the Haydn movement already exported (else exported now)")
-    parser.add_argument("--checkpoint", default="gansynth_gm")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--long-repeats", type=int, default=4)
     args = parser.parse_args()

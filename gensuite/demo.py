@@ -10,9 +10,10 @@
 4. 16-bar melodies sampled from the song-scale model (``mel_16bar``).
 5. A primer continued by the shipped attention MelodyRNN (``attention_rnn``).
 6. Every generated melody rendered to WAV through the shipped GANSynth
-   timbres (``gansynth_gm``) and through the soundfont reference, each
-   with its own piano roll, and one of each stage (the first, or the morph)
-   with a spectrogram PNG per renderer.
+   timbres (``gansynth_instruments``: each track on its program's row) and
+   through the soundfont reference, each with its own piano roll, and one
+   of each stage (the first, or the morph) with a spectrogram PNG per
+   renderer.
 Stages whose checkpoint (or renderer) is missing are skipped and listed.
 Everything lands in one folder with an index.html that plays and shows it, styled
 by the studio's style.css (copied beside it) so that it works opened from disk.
@@ -42,7 +43,7 @@ N_SAMPLES = 4
 PRIMER = (60, -2, -2, -2, 60, -2, -2, -2, 67, -2, -2, -2, 67, -2, -2, -2,
           69, -2, -2, -2, 69, -2, -2, -2, 67, -2, -2, -2, -2, -2, -2, -1)
 RNN_STEPS = 128
-GANSYNTH = "gansynth_gm"
+GANSYNTH = "gansynth_instruments"
 # The renderers as the studio's Synth list names them.
 SYNTH_NAMES = {"gansynth": f"GANSynth timbres ({GANSYNTH})", "soundfont": "soundfont"}
 # Copied from the studio beside index.html, so the page opened from disk (file://) looks

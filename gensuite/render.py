@@ -49,8 +49,31 @@ SYNTHS = ("gansynth", "soundfont")
 DRUM_MODES = ("soundfont", "skip")
 ATTACK_S = 0.010
 RELEASE_S = 0.3
+MAX_RELEASE_S = 1.0
+# Seconds a General MIDI program takes, after its note ends, to fall 20 dB:
+# the median over FluidR3_GM, MuseScore General and TimGM6mb at MIDI 48, 60
+# and 72 (experiments/gm_release_times.py). None: its notes die away before
+# they end; 16 programs a row. A generated note is faded out over this time
+# / 0.9 (a linear fade is 20 dB down at 90 % of its length), so that a fast
+# flute line does not ring like a choir.
+GM_RELEASE_20DB_S = (
+    0.21, 0.21, 0.26, 0.20, 0.04, 0.10, 0.08, 0.06, 0.64, None, 0.22, 0.21, 0.15, None, None, 0.35,
+    0.05, 0.05, 0.06, 0.15, 0.08, 0.08, 0.04, 0.07, 0.13, 0.12, 0.02, 0.12, 0.05, 0.05, 0.06, 0.04,
+    0.06, 0.04, 0.04, 0.04, 0.04, 0.04, 0.06, 0.05, 0.12, 0.09, 0.12, 0.12, 0.22, 0.60, 0.53, 0.51,
+    0.27, 0.46, 0.61, 0.58, 0.30, 0.20, 0.40, 0.46, 0.06, 0.06, 0.08, 0.05, 0.14, 0.10, 0.11, 0.12,
+    0.06, 0.06, 0.06, 0.06, 0.10, 0.06, 0.05, 0.06, 0.09, 0.11, 0.06, 0.04, 0.11, 0.08, 0.11, 0.07,
+    0.06, 0.06, 0.46, 0.09, 0.05, 0.22, 0.18, 0.01, 0.51, 0.49, 0.23, 0.63, 0.76, 0.54, 0.49, 0.42,
+    0.57, 0.53, 0.78, 0.48, 0.82, 0.71, 0.58, 0.49, 0.86, 0.16, 0.25, 0.53, 0.25, 0.10, 0.08, 0.05,
+    0.61, None, 0.79, None, 0.46, 0.65, None, 0.04, None, 0.01, 0.86, 0.90, None, 0.30, 0.41, 0.94,
+)
+# A generated note reaches half of its early peak level 50-150 ms after its
+# start (a soundfont's piano note: 5 ms); the mix starts it there, as a
+# sampler's start offset would, so that it sounds on the beat.
+ONSET_LEVEL = 0.5
+ONSET_SEARCH_S = 0.5
+ONSET_FRAME_S = 0.005
 INTERPOLATION_LEVELS = 32
-DEFAULT_CHECKPOINT = "gansynth_gm"
+DEFAULT_CHECKPOINT = "gansynth_instruments"
 # Distinct notes per generator call. On a CPU a larger batch is no faster and
 # only holds more waveforms; a GPU plays a whole file's notes in one call,
 # capped for memory. The cap is an estimate, not measured on a GPU: a note of
@@ -118,6 +141,36 @@ def note_envelope(n_sustain: int, *, sample_rate: int, release_s: float = RELEAS
     envelope[:n_attack] = np.linspace(0.0, 1.0, n_attack, endpoint=False)
     envelope[n_sustain:] = np.linspace(1.0, 0.0, n_release, endpoint=False)
     return envelope
+
+
+def onset_offset_samples(wave: np.ndarray, *, sample_rate: int, level: float = ONSET_LEVEL) -> int:
+    """Samples before a note's attack: where its level first reaches ``level`` of its early peak.
+
+    Levels are RMS over 5-ms frames of the first 0.5 s; the offset is the
+    start of the frame before the first one at ``level`` times their maximum
+    (0 for a silent note, or one that starts at once).
+
+    Parameters
+    ----------
+    wave : np.ndarray, shape (n_samples,)
+    sample_rate : int
+    level : float
+        In (0, 1].
+
+    Returns
+    -------
+    int
+    """
+    frame = max(1, int(round(ONSET_FRAME_S * sample_rate)))
+    n_frames = min(len(wave), int(ONSET_SEARCH_S * sample_rate)) // frame
+    if n_frames == 0:
+        return 0
+    frames = np.asarray(wave[:n_frames * frame], np.float64).reshape(n_frames, frame)
+    rms = np.sqrt(np.mean(np.square(frames), axis=1))
+    if rms.max() == 0:
+        return 0
+    first = int(np.argmax(rms >= level * rms.max()))
+    return max(0, first - 1) * frame
 
 
 def parse_timbres(text: str) -> dict[int, int]:
@@ -245,8 +298,20 @@ def _sub_sequence(sequence, notes):
 
 
 def release_seconds(config) -> float:
-    """The release: 0.3 s, or a quarter of the generated note if that is shorter."""
-    return min(RELEASE_S, config.n_samples / config.sample_rate / 4)
+    """The longest release: 1 s, or a quarter of the generated note if that is shorter."""
+    return min(MAX_RELEASE_S, config.n_samples / config.sample_rate / 4)
+
+
+def program_release_s(program: int, *, max_s: float) -> float:
+    """Fade-out of a generated note of General MIDI ``program``, s.
+
+    :data:`GM_RELEASE_20DB_S` / 0.9, within [:data:`ATTACK_S`, ``max_s``];
+    :data:`RELEASE_S` (or ``max_s``) for a program without a release or
+    outside 0-127.
+    """
+    measured = GM_RELEASE_20DB_S[program] if 0 <= program < len(GM_RELEASE_20DB_S) else None
+    release_s = RELEASE_S if measured is None else measured / 0.9
+    return float(min(max(release_s, ATTACK_S), max_s))
 
 
 INT_SPEC_FIELDS = ("sample_rate", "n_samples", "min_pitch", "max_pitch", "latent_size")
@@ -454,9 +519,8 @@ def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: in
         source.load_model()
         gpu = _tensorflow_sees_gpu()
     batch_size = note_batch_size(n_distinct=len(keys), gpu=gpu)
-    release_s = release_seconds(spec)
-    max_sustain = spec.n_samples - int(round(release_s * rate))
-    envelopes: dict[int, np.ndarray] = {}  # by sustain length: notes of a score share a few
+    max_release_s = release_seconds(spec)
+    envelopes: dict[tuple, np.ndarray] = {}  # by sustain and release: a score has a few
     bar = progress_bar(total=len(notes), enabled=progress, desc="render", unit="note")
     done = 0
     # Keys, and the notes of each key, are mixed in one fixed order whatever
@@ -466,15 +530,18 @@ def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: in
         waves = source.waves(key_pitches[first:first + batch_size],
                              key_latents[first:first + batch_size])
         for wave, key in zip(waves, batch):
+            wave = wave[onset_offset_samples(wave, sample_rate=rate):]
             for i in by_key[key]:
                 note = notes[i]
                 start = int(round(note.start_time * rate))
-                n_sustain = min(int(round((note.end_time - note.start_time) * rate)), max_sustain)
-                envelope = envelopes.get(n_sustain)
+                release_s = program_release_s(note.program, max_s=max_release_s)
+                n_sustain = min(int(round((note.end_time - note.start_time) * rate)),
+                                spec.n_samples - int(round(release_s * rate)))
+                envelope = envelopes.get((n_sustain, release_s))
                 if envelope is None:
-                    envelope = envelopes[n_sustain] = note_envelope(
+                    envelope = envelopes[n_sustain, release_s] = note_envelope(
                         n_sustain, sample_rate=rate, release_s=release_s)
-                stop = min(start + len(envelope), n_samples)
+                stop = min(start + len(envelope), start + len(wave), n_samples)
                 if stop > start:
                     gain = note.velocity / 127.0
                     mix[start:stop] += gain * envelope[:stop - start] * wave[:stop - start]
@@ -574,7 +641,10 @@ def render_sequence_audio(source, *, synth: str = "gansynth", checkpoint=DEFAULT
         note_source, spec = _note_source(checkpoint=checkpoint, model=model,
                                          cache_dir=cache_dir)
         rate = spec.sample_rate
-        n_samples = int(np.ceil((end_s + release_seconds(spec)) * rate)) + 1
+        max_release_s = release_seconds(spec)
+        tail_s = max(n.end_time + program_release_s(n.program, max_s=max_release_s)
+                     for n in pitched) if pitched else 0.0
+        n_samples = int(np.ceil(max(end_s, tail_s) * rate)) + 1
         mix = render_gansynth_notes(
             pitched, spec=spec, source=note_source, seed=seed,
             secs_per_instrument=secs_per_instrument, timbres=timbres, duration_s=end_s,

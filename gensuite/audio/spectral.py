@@ -661,6 +661,65 @@ def specgrams_to_waves(specgrams, *, config: SpectralConfig) -> tf.Tensor:
     return invert_stft(specgrams_to_stfts(specgrams), config=config)
 
 
+# Bands within this many cents of a harmonic of the note's pitch take that
+# harmonic's frequency in :func:`lock_to_harmonics`: a semitone either way
+# catches a partial the generator placed between two semitones.
+HARMONIC_LOCK_CENTS = 100.0
+
+
+def band_hertz(config: SpectralConfig) -> np.ndarray:
+    """Centre frequency of each image band in Hz, shape (n_bins,).
+
+    The mel band centres (HTK), or for linear images the kept FFT bins,
+    ``(k + 1) * sample_rate / n_fft``.
+    """
+    if config.n_mels is None:
+        return config.sample_rate / config.n_fft * np.arange(1, config.n_linear_bins + 1)
+    edges = np.linspace(0.0, hertz_to_mel(config.sample_rate / 2.0), config.n_mels + 2)
+    return mel_to_hertz(edges[1:-1])
+
+
+def lock_to_harmonics(specgrams, midi_pitches, *, config: SpectralConfig,
+                      max_cents: float = HARMONIC_LOCK_CENTS) -> tf.Tensor:
+    """Normalised images whose bands near a harmonic of their note play exactly that harmonic.
+
+    A band whose centre lies within ``max_cents`` of a harmonic ``k * f0``
+    of its note's pitch (below Nyquist) gets the IF of a steady partial at
+    ``k * f0``; every other band, and every magnitude, is left as it is. For
+    a generator's images this keeps the timbre it drew (how loud each partial
+    is, when, and the noise between partials) and takes the partials'
+    frequencies from the asked pitch: a GAN's IF wanders by tens of cents
+    within a note and can put a fundamental most of a semitone off its
+    upper partials, which smears each note over the neighbouring semitones.
+
+    Parameters
+    ----------
+    specgrams : array-like, float, shape [batch, n_frames, n_bins, 2]
+        Normalised images (:func:`waves_to_specgrams`).
+    midi_pitches : array-like, int or float, shape [batch]
+        Each image's pitch.
+    config : SpectralConfig
+    max_cents : float
+
+    Returns
+    -------
+    tf.Tensor, float32, same shape
+    """
+    specgrams = _as_float(specgrams)
+    _check_shape("specgrams", specgrams, ("batch", *config.shape))
+    hz = tf.constant(band_hertz(config), tf.float32)[None, :]
+    f0_hz = 440.0 * tf.pow(2.0, (tf.cast(midi_pitches, tf.float32)[:, None] - 69.0) / 12.0)
+    harmonic_hz = tf.maximum(1.0, tf.round(hz / f0_hz)) * f0_hz
+    cents = tf.abs(1200.0 / np.log(2.0) * tf.math.log(hz / harmonic_hz))
+    near = (cents < max_cents) & (harmonic_hz < config.sample_rate / 2.0)
+    # A steady partial turns by 2 pi f hop / rate a hop; the IF channel holds
+    # that turn wrapped to [-pi, pi), over pi.
+    cycles = harmonic_hz * (config.hop_length / config.sample_rate)
+    ifreq = IF_NORMALIZER_A * 2.0 * (cycles - tf.round(cycles)) + IF_NORMALIZER_B
+    locked = tf.where(near[:, None, :], ifreq[:, None, :], specgrams[..., 1])
+    return tf.stack([specgrams[..., 0], locked], axis=-1)
+
+
 def low_pass(waves, *, max_hz: float, sample_rate: int) -> tf.Tensor:
     """Remove every frequency above ``max_hz`` (a brick wall on the whole signal's FFT).
 

@@ -17,11 +17,13 @@ Two layers of API:
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from gensuite.audio.spectral import low_pass, specgrams_to_waves
+from gensuite.audio.spectral import lock_to_harmonics, low_pass, specgrams_to_waves
 from gensuite.checkpoints import SavedModel
 from gensuite.common.errors import ParameterError
 from gensuite.gansynth.configs import HARMONIC_BANDS_HZ, GANSynthConfig, get_config
@@ -456,16 +458,15 @@ class GANSynth(SavedModel):
             raise ParameterError(
                 f"n_blocks: must be 1-{c.n_resolutions} for config {c.name}, got {n_blocks}")
         self.alpha = None if alpha is None or self.n_blocks == 1 else float(alpha)
-        self._waves_fn = tf.function(
-            self._waves_graph, reduce_retracing=True,
-            input_signature=[tf.TensorSpec([None, c.timbre_size], tf.float32),
-                             tf.TensorSpec([None], tf.int32)])
+        self._waves_fns = {}  # lock_harmonics -> traced _waves_graph
 
-    def _waves_graph(self, z, pitches):
+    def _waves_graph(self, z, pitches, *, lock_harmonics: bool):
         c = self.config
         one_hot = tf.one_hot(pitches - c.min_pitch, c.n_pitches)
         images = self.generator.grow(z, one_hot, n_blocks=self.n_blocks, alpha=self.alpha)
         images = upscale(images, 2 ** (c.n_resolutions - self.n_blocks))
+        if lock_harmonics:
+            images = lock_to_harmonics(images, pitches, config=c.spectral)
         waves = specgrams_to_waves(images, config=c.spectral)
         if c.max_output_hz is None:
             return waves
@@ -498,7 +499,8 @@ class GANSynth(SavedModel):
                             n_trained=len(self.instruments), seed=seed, instruments=instruments)
 
     def generate(self, pitches, z=None, *, seed: int | None = None,
-                 batch_size: int = 64, compiled: bool = True) -> np.ndarray:
+                 batch_size: int = 64, compiled: bool = True,
+                 lock_harmonics: bool = True) -> np.ndarray:
         """Play one note per pitch.
 
         Parameters
@@ -517,6 +519,11 @@ class GANSynth(SavedModel):
             quicker for a command that generates one batch, as ``gensuite
             render`` does). The two differ in the last bits (the graph fuses
             some ops); each is deterministic.
+        lock_harmonics : bool
+            Play the partials at the exact harmonics of each pitch
+            (:func:`gensuite.audio.spectral.lock_to_harmonics`): the
+            generator's magnitudes with the asked pitch's frequencies. False:
+            the generator's own instantaneous frequencies, as GANSynth plays.
 
         Returns
         -------
@@ -534,7 +541,12 @@ class GANSynth(SavedModel):
             raise ParameterError(
                 f"z: must have shape ({len(pitches)}, {self.config.timbre_size}) to match the "
                 f"pitches, got {z.shape}")
-        run = self._waves_fn if compiled else self._waves_graph
+        run = functools.partial(self._waves_graph, lock_harmonics=bool(lock_harmonics))
+        if compiled:
+            run = self._waves_fns.setdefault(bool(lock_harmonics), tf.function(
+                run, reduce_retracing=True,
+                input_signature=[tf.TensorSpec([None, self.config.timbre_size], tf.float32),
+                                 tf.TensorSpec([None], tf.int32)]))
         out = [run(tf.constant(z[i:i + batch_size]), tf.constant(pitches[i:i + batch_size])).numpy()
                for i in range(0, len(pitches), batch_size)]
         return np.concatenate(out, axis=0)

@@ -25,8 +25,9 @@ hand-written backward pass. Automatic differentiation of the time loop would
 stack every step's window, keys and ``tanh`` (``T x batch x L x 128`` floats
 each) and accumulate every weight gradient step by step; the hand-written pass
 keeps the window as a ring buffer (softmax attention does not depend on the
-order of the window), recomputes the ``tanh`` from the stored keys, and forms
-each weight gradient with one matrix product over all steps after the loop.
+order of the window), keeps the forward's gate activations, recomputes the
+``tanh`` from the stored keys, and forms each weight gradient with one matrix
+product over all steps after the loop.
 Both loops are compiled with XLA. One step then does two matrix products: the
 query, and ``[h, attns] @ [W_out | W_out W_k | W_rec]``, which gives the output,
 its key and the next step's recurrent gate input at once.
@@ -177,8 +178,12 @@ class AttentionLSTMCell(keras.layers.Layer):
         ``(x @ W_in[:D] + b_in) @ W_x + b``; the attention read's share
         ``attns @ W_in[D:] @ W_x`` is added in :meth:`step`.
         """
-        x_in = tf.tensordot(x, self.input_kernel[:self.input_dim], axes=1) + self.input_bias
-        return self.cell.project_inputs(x_in)
+        # One product with the folded kernel W_in[:D] @ W_x: the sequence is
+        # long and the kernels small.
+        w_x = self.cell.kernel[:self.input_dim]
+        kernel = tf.matmul(self.input_kernel[:self.input_dim], w_x)
+        bias = tf.linalg.matvec(w_x, self.input_bias, transpose_a=True) + self.cell.bias
+        return tf.tensordot(x, kernel, axes=1) + bias
 
     def step_context(self) -> tf.Tensor:
         """``[W_in[D:] @ W_x; W_h]``: one product per step for attns and h."""
@@ -232,15 +237,17 @@ class AttentionLSTMCell(keras.layers.Layer):
         recurrent = tf.concat([context[self.attn_size:], context[:self.attn_size]], axis=0)
         fused = tf.concat([self.output_kernel, tf.matmul(self.output_kernel, self.attn_kernel),
                            recurrent], axis=1)
-        x_gates = tf.transpose(self.project_inputs(x), [1, 0, 2])
+        x_gates = self.project_inputs(tf.transpose(x, [1, 0, 2]))  # time-major
         weights = [tf.convert_to_tensor(w) for w in (
             self.query_kernel, self.query_bias, self.attn_v, self.output_bias)]
         key_bias = tf.linalg.matvec(self.attn_kernel, self.output_bias, transpose_a=True)
         # Halves of the batch run as independent loops: on a CPU they run on
         # two cores at once, and each half's window stays in its core's cache.
         batch = tf.shape(x_gates)[1]
-        parts = [x_gates] if x.shape[0] is not None and x.shape[0] < 2 else [
-            x_gates[:, :batch // 2], x_gates[:, batch // 2:]]
+        # A split (not two slices): its gradient is one concat, where each
+        # slice's would be a zero-padded copy of the whole batch.
+        parts = [x_gates] if x.shape[0] is not None and x.shape[0] < 2 else tf.split(
+            x_gates, tf.stack([batch // 2, batch - batch // 2]), axis=1)
         outputs = [attention_sequence(part, fused, *weights, key_bias,
                                       attn_length=self.attn_length) for part in parts]
         return tf.transpose(tf.concat(outputs, axis=1), [1, 0, 2])
@@ -329,15 +336,14 @@ def _attention_forward(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
                        key_bias, *, attn_length):
     """Forward loop; returns what the backward pass needs, time-major, outputs second to last.
 
-    ``(gates, c, h, attns, queries, attention weights, outputs, keys)``.
+    ``(gate activations, c, h, attns, queries, attention weights, outputs, keys)``.
     """
     n_steps, batch = tf.shape(x_gates)[0], tf.shape(x_gates)[1]
     n_gates = x_gates.shape[-1]
     units, attn_size, vec_size = n_gates // 4, output_bias.shape[0], key_bias.shape[0]
 
     def body(t, c, h, recurrent, ring_outputs, ring_keys, arrays):
-        gates = x_gates[t] + recurrent
-        h, c = lstm_update(gates, c)
+        activations, c, h = _lstm_activations(x_gates[t] + recurrent, c)
         query = tf.matmul(tf.concat([c, h], axis=-1), query_kernel) + query_bias
         weights, attns = _ring_attention(ring_keys, ring_outputs, query, attn_v)
         fused = tf.matmul(tf.concat([h, attns], axis=-1), fused_kernel)
@@ -345,7 +351,7 @@ def _attention_forward(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
         key = fused[:, attn_size:attn_size + vec_size] + key_bias
         slot = t % attn_length
         arrays = [a.write(t, v) for a, v in zip(
-            arrays, (gates, c, h, attns, query, weights, output, key))]
+            arrays, (activations, c, h, attns, query, weights, output, key))]
         return (t + 1, c, h, fused[:, attn_size + vec_size:], _put(ring_outputs, slot, output),
                 _put(ring_keys, slot, key), arrays)
 
@@ -369,9 +375,12 @@ def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias
     The reverse loop carries the gradients flowing back through the cell
     state and the recurrent gates, and two rings holding, for the outputs in
     the window, the gradients their later reads and keys have sent so far.
-    A ring slot is complete when the loop reaches its step.
+    A ring slot is complete when the loop reaches its step. Each step's
+    window is gathered, in the forward ring's order, from the stacked outputs
+    and keys: a gather fuses into its readers, where rebuilding the ring step
+    by step would copy it.
     """
-    gates_all, c_all, h_all, attns_all, queries, weights_all, outputs, keys = saved
+    activations_all, c_all, h_all, attns_all, queries, weights_all, outputs, keys = saved
     n_steps, batch = tf.shape(d_outputs)[0], tf.shape(d_outputs)[1]
     units, attn_size, vec_size = c_all.shape[-1], output_bias.shape[0], key_bias.shape[0]
     c_before = tf.concat([tf.zeros_like(c_all[:1]), c_all], axis=0)  # row t: c of step t - 1
@@ -379,15 +388,13 @@ def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias
     outputs_before = tf.concat([tf.zeros(tf.stack([attn_length, batch, attn_size])), outputs],
                                axis=0)
     keys_before = tf.concat([tf.zeros(tf.stack([attn_length, batch, vec_size])), keys], axis=0)
-    # Windows as the forward loop left them; stepping back restores each step's.
-    ring_outputs = tf.gather(outputs_before, _last_window_rows(n_steps, attn_length))
-    ring_keys = tf.gather(keys_before, _last_window_rows(n_steps, attn_length))
 
-    def body(t, d_recurrent, dc, ring_outputs, ring_keys, ring_d_out, ring_d_key, d_v,
-             arrays):
+    def body(t, d_recurrent, dc, ring_d_out, ring_d_key, d_v, arrays):
         slot = t % attn_length
-        ring_outputs = _put(ring_outputs, slot, outputs_before[t])
-        ring_keys = _put(ring_keys, slot, keys_before[t])
+        # Slot s holds step t - L + (s - t) % L: row t + (s - t) % L of the *_before arrays.
+        rows = t + (tf.range(attn_length) - t) % attn_length
+        ring_outputs = tf.gather(outputs_before, rows)
+        ring_keys = tf.gather(keys_before, rows)
         d_out = d_outputs[t] + ring_d_out[slot]
         d_key = ring_d_key[slot]
         ring_d_out = _put(ring_d_out, slot, tf.zeros_like(d_out))
@@ -409,15 +416,15 @@ def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias
         dc += d_c_h[:, :units]
         dh += d_c_h[:, units:]
 
-        d_gates, dc = _lstm_update_backward(gates_all[t], c_before[t], c_all[t], dh, dc)
+        d_gates, dc = _lstm_update_backward(activations_all[t], c_before[t], c_all[t], dh, dc)
         arrays = [a.write(t, v) for a, v in zip(arrays, (d_gates, d_query, d_fused))]
-        return (t - 1, d_gates, dc, ring_outputs, ring_keys, ring_d_out, ring_d_key, d_v,
-                arrays)
+        return t - 1, d_gates, dc, ring_d_out, ring_d_key, d_v, arrays
 
     arrays = [tf.TensorArray(tf.float32, size=n_steps) for _ in range(3)]
     zeros = tf.zeros(tf.stack([batch, units]))
     loop_vars = (n_steps - 1, tf.zeros(tf.stack([batch, 4 * units])), zeros,
-                 ring_outputs, ring_keys, tf.zeros_like(ring_outputs), tf.zeros_like(ring_keys),
+                 tf.zeros(tf.stack([attn_length, batch, attn_size])),
+                 tf.zeros(tf.stack([attn_length, batch, vec_size])),
                  tf.zeros_like(attn_v), arrays)
     *_, d_v, arrays = tf.while_loop(lambda t, *_: t >= 0, body, loop_vars,
                                     maximum_iterations=n_steps)
@@ -437,21 +444,20 @@ def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias
             tf.reduce_sum(d_fused[..., attn_size:attn_size + vec_size], axis=[0, 1]))
 
 
-def _last_window_rows(n_steps, attn_length):
-    """Rows of the ``*_before`` arrays that the forward ring holds after ``n_steps`` steps.
+def _lstm_activations(gates, c):
+    """:func:`lstm_update` that also returns its gate activations (the backward pass reuses them).
 
-    Slot ``s`` holds the latest step ``p < n_steps`` with ``p % L == s`` (row
-    ``p + L``), or a starting zero (a row below ``L``) if there is none.
+    Returns ``activations (batch, 4 * units)``, the new ``c`` and ``h``.
     """
-    slots = tf.range(attn_length)
-    latest = n_steps - 1 - (n_steps - 1 - slots) % attn_length
-    return latest + attn_length
-
-
-def _lstm_update_backward(gates, c_prev, c, dh, dc):
-    """Gradients of :func:`lstm_update` wrt its gates and ``c_prev``, given dh and dc."""
     i, g, f, o = tf.split(gates, 4, axis=-1)
     si, tg, sf, so = tf.sigmoid(i), tf.tanh(g), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
+    c = sf * c + si * tg
+    return tf.concat([si, tg, sf, so], axis=-1), c, so * tf.tanh(c)
+
+
+def _lstm_update_backward(activations, c_prev, c, dh, dc):
+    """Gradients of :func:`lstm_update` wrt its gates and ``c_prev``, given dh and dc."""
+    si, tg, sf, so = tf.split(activations, 4, axis=-1)
     tc = tf.tanh(c)
     dc = dc + dh * so * (1.0 - tc * tc)
     d_gates = tf.concat([dc * tg * si * (1.0 - si), dc * si * (1.0 - tg * tg),

@@ -131,3 +131,17 @@ def test_harmonic_clarity_is_nan_without_a_harmonic_in_the_band_and_needs_a_body
     with pytest.raises(ParameterError, match="body_s: needs at least 4096 samples, got 1600"):
         harmonic_to_interharmonic_db(wave, sample_rate=16000, midi_pitch=96, band_hz=(0, 2000),
                                      body_s=(0.0, 0.1))
+
+
+def test_fundamental_wander_is_small_for_a_steady_tone_and_grows_with_vibrato():
+    from gensuite.audio.pitch import fundamental_wander_cents
+
+    t = np.arange(48000) / 16000
+    f0 = 261.63
+    steady = np.sin(2 * np.pi * f0 * t)
+    # +-30 cents at 1.3 Hz: slow enough for 256-ms frames to follow.
+    depth = f0 * (2 ** (30 / 1200) - 1)
+    vibrato = np.sin(2 * np.pi * f0 * t - depth / 1.3 * np.cos(2 * np.pi * 1.3 * t))
+    assert fundamental_wander_cents(steady, sample_rate=16000, midi_pitch=60) < 1
+    assert 12 < fundamental_wander_cents(vibrato, sample_rate=16000, midi_pitch=60) < 30
+    assert np.isnan(fundamental_wander_cents(steady[:2000], sample_rate=16000, midi_pitch=60))

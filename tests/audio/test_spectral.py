@@ -198,3 +198,61 @@ def test_low_pass_keeps_what_lies_below_the_cutoff_and_removes_the_rest():
     assert out.shape == (2, 16000) and out.dtype == np.float32
     np.testing.assert_allclose(out[0], low, atol=1e-4)
     assert np.abs(out[1]).max() < 1e-4
+
+
+# --- Harmonic lock --------------------------------------------------------------
+
+def harmonic_tone(f0_hz: float, n_harmonics: int = 6) -> np.ndarray:
+    """A steady tone with 1/k partials, 64,000 samples at 16 kHz, shape (1, 64000)."""
+    t = np.arange(64000) / 16000
+    tone = sum(np.sin(2 * np.pi * k * f0_hz * t) / k for k in range(1, n_harmonics + 1))
+    return (0.3 * tone)[None].astype(np.float32)
+
+
+def spectral_peak_hz(wave: np.ndarray, near_hz: float) -> float:
+    """Frequency of the strongest spectral line within a semitone and a half of ``near_hz``."""
+    segment = wave[8000:40000] * np.hanning(32000)
+    spectrum = np.abs(np.fft.rfft(segment, 1 << 18))
+    hz = np.fft.rfftfreq(1 << 18, 1 / 16000)
+    window = np.abs(1200 * np.log2(np.maximum(hz, 1e-9) / near_hz)) < 150
+    return float(hz[window][np.argmax(spectrum[window])])
+
+
+@pytest.mark.parametrize("config", [MEL, LINEAR], ids=["mel", "linear"])
+def test_lock_plays_partials_whose_if_wandered_at_the_asked_pitch(config):
+    # A generator's failure: magnitudes in place, IF off (here that of a tone 40 cents sharp).
+    f0 = 440 * 2 ** ((64 - 69) / 12)  # E4
+    in_tune = spectral.waves_to_specgrams(harmonic_tone(f0), config=config)
+    sharp = spectral.waves_to_specgrams(harmonic_tone(f0 * 2 ** (40 / 1200)), config=config)
+    images = tf.stack([in_tune[..., 0], sharp[..., 1]], axis=-1)
+    plain = spectral.specgrams_to_waves(images, config=config).numpy()[0]
+    locked = spectral.specgrams_to_waves(
+        spectral.lock_to_harmonics(images, [64], config=config), config=config).numpy()[0]
+    def cents_off(wave, k):
+        return 1200 * np.log2(spectral_peak_hz(wave, k * f0) / (k * f0))
+
+    assert [round(cents_off(plain, k)) for k in (1, 2)] == [40, 40]
+    for k in range(1, 6):
+        assert cents_off(locked, k) == pytest.approx(0, abs=1)
+
+
+def test_lock_agrees_with_an_in_tune_tone_and_keeps_magnitudes_and_far_bands():
+    f0 = 440 * 2 ** ((57 - 69) / 12)  # A3, 220 Hz
+    images = spectral.waves_to_specgrams(harmonic_tone(f0), config=MEL)
+    locked = spectral.lock_to_harmonics(images, [57], config=MEL).numpy()[0]
+    images = images.numpy()[0]
+    np.testing.assert_array_equal(locked[..., 0], images[..., 0])
+    hz = spectral.band_hertz(MEL)
+    # The loud bands' IF (a steady note's frames) hardly moves: the convention agrees.
+    loud = [int(np.argmin(np.abs(hz - k * f0))) for k in range(1, 7)]
+    turn = np.exp(1j * np.pi * (locked[40:100, loud, 1] - images[40:100, loud, 1]) / 0.8)
+    assert np.abs(np.angle(turn)).max() < 0.05
+    # Bands more than a semitone from every harmonic (below the fundamental) are untouched.
+    far = hz < f0 * 2 ** (-1.5 / 12)
+    assert far.sum() > 10
+    np.testing.assert_array_equal(locked[:, far, 1], images[:, far, 1])
+
+
+def test_lock_refuses_images_of_the_wrong_shape():
+    with pytest.raises(ParameterError, match="specgrams"):
+        spectral.lock_to_harmonics(np.zeros((1, 8, 8, 2), np.float32), [60], config=MEL)

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -125,22 +126,38 @@ def checkpoint_files(run_dir) -> list[str]:
     return sorted(os.listdir(os.path.join(run_dir, "checkpoints")))
 
 
-@pytest.fixture(scope="module", params=["vae", "rnn", "analyze", "gansynth", "latent"])
-def runs(request, tmp_path_factory):
-    """(trainer, one-device run, mirrored run), trained in one process on 2 logical CPUs.
+TRAINERS = ["vae", "rnn", "analyze", "gansynth", "latent"]
 
-    One device: STEPS steps, then (vae) resumed to RESUMED_STEPS. The rnn
-    worker turns dropout off, so distributed runs match it but for float
-    summation order.
+
+@pytest.fixture(scope="module")
+def launched(request, tmp_path_factory):
+    """Start every selected trainer's runs, two trainers at a time; trainer -> future.
+
+    Each is one process on 2 logical CPUs: one device for STEPS steps (vae:
+    then resumed to RESUMED_STEPS, which only the multi-worker test reads),
+    then mirrored. Most of a process is single-threaded start-up, so two at a
+    time fill the 2 cores.
     """
-    trainer = request.param
-    reference = tmp_path_factory.mktemp(f"{trainer}-default")
-    mirrored = tmp_path_factory.mktemp(f"{trainer}-mirrored")
-    # Only the multi-worker test (vae) compares with the resumed run.
-    resumed = [("default", reference, RESUMED_STEPS)] if trainer == "vae" else []
-    finish(start(trainer, ("default", reference, STEPS), *resumed,
-                 ("mirrored", mirrored, STEPS), logical_cpus=2))
-    return trainer, reference, mirrored
+    selected = {item.callspec.params.get("runs") for item in request.session.items
+                if item.module is request.module and hasattr(item, "callspec")}
+
+    def run(trainer):
+        reference = tmp_path_factory.mktemp(f"{trainer}-default")
+        mirrored = tmp_path_factory.mktemp(f"{trainer}-mirrored")
+        resumed = [("default", reference, RESUMED_STEPS)] if trainer == "vae" else []
+        finish(start(trainer, ("default", reference, STEPS), *resumed,
+                     ("mirrored", mirrored, STEPS), logical_cpus=2))
+        return trainer, reference, mirrored
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {trainer: pool.submit(run, trainer) for trainer in TRAINERS if trainer in selected}
+
+
+@pytest.fixture(scope="module", params=TRAINERS)
+def runs(request, launched):
+    """(trainer, one-device run, mirrored run); the rnn worker turns dropout off,
+    so distributed runs match it but for float summation order."""
+    return launched[request.param].result()
 
 
 @pytest.mark.slow
