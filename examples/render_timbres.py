@@ -3,8 +3,9 @@
 
 What it shows: `gensuite render` plays every note of a multi-track MIDI file
 (here a four-part Bach chorale from music21's corpus) either with the shipped
-GANSynth model `gansynth_gm`, where --seed picks a new instrument timbre
-for each track, or with a General MIDI soundfont through FluidSynth. It then
+GANSynth model `gansynth_instruments`, which plays each track on the row of
+its General MIDI program (--seed varies the timbre within it), or with a
+General MIDI soundfont through FluidSynth. It then
 measures each WAV (duration, RMS level, peak) with soundfile and numpy, so the
 renderings can be compared side by side.
 
