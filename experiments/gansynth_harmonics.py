@@ -19,7 +19,9 @@ the whistle band: ``whistle_share_db``, the median share of each note's energy
 and the onset line: ``onset_excess_db``, per note the loudest 2-8 kHz level of
 the three 8 ms frames from its onset minus the median level of the 64-320 ms
 after it, median over notes, for real and generated notes (a click at the
-onset stands out as a large excess).
+onset stands out as a large excess: ``gensuite.gansynth.evaluation.onset_click_db``);
+``generated_as_played`` is the same notes from ``GANSynth.generate``, which
+locks their harmonics and starts them at their attack.
 """
 
 import argparse
@@ -31,7 +33,7 @@ import tensorflow as tf
 
 from gensuite.audio import spectral
 from gensuite.audio.nsynth import read_nsynth
-from gensuite.gansynth.evaluation import choose_eval_notes, harmonic_clarity_db
+from gensuite.gansynth.evaluation import choose_eval_notes, harmonic_clarity_db, onset_click_db
 from gensuite.gansynth.model import GANSynth
 
 BATCH = 14
@@ -48,22 +50,6 @@ def band_share_db(waves: np.ndarray, rate: int, band_hz=(5900.0, 6500.0)) -> flo
     in_band = (freqs >= band_hz[0]) & (freqs < band_hz[1])
     return round(float(np.median(10 * np.log10(
         power[:, in_band].sum(axis=1) / power.sum(axis=1) + 1e-12))), 1)
-
-
-def onset_excess_db(waves: np.ndarray, rate: int) -> float:
-    import librosa
-
-    excess = []
-    for wave in waves:
-        power = np.abs(librosa.stft(wave, n_fft=512, hop_length=128)) ** 2
-        freqs = librosa.fft_frequencies(sr=rate, n_fft=512)
-        total_db = 10 * np.log10(power.sum(axis=0) + 1e-12)
-        band_db = 10 * np.log10(power[(freqs >= 2000) & (freqs < 8000)].sum(axis=0) + 1e-12)
-        onset = int(np.argmax(total_db > total_db.max() - 40))
-        if onset + 40 > len(band_db):
-            continue
-        excess.append(band_db[onset:onset + 3].max() - np.median(band_db[onset + 8:onset + 40]))
-    return round(float(np.median(excess)), 2)
 
 
 def main() -> None:
@@ -101,8 +87,11 @@ def main() -> None:
                            for i in range(0, len(z), BATCH)])
     generated = to_waves(fake)
     figures["generated"] = clarity(generated)
-    figures["onset_excess_db"] = {"real": onset_excess_db(waves, rate),
-                                  "generated": onset_excess_db(generated, rate)}
+    figures["onset_excess_db"] = {
+        "real": round(onset_click_db(waves, sample_rate=rate), 2),
+        "generated": round(onset_click_db(generated, sample_rate=rate), 2),
+        "generated_as_played": round(onset_click_db(
+            model.generate(pitches, z, batch_size=BATCH, compiled=False), sample_rate=rate), 2)}
     figures["whistle_share_db"] = {"real": band_share_db(waves, rate),
                                    "generated": band_share_db(generated, rate)}
     figures["generated_magnitude_real_if"] = clarity(

@@ -21,10 +21,13 @@ fixed; docs/decisions.md lists them):
   them: the latents, pitches and keys come from the checkpoint's
   ``config.json`` with numpy alone, and the model (TensorFlow) is loaded only
   when a note is missing. The output is bit-identical with and without it;
-* each note: 10 ms attack, sustain for its duration (at most the generated
-  length minus the release), 0.3 s linear release, scaled by velocity / 127,
-  added into the mix; the mix is peak-normalised (by the absolute maximum) so
-  nothing clips;
+* each note plays the generated timbre under the level curve of its General
+  MIDI program (:mod:`gensuite.audio.gm_envelopes`: the programs' balance and
+  a piano's decay, measured from soundfonts), with a 10 ms attack, sustain
+  for its duration (at most the generated length minus the release) and a
+  linear release over its program's release time (:func:`program_release_s`),
+  scaled by velocity / 127, added into the mix; the mix is peak-normalised
+  (by the absolute maximum) so nothing clips;
 * drum tracks go through the soundfont renderer, or are skipped.
 
 Memory stays bounded on long files: notes are generated and mixed one batch
@@ -66,12 +69,6 @@ GM_RELEASE_20DB_S = (
     0.57, 0.53, 0.78, 0.48, 0.82, 0.71, 0.58, 0.49, 0.86, 0.16, 0.25, 0.53, 0.25, 0.10, 0.08, 0.05,
     0.61, None, 0.79, None, 0.46, 0.65, None, 0.04, None, 0.01, 0.86, 0.90, None, 0.30, 0.41, 0.94,
 )
-# A generated note reaches half of its early peak level 50-150 ms after its
-# start (a soundfont's piano note: 5 ms); the mix starts it there, as a
-# sampler's start offset would, so that it sounds on the beat.
-ONSET_LEVEL = 0.5
-ONSET_SEARCH_S = 0.5
-ONSET_FRAME_S = 0.005
 INTERPOLATION_LEVELS = 32
 DEFAULT_CHECKPOINT = "gansynth_instruments"
 # Distinct notes per generator call. On a CPU a larger batch is no faster and
@@ -141,36 +138,6 @@ def note_envelope(n_sustain: int, *, sample_rate: int, release_s: float = RELEAS
     envelope[:n_attack] = np.linspace(0.0, 1.0, n_attack, endpoint=False)
     envelope[n_sustain:] = np.linspace(1.0, 0.0, n_release, endpoint=False)
     return envelope
-
-
-def onset_offset_samples(wave: np.ndarray, *, sample_rate: int, level: float = ONSET_LEVEL) -> int:
-    """Samples before a note's attack: where its level first reaches ``level`` of its early peak.
-
-    Levels are RMS over 5-ms frames of the first 0.5 s; the offset is the
-    start of the frame before the first one at ``level`` times their maximum
-    (0 for a silent note, or one that starts at once).
-
-    Parameters
-    ----------
-    wave : np.ndarray, shape (n_samples,)
-    sample_rate : int
-    level : float
-        In (0, 1].
-
-    Returns
-    -------
-    int
-    """
-    frame = max(1, int(round(ONSET_FRAME_S * sample_rate)))
-    n_frames = min(len(wave), int(ONSET_SEARCH_S * sample_rate)) // frame
-    if n_frames == 0:
-        return 0
-    frames = np.asarray(wave[:n_frames * frame], np.float64).reshape(n_frames, frame)
-    rms = np.sqrt(np.mean(np.square(frames), axis=1))
-    if rms.max() == 0:
-        return 0
-    first = int(np.argmax(rms >= level * rms.max()))
-    return max(0, first - 1) * frame
 
 
 def parse_timbres(text: str) -> dict[int, int]:
@@ -493,6 +460,7 @@ def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: in
     -------
     np.ndarray, shape (n_samples,), float32, not normalised
     """
+    from gensuite.audio.gm_envelopes import program_envelope_db, shape_to_envelope  # noqa: PLC0415
     from gensuite.common.progress import progress_bar  # noqa: PLC0415
 
     rate = spec.sample_rate
@@ -530,9 +498,14 @@ def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: in
         waves = source.waves(key_pitches[first:first + batch_size],
                              key_latents[first:first + batch_size])
         for wave, key in zip(waves, batch):
-            wave = wave[onset_offset_samples(wave, sample_rate=rate):]
+            shaped: dict[int, np.ndarray] = {}  # by program: a key's notes share one, mostly
             for i in by_key[key]:
                 note = notes[i]
+                if note.program not in shaped:
+                    times_s, level_db = program_envelope_db(note.program, key[0])
+                    shaped[note.program] = shape_to_envelope(
+                        wave, times_s=times_s, level_db=level_db, sample_rate=rate)
+                played = shaped[note.program]
                 start = int(round(note.start_time * rate))
                 release_s = program_release_s(note.program, max_s=max_release_s)
                 n_sustain = min(int(round((note.end_time - note.start_time) * rate)),
@@ -541,10 +514,10 @@ def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: in
                 if envelope is None:
                     envelope = envelopes[n_sustain, release_s] = note_envelope(
                         n_sustain, sample_rate=rate, release_s=release_s)
-                stop = min(start + len(envelope), start + len(wave), n_samples)
+                stop = min(start + len(envelope), start + len(played), n_samples)
                 if stop > start:
                     gain = note.velocity / 127.0
-                    mix[start:stop] += gain * envelope[:stop - start] * wave[:stop - start]
+                    mix[start:stop] += gain * envelope[:stop - start] * played[:stop - start]
             bar.update(len(by_key[key]))
             done += len(by_key[key])
         if on_progress is not None:

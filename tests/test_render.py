@@ -409,3 +409,14 @@ def test_a_conditioned_model_plays_each_track_on_its_programs_instrument(tmp_pat
                                             timbres={0: 7, 1: 7, 2: 7}, cache_dir=tmp_path / "c")
     assert report.n_from_note_cache == 2
     np.testing.assert_array_equal(warm, cold)
+
+
+def test_a_program_fades_over_its_soundfont_release_within_the_bounds():
+    from gensuite.render import ATTACK_S, GM_RELEASE_20DB_S, RELEASE_S, program_release_s
+
+    assert len(GM_RELEASE_20DB_S) == 128
+    assert program_release_s(73, max_s=1.0) == pytest.approx(GM_RELEASE_20DB_S[73] / 0.9)
+    assert program_release_s(52, max_s=0.2) == 0.2  # a choir's long release, capped
+    assert program_release_s(87, max_s=1.0) >= ATTACK_S
+    assert GM_RELEASE_20DB_S[9] is None and program_release_s(9, max_s=1.0) == RELEASE_S
+    assert program_release_s(200, max_s=1.0) == RELEASE_S

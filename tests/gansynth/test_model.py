@@ -223,6 +223,17 @@ def test_generate_is_batched_and_seeded():
         model.generate([58, 60, 62], np.zeros((2, 8), np.float32))
 
 
+def test_generated_notes_start_at_their_attack():
+    from gensuite.audio.onsets import start_at_attack
+
+    model = GANSynth(dataclasses.replace(TINY, max_output_hz=None))  # no low-pass after the cut
+    as_made = model.generate([58, 62], seed=3, compiled=False, start_at_attack=False)
+    played = model.generate([58, 62], seed=3, compiled=False)
+    for made, note in zip(as_made, played):
+        np.testing.assert_array_equal(note, start_at_attack(made, sample_rate=TINY.sample_rate))
+    assert np.all(played[:, 0] == 0)  # every note fades in from silence
+
+
 @pytest.mark.slow
 def test_a_partly_grown_model_plays_its_stage_upscaled_and_saves_it(tmp_path):
     from gensuite.audio.spectral import low_pass, specgrams_to_waves
@@ -233,15 +244,16 @@ def test_a_partly_grown_model_plays_its_stage_upscaled_and_saves_it(tmp_path):
     images = model.generator.grow(tf.constant(z), tf.one_hot([0, 2], TINY.n_pitches), n_blocks=2)
     waves = specgrams_to_waves(upscale(images, 2 ** (TINY.n_resolutions - 2)), config=TINY.spectral)
     expected = low_pass(waves, max_hz=TINY.max_output_hz, sample_rate=TINY.sample_rate).numpy()
-    # The generator's own phase: this checks the stage, not the harmonic lock.
-    np.testing.assert_allclose(model.generate([58, 60], z, lock_harmonics=False), expected,
+    # The notes as generated: this checks the stage, not the harmonic lock or the onsets.
+    as_made = {"lock_harmonics": False, "start_at_attack": False}
+    np.testing.assert_allclose(model.generate([58, 60], z, **as_made), expected,
                                rtol=1e-4, atol=1e-3)
     assert not np.allclose(GANSynth(TINY, generator=model.generator).generate(
-        [58, 60], z, lock_harmonics=False), expected, atol=1e-3)
+        [58, 60], z, **as_made), expected, atol=1e-3)
     model.save(tmp_path / "model")
     loaded = GANSynth.load(tmp_path / "model")
     assert (loaded.n_blocks, loaded.alpha) == (2, None)
-    np.testing.assert_allclose(loaded.generate([58, 60], z, lock_harmonics=False), expected,
+    np.testing.assert_allclose(loaded.generate([58, 60], z, **as_made), expected,
                                rtol=1e-4, atol=1e-3)
     with pytest.raises(ParameterError, match="n_blocks: must be 1-5 for config tiny-gansynth, got 0"):
         GANSynth(TINY, n_blocks=0)
@@ -498,6 +510,7 @@ def test_cli_train_then_evaluate_on_an_nsynth_folder(tmp_path, capsys):
     assert figures["real_pitch_accuracy"] == 1.0  # pure sines: the ceiling
     assert 0.0 <= figures["pitch_accuracy"] <= 1.0 and figures["spectral_distance"] >= 0.0
     assert figures["timbre_spread"] >= 0.0
+    assert {"onset_click_db", "real_onset_click_db"} <= set(figures)
     assert "real_timbre_spread" not in figures  # one real note at the middle pitch, 60
 
 
@@ -584,6 +597,19 @@ def test_timbre_spread_is_zero_for_one_timbre_and_the_spectral_std_otherwise():
     louder = note.copy()
     louder[..., 0] += 0.5  # 0.5 higher log-magnitude in every bin: std 0.25 over two notes
     assert timbre_spread(np.stack([note, louder])) == pytest.approx(0.25)
+
+
+def test_onset_click_is_the_onsets_bright_band_over_the_bodys():
+    from gensuite.gansynth.evaluation import onset_click_db
+
+    rate = 16000
+    t = np.arange(rate) / rate
+    note = (0.3 * np.sin(2 * np.pi * 440 * t) * np.minimum(t / 0.01, 1.0)).astype(np.float32)
+    clicked = note.copy()
+    clicked[:64] += np.random.default_rng(0).standard_normal(64).astype(np.float32)
+    smooth, click = (onset_click_db(np.stack([w]), sample_rate=rate) for w in (note, clicked))
+    assert click > smooth + 20 and click > 10
+    assert np.isnan(onset_click_db(note[None, :4096], sample_rate=rate))  # no body to compare
 
 
 def test_instrument_consistency_counts_each_latents_majority_class():
