@@ -21,7 +21,9 @@ the three 8 ms frames from its onset minus the median level of the 64-320 ms
 after it, median over notes, for real and generated notes (a click at the
 onset stands out as a large excess: ``gensuite.gansynth.evaluation.onset_click_db``);
 ``generated_as_played`` is the same notes from ``GANSynth.generate``, which
-locks their harmonics and starts them at their attack.
+locks their harmonics and starts them at their attack;
+``onset_excess_db_cut_at_level_x_fade_ms``, the locked notes cut where they
+reach 0.5 or 0.2 of their early peak and faded in over 10-50 ms.
 """
 
 import argparse
@@ -32,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from gensuite.audio import spectral
+from gensuite.audio.envelopes import start_at_attack
 from gensuite.audio.nsynth import read_nsynth
 from gensuite.gansynth.evaluation import choose_eval_notes, harmonic_clarity_db, onset_click_db
 from gensuite.gansynth.model import GANSynth
@@ -67,11 +70,14 @@ def main() -> None:
     def clarity(w):
         return {k: round(v, 2) for k, v in harmonic_clarity_db(w, pitches, sample_rate=rate).items()}
 
+    def low_passed(w):
+        if not c.max_output_hz:
+            return w
+        return spectral.low_pass(w, max_hz=c.max_output_hz, sample_rate=rate).numpy()
+
     def to_waves(images, config=c.spectral, low_pass=True):
         w = batched(lambda x: spectral.specgrams_to_waves(x, config=config).numpy(), images)
-        if low_pass and c.max_output_hz:
-            w = spectral.low_pass(w, max_hz=c.max_output_hz, sample_rate=rate).numpy()
-        return w
+        return low_passed(w) if low_pass else w
 
     figures = {"real": clarity(waves)}
     for n_mels in (c.n_mels, 512, 1024, None):
@@ -92,6 +98,12 @@ def main() -> None:
         "generated": round(onset_click_db(generated, sample_rate=rate), 2),
         "generated_as_played": round(onset_click_db(
             model.generate(pitches, z, batch_size=BATCH, compiled=False), sample_rate=rate), 2)}
+    locked = model.generate(pitches, z, batch_size=BATCH, compiled=False, start_at_attack=False)
+    figures["onset_excess_db_cut_at_level_x_fade_ms"] = {
+        f"{level} x {fade_ms}": round(onset_click_db(low_passed(np.stack([
+            start_at_attack(w, sample_rate=rate, level=level, fade_s=fade_ms / 1000)
+            for w in locked])), sample_rate=rate), 2)
+        for level in (0.5, 0.2) for fade_ms in (10, 20, 30, 50)}
     figures["whistle_share_db"] = {"real": band_share_db(waves, rate),
                                    "generated": band_share_db(generated, rate)}
     figures["generated_magnitude_real_if"] = clarity(

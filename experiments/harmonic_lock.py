@@ -67,8 +67,10 @@ def main() -> None:
     for checkpoint in args.checkpoints:
         model = GANSynth.load(checkpoint)
         for lock in (False, True):
+            # The lock alone: each note as generated in time, not cut at its attack.
             waves = np.concatenate([model.generate(PITCHES, seed=seed, compiled=False,
-                                                   lock_harmonics=lock) for seed in seeds])
+                                                   lock_harmonics=lock, start_at_attack=False)
+                                    for seed in seeds])
             report[f"{checkpoint}, {'locked' if lock else 'free phase'}"] = figures(
                 waves, PITCHES * len(seeds))
     print(json.dumps(report, indent=1))

@@ -24,7 +24,7 @@ import json
 import numpy as np
 
 import gensuite.render as render
-from gensuite.audio.gm_envelopes import frame_levels_db
+from gensuite.audio.envelopes import frame_levels_db
 from gensuite.audio.pitch import chromagram_correlation
 from gensuite.audio.soundfont import SoundfontRenderer
 
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     reference, _ = render.render_midi(args.midi, synth="soundfont", soundfont=FLUIDR3,
                                       drums="skip", sample_rate=RATE)
-    import gensuite.audio.gm_envelopes as curves
+    import gensuite.audio.envelopes as curves
 
     curves.shape_to_envelope = lambda wave, **kwargs: wave
     generate = render.NoteSource.waves

@@ -22,7 +22,7 @@ fixed; docs/decisions.md lists them):
   ``config.json`` with numpy alone, and the model (TensorFlow) is loaded only
   when a note is missing. The output is bit-identical with and without it;
 * each note plays the generated timbre under the level curve of its General
-  MIDI program (:mod:`gensuite.audio.gm_envelopes`: the programs' balance and
+  MIDI program (:mod:`gensuite.audio.envelopes`: the programs' balance and
   a piano's decay, measured from soundfonts), with a 10 ms attack, sustain
   for its duration (at most the generated length minus the release) and a
   linear release over its program's release time (:func:`program_release_s`),
@@ -53,22 +53,6 @@ DRUM_MODES = ("soundfont", "skip")
 ATTACK_S = 0.010
 RELEASE_S = 0.3
 MAX_RELEASE_S = 1.0
-# Seconds a General MIDI program takes, after its note ends, to fall 20 dB:
-# the median over FluidR3_GM, MuseScore General and TimGM6mb at MIDI 48, 60
-# and 72 (experiments/gm_release_times.py). None: its notes die away before
-# they end; 16 programs a row. A generated note is faded out over this time
-# / 0.9 (a linear fade is 20 dB down at 90 % of its length), so that a fast
-# flute line does not ring like a choir.
-GM_RELEASE_20DB_S = (
-    0.21, 0.21, 0.26, 0.20, 0.04, 0.10, 0.08, 0.06, 0.64, None, 0.22, 0.21, 0.15, None, None, 0.35,
-    0.05, 0.05, 0.06, 0.15, 0.08, 0.08, 0.04, 0.07, 0.13, 0.12, 0.02, 0.12, 0.05, 0.05, 0.06, 0.04,
-    0.06, 0.04, 0.04, 0.04, 0.04, 0.04, 0.06, 0.05, 0.12, 0.09, 0.12, 0.12, 0.22, 0.60, 0.53, 0.51,
-    0.27, 0.46, 0.61, 0.58, 0.30, 0.20, 0.40, 0.46, 0.06, 0.06, 0.08, 0.05, 0.14, 0.10, 0.11, 0.12,
-    0.06, 0.06, 0.06, 0.06, 0.10, 0.06, 0.05, 0.06, 0.09, 0.11, 0.06, 0.04, 0.11, 0.08, 0.11, 0.07,
-    0.06, 0.06, 0.46, 0.09, 0.05, 0.22, 0.18, 0.01, 0.51, 0.49, 0.23, 0.63, 0.76, 0.54, 0.49, 0.42,
-    0.57, 0.53, 0.78, 0.48, 0.82, 0.71, 0.58, 0.49, 0.86, 0.16, 0.25, 0.53, 0.25, 0.10, 0.08, 0.05,
-    0.61, None, 0.79, None, 0.46, 0.65, None, 0.04, None, 0.01, 0.86, 0.90, None, 0.30, 0.41, 0.94,
-)
 INTERPOLATION_LEVELS = 32
 DEFAULT_CHECKPOINT = "gansynth_instruments"
 # Distinct notes per generator call. On a CPU a larger batch is no faster and
@@ -272,11 +256,16 @@ def release_seconds(config) -> float:
 def program_release_s(program: int, *, max_s: float) -> float:
     """Fade-out of a generated note of General MIDI ``program``, s.
 
-    :data:`GM_RELEASE_20DB_S` / 0.9, within [:data:`ATTACK_S`, ``max_s``];
-    :data:`RELEASE_S` (or ``max_s``) for a program without a release or
-    outside 0-127.
+    The time the program's soundfont notes take to fall 20 dB after their
+    note-off (:func:`gensuite.audio.envelopes.program_release_20db_s`) over
+    0.9, since a linear fade is 20 dB down at 90 % of its length; within
+    [:data:`ATTACK_S`, ``max_s``]. :data:`RELEASE_S` (or ``max_s``) for a
+    program without a release or outside 0-127. A fast flute line then does
+    not ring like a choir.
     """
-    measured = GM_RELEASE_20DB_S[program] if 0 <= program < len(GM_RELEASE_20DB_S) else None
+    from gensuite.audio.envelopes import program_release_20db_s  # noqa: PLC0415
+
+    measured = program_release_20db_s(program)
     release_s = RELEASE_S if measured is None else measured / 0.9
     return float(min(max(release_s, ATTACK_S), max_s))
 
@@ -460,7 +449,7 @@ def render_gansynth_notes(notes, *, spec: NoteSpec, source: NoteSource, seed: in
     -------
     np.ndarray, shape (n_samples,), float32, not normalised
     """
-    from gensuite.audio.gm_envelopes import program_envelope_db, shape_to_envelope  # noqa: PLC0415
+    from gensuite.audio.envelopes import program_envelope_db, shape_to_envelope  # noqa: PLC0415
     from gensuite.common.progress import progress_bar  # noqa: PLC0415
 
     rate = spec.sample_rate

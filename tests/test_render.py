@@ -412,11 +412,12 @@ def test_a_conditioned_model_plays_each_track_on_its_programs_instrument(tmp_pat
 
 
 def test_a_program_fades_over_its_soundfont_release_within_the_bounds():
-    from gensuite.render import ATTACK_S, GM_RELEASE_20DB_S, RELEASE_S, program_release_s
+    from gensuite.audio.envelopes import program_release_20db_s, read_envelope_table
+    from gensuite.render import ATTACK_S, RELEASE_S, program_release_s
 
-    assert len(GM_RELEASE_20DB_S) == 128
-    assert program_release_s(73, max_s=1.0) == pytest.approx(GM_RELEASE_20DB_S[73] / 0.9)
+    assert read_envelope_table()["release_20db_s"].shape == (128,)
+    assert program_release_s(73, max_s=1.0) == pytest.approx(program_release_20db_s(73) / 0.9)
     assert program_release_s(52, max_s=0.2) == 0.2  # a choir's long release, capped
     assert program_release_s(87, max_s=1.0) >= ATTACK_S
-    assert GM_RELEASE_20DB_S[9] is None and program_release_s(9, max_s=1.0) == RELEASE_S
-    assert program_release_s(200, max_s=1.0) == RELEASE_S
+    assert program_release_20db_s(9) is None and program_release_s(9, max_s=1.0) == RELEASE_S
+    assert program_release_20db_s(200) is None and program_release_s(200, max_s=1.0) == RELEASE_S

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gensuite.audio import onsets
+from gensuite.audio import envelopes
 from gensuite.audio.spectral import lock_to_harmonics, low_pass, specgrams_to_waves
 from gensuite.checkpoints import SavedModel
 from gensuite.common.errors import ParameterError
@@ -524,7 +524,7 @@ class GANSynth(SavedModel):
             the generator's own instantaneous frequencies, as GANSynth plays.
         start_at_attack : bool
             Start each note at its attack, faded in over 10 ms
-            (:func:`gensuite.audio.onsets.start_at_attack`): the generator
+            (:func:`gensuite.audio.envelopes.start_at_attack`): the generator
             starts notes 50-150 ms late and with a click. False: as generated.
 
         Returns
@@ -554,7 +554,7 @@ class GANSynth(SavedModel):
         waves = np.concatenate(out, axis=0)
         c = self.config
         if start_at_attack:
-            waves = np.stack([onsets.start_at_attack(wave, sample_rate=c.sample_rate)
+            waves = np.stack([envelopes.start_at_attack(wave, sample_rate=c.sample_rate)
                               for wave in waves])
         # After the cut, so that nothing it does reaches above max_output_hz.
         if c.max_output_hz is not None:

@@ -224,7 +224,7 @@ def test_generate_is_batched_and_seeded():
 
 
 def test_generated_notes_start_at_their_attack():
-    from gensuite.audio.onsets import start_at_attack
+    from gensuite.audio.envelopes import start_at_attack
 
     model = GANSynth(dataclasses.replace(TINY, max_output_hz=None))  # no low-pass after the cut
     as_made = model.generate([58, 62], seed=3, compiled=False, start_at_attack=False)
