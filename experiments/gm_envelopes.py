@@ -45,7 +45,7 @@ def curve_db(levels_db: np.ndarray) -> np.ndarray:
 
 
 def release_20db_s(power: np.ndarray) -> float:
-    """Seconds after the note-off until the level is 20 dB below its level just before; NaN if never.
+    """Seconds after the note-off until the level is 20 dB below its level before it; NaN if never.
 
     From 10-ms frame powers, in dB of the RMS with a floor at -240 dB: the
     tails of notes that have died away before the note-off (a marimba's)

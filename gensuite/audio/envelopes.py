@@ -1,4 +1,4 @@
-"""Note envelopes (numpy only): where a note's attack is, and each General MIDI program's level curve.
+"""Note envelopes (numpy only): where a note's attack is, each General MIDI program's curve.
 
 Two things a GANSynth note gets wrong in time, and how they are put right:
 

@@ -1,4 +1,4 @@
-"""Note envelopes (gensuite.audio.envelopes): attacks, program level curves, shaping notes to them."""
+"""Note envelopes (gensuite.audio.envelopes): attacks, program level curves, shaping to them."""
 
 import note_seq
 import numpy as np
