@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import keras
 import tensorflow as tf
+from tensorflow.compiler.tf2xla.python import xla
 
 from gensuite.music_vae.lstm import FORGET_BIAS, lstm_update
 
@@ -305,7 +306,7 @@ def attention_sequence(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
     def run(x_gates, fused_kernel, query_kernel, query_bias, attn_v, output_bias, key_bias):
         weights = (fused_kernel, query_kernel, query_bias, attn_v, output_bias, key_bias)
         saved = _attention_forward(x_gates, *weights, attn_length=attn_length)
-        outputs = saved[-2]
+        outputs = saved[6]
 
         def grad(d_outputs):
             return _attention_backward(d_outputs, saved, *weights, attn_length=attn_length)
@@ -316,27 +317,30 @@ def attention_sequence(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
 
 
 def _put(ring: tf.Tensor, slot: tf.Tensor, value: tf.Tensor) -> tf.Tensor:
-    """``ring`` with ``ring[slot] = value``; ring (L, batch, depth), value (batch, depth).
+    """``ring`` with ``ring[:, slot] = value``; ring (batch, L, depth), value (batch, depth).
 
-    A select rather than a scatter: it also takes an empty batch (half of a batch of one).
+    XLA updates a loop-carried ring in place.
     """
-    at_slot = tf.equal(tf.range(tf.shape(ring)[0]), slot)[:, None, None]
-    return tf.where(at_slot, value[None], ring)
+    return xla.dynamic_update_slice(ring, value[:, None], tf.stack([0, slot, 0]))
 
 
 def _ring_attention(ring_keys, ring_outputs, query, attn_v):
-    """Softmax weights over the window ``(L, batch)`` and the read ``(batch, A)``."""
-    scores = tf.reduce_sum(attn_v * tf.tanh(ring_keys + query), axis=-1)
-    weights = tf.nn.softmax(scores, axis=0)
-    return weights, tf.reduce_sum(weights[:, :, None] * ring_outputs, axis=0)
+    """Softmax weights over the window ``(batch, L)`` and the read ``(batch, A)``.
+
+    Batched matrix-vector products: each reads its window once.
+    """
+    hidden = tf.tanh(ring_keys + query[:, None, :])
+    weights = tf.nn.softmax(tf.linalg.matvec(hidden, attn_v), axis=-1)
+    return weights, tf.linalg.matvec(ring_outputs, weights, transpose_a=True)
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
 def _attention_forward(x_gates, fused_kernel, query_kernel, query_bias, attn_v, output_bias,
                        key_bias, *, attn_length):
-    """Forward loop; returns what the backward pass needs, time-major, outputs second to last.
+    """Forward loop; returns what the backward pass needs.
 
-    ``(gate activations, c, h, attns, queries, attention weights, outputs, keys)``.
+    ``(gate activations, c, h, attns, queries, attention weights, outputs, keys)``, time-major
+    (outputs second to last), then the final rings of outputs and keys.
     """
     n_steps, batch = tf.shape(x_gates)[0], tf.shape(x_gates)[1]
     n_gates = x_gates.shape[-1]
@@ -360,11 +364,11 @@ def _attention_forward(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
 
     arrays = [tf.TensorArray(tf.float32, size=n_steps) for _ in range(8)]
     loop_vars = (tf.constant(0), zeros(batch, units), zeros(batch, units),
-                 zeros(batch, n_gates), zeros(attn_length, batch, attn_size),
-                 zeros(attn_length, batch, vec_size), arrays)
-    *_, arrays = tf.while_loop(lambda t, *_: t < n_steps, body, loop_vars,
-                               maximum_iterations=n_steps)
-    return tuple(a.stack() for a in arrays)
+                 zeros(batch, n_gates), zeros(batch, attn_length, attn_size),
+                 zeros(batch, attn_length, vec_size), arrays)
+    *_, ring_outputs, ring_keys, arrays = tf.while_loop(
+        lambda t, *_: t < n_steps, body, loop_vars, maximum_iterations=n_steps)
+    return (*(a.stack() for a in arrays), ring_outputs, ring_keys)
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -373,30 +377,28 @@ def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias
     """Gradients of :func:`attention_sequence`'s arguments given ``d_outputs (time, batch, A)``.
 
     The reverse loop carries the gradients flowing back through the cell
-    state and the recurrent gates, and two rings holding, for the outputs in
-    the window, the gradients their later reads and keys have sent so far.
-    A ring slot is complete when the loop reaches its step. Each step's
-    window is gathered, in the forward ring's order, from the stacked outputs
-    and keys: a gather fuses into its readers, where rebuilding the ring step
-    by step would copy it.
+    state and the recurrent gates, the forward's rings of outputs and keys
+    (each step puts back the entry its forward step overwrote), and two rings
+    holding, for the outputs in the window, the gradients their later reads
+    and keys have sent so far. A ring slot is complete when the loop reaches
+    its step.
     """
-    activations_all, c_all, h_all, attns_all, queries, weights_all, outputs, keys = saved
+    (activations_all, c_all, h_all, attns_all, queries, weights_all, outputs, keys,
+     last_ring_outputs, last_ring_keys) = saved
     n_steps, batch = tf.shape(d_outputs)[0], tf.shape(d_outputs)[1]
     units, attn_size, vec_size = c_all.shape[-1], output_bias.shape[0], key_bias.shape[0]
     c_before = tf.concat([tf.zeros_like(c_all[:1]), c_all], axis=0)  # row t: c of step t - 1
-    # Row t: the output (key) that left the window at step t; zeros before the start.
+    # Row t: the output (key) that step t overwrote in the ring; zeros before the start.
     outputs_before = tf.concat([tf.zeros(tf.stack([attn_length, batch, attn_size])), outputs],
                                axis=0)
     keys_before = tf.concat([tf.zeros(tf.stack([attn_length, batch, vec_size])), keys], axis=0)
 
-    def body(t, d_recurrent, dc, ring_d_out, ring_d_key, d_v, arrays):
+    def body(t, d_recurrent, dc, ring_outputs, ring_keys, ring_d_out, ring_d_key, d_v, arrays):
         slot = t % attn_length
-        # Slot s holds step t - L + (s - t) % L: row t + (s - t) % L of the *_before arrays.
-        rows = t + (tf.range(attn_length) - t) % attn_length
-        ring_outputs = tf.gather(outputs_before, rows)
-        ring_keys = tf.gather(keys_before, rows)
-        d_out = d_outputs[t] + ring_d_out[slot]
-        d_key = ring_d_key[slot]
+        ring_outputs = _put(ring_outputs, slot, outputs_before[t])
+        ring_keys = _put(ring_keys, slot, keys_before[t])
+        d_out = d_outputs[t] + ring_d_out[:, slot]
+        d_key = ring_d_key[:, slot]
         ring_d_out = _put(ring_d_out, slot, tf.zeros_like(d_out))
         ring_d_key = _put(ring_d_key, slot, tf.zeros_like(d_key))
         d_fused = tf.concat([d_out, d_key, d_recurrent], axis=-1)
@@ -404,28 +406,29 @@ def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias
         dh, d_attns = d_h_attns[:, :units], d_h_attns[:, units:]
 
         weights = weights_all[t]
-        d_weights = tf.reduce_sum(d_attns * ring_outputs, axis=-1)
-        ring_d_out += weights[:, :, None] * d_attns
-        d_scores = weights * (d_weights - tf.reduce_sum(weights * d_weights, axis=0))
-        hidden = tf.tanh(ring_keys + queries[t])
-        d_v += tf.reduce_sum(d_scores[:, :, None] * hidden, axis=[0, 1])
-        d_pre = d_scores[:, :, None] * attn_v * (1.0 - hidden * hidden)
-        ring_d_key += d_pre
-        d_query = tf.reduce_sum(d_pre, axis=0)
+        d_weights = tf.linalg.matvec(ring_outputs, d_attns)
+        ring_d_out += weights[:, :, None] * d_attns[:, None, :]
+        d_scores = weights * (d_weights - tf.reduce_sum(weights * d_weights, axis=-1,
+                                                        keepdims=True))
+        hidden = tf.tanh(ring_keys + queries[t][:, None, :])
+        d_v += tf.tensordot(d_scores, hidden, axes=[[0, 1], [0, 1]])
+        tanh_slope = 1.0 - hidden * hidden
+        ring_d_key += d_scores[:, :, None] * attn_v * tanh_slope
+        d_query = attn_v * tf.linalg.matvec(tanh_slope, d_scores, transpose_a=True)
         d_c_h = tf.matmul(d_query, query_kernel, transpose_b=True)
         dc += d_c_h[:, :units]
         dh += d_c_h[:, units:]
 
         d_gates, dc = _lstm_update_backward(activations_all[t], c_before[t], c_all[t], dh, dc)
         arrays = [a.write(t, v) for a, v in zip(arrays, (d_gates, d_query, d_fused))]
-        return t - 1, d_gates, dc, ring_d_out, ring_d_key, d_v, arrays
+        return (t - 1, d_gates, dc, ring_outputs, ring_keys, ring_d_out, ring_d_key, d_v,
+                arrays)
 
     arrays = [tf.TensorArray(tf.float32, size=n_steps) for _ in range(3)]
     zeros = tf.zeros(tf.stack([batch, units]))
     loop_vars = (n_steps - 1, tf.zeros(tf.stack([batch, 4 * units])), zeros,
-                 tf.zeros(tf.stack([attn_length, batch, attn_size])),
-                 tf.zeros(tf.stack([attn_length, batch, vec_size])),
-                 tf.zeros_like(attn_v), arrays)
+                 last_ring_outputs, last_ring_keys, tf.zeros_like(last_ring_outputs),
+                 tf.zeros_like(last_ring_keys), tf.zeros_like(attn_v), arrays)
     *_, d_v, arrays = tf.while_loop(lambda t, *_: t >= 0, body, loop_vars,
                                     maximum_iterations=n_steps)
     d_gates, d_queries, d_fused = (a.stack() for a in arrays)
