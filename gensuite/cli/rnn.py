@@ -461,7 +461,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         return 0
     print(f"{report['n_examples']} melodies ({report['n_steps']} steps): log-perplexity "
           f"{report['log_perplexity']:.4f} nats/step (perplexity {report['perplexity']:.3f}), "
-          f"accuracy {report['accuracy']:.4f}")
+          f"accuracy {report['accuracy']:.4f} (always hold: {report['hold_share']:.4f})")
     if args.samples is not None:
         samples = report["samples"]
         print(f"continuations of {samples['n']} primers ({samples['primer_steps']} steps) to "

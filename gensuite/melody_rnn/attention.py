@@ -27,7 +27,13 @@ each) and accumulate every weight gradient step by step; the hand-written pass
 keeps the window as a ring buffer (softmax attention does not depend on the
 order of the window), keeps the forward's gate activations, recomputes the
 ``tanh`` from the stored keys, and forms each weight gradient with one matrix
-product over all steps after the loop.
+product over all steps after the loop. The step's cost is passes over the
+window (``batch x L x 128`` floats): the rings are batch-major and written in
+place one slot a step, the window's reads and their gradients are batched
+matrix-vector products (one pass each: XLA's CPU backend writes out the
+product of a multiply-then-sum before summing it), and going back the loop
+restores the forward's ring slot by slot rather than gathering each step's
+window anew.
 Both loops are compiled with XLA. One step then does two matrix products: the
 query, and ``[h, attns] @ [W_out | W_out W_k | W_rec]``, which gives the output,
 its key and the next step's recurrent gate input at once.
@@ -42,7 +48,7 @@ import keras
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python import xla
 
-from gensuite.music_vae.lstm import FORGET_BIAS, lstm_update
+from gensuite.music_vae.lstm import lstm_gate_activations, lstm_update
 
 
 class LSTMCell(keras.layers.Layer):
@@ -450,12 +456,11 @@ def _attention_backward(d_outputs, saved, fused_kernel, query_kernel, query_bias
 def _lstm_activations(gates, c):
     """:func:`lstm_update` that also returns its gate activations (the backward pass reuses them).
 
-    Returns ``activations (batch, 4 * units)``, the new ``c`` and ``h``.
+    Returns ``activations (batch, 4 * units)``, the new ``c`` and ``h``. (XLA computes
+    the activations once for both.)
     """
-    i, g, f, o = tf.split(gates, 4, axis=-1)
-    si, tg, sf, so = tf.sigmoid(i), tf.tanh(g), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
-    c = sf * c + si * tg
-    return tf.concat([si, tg, sf, so], axis=-1), c, so * tf.tanh(c)
+    h, c = lstm_update(gates, c)
+    return tf.concat(lstm_gate_activations(gates), axis=-1), c, h
 
 
 def _lstm_update_backward(activations, c_prev, c, dh, dc):

@@ -157,8 +157,10 @@ def evaluate_melody_rnn(model: MelodyRNN, melodies: Sequence[np.ndarray], *,
     -------
     dict
         ``n_examples``, ``n_steps``, ``log_perplexity`` (mean nats per
-        predicted step, Magenta's ``loss_per_step``), ``perplexity`` and
-        ``accuracy``.
+        predicted step, Magenta's ``loss_per_step``), ``perplexity``,
+        ``accuracy`` and ``hold_share``: the share of predicted steps that hold
+        a note (no event), the accuracy of always predicting a hold, which
+        music of long notes makes high.
 
     Raises
     ------
@@ -175,9 +177,10 @@ def evaluate_melody_rnn(model: MelodyRNN, melodies: Sequence[np.ndarray], *,
         inputs, labels, lengths = make_batch(model.encoding, batch, pad_multiple=64)
         totals += [float(v) for v in step_fn(inputs, labels, lengths)]
     ce, correct, n_steps = totals
+    holds = sum(int(np.count_nonzero(m[1:] == ee.NO_EVENT)) for m in melodies)
     return {"n_examples": len(melodies), "n_steps": int(n_steps),
             "log_perplexity": float(ce / n_steps), "perplexity": float(np.exp(ce / n_steps)),
-            "accuracy": float(correct / n_steps)}
+            "accuracy": float(correct / n_steps), "hold_share": holds / n_steps}
 
 
 def batch_signature(config: MelodyRNNConfig) -> list[tf.TensorSpec]:

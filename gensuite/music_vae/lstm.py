@@ -61,9 +61,19 @@ def lstm_update(gates: tf.Tensor, c: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     -------
     h, c : tf.Tensor, shape (..., units)
     """
+    input_gate, candidate, forget_gate, output_gate = lstm_gate_activations(gates)
+    c = forget_gate * c + input_gate * candidate
+    return output_gate * tf.tanh(c), c
+
+
+def lstm_gate_activations(gates: tf.Tensor) -> tuple[tf.Tensor, ...]:
+    """Activations of the gates, in the order i, g, f, o.
+
+    Sigmoid, tanh, sigmoid after adding the forget bias, sigmoid: each
+    ``(..., units)``, from ``gates (..., 4 * units)``.
+    """
     i, g, f, o = tf.split(gates, 4, axis=-1)
-    c = tf.sigmoid(f + FORGET_BIAS) * c + tf.sigmoid(i) * tf.tanh(g)
-    return tf.sigmoid(o) * tf.tanh(c), c
+    return tf.sigmoid(i), tf.tanh(g), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
 
 
 def scan_lstm(x_proj: tf.Tensor, recurrent_kernel: tf.Tensor, h0: tf.Tensor,

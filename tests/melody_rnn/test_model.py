@@ -329,6 +329,8 @@ def test_evaluate_uniform_model_has_log_perplexity_ln_classes():
     result = rnn_trainer.evaluate_melody_rnn(model, melodies, batch_size=2)
     assert result["n_examples"] == 3 and result["n_steps"] == 19 + 31 + 8
     assert result["log_perplexity"] == pytest.approx(np.log(40), rel=1e-6)
+    # PATTERN holds at 7 of its 16 steps: predicted steps 1-19, 1-31 and 1-8 hold 9, 14, 3.
+    assert result["hold_share"] == pytest.approx(26 / 58)
     with pytest.raises(NoExamplesError):
         rnn_trainer.evaluate_melody_rnn(model, [])
 
