@@ -312,7 +312,7 @@ def attention_sequence(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
     def run(x_gates, fused_kernel, query_kernel, query_bias, attn_v, output_bias, key_bias):
         weights = (fused_kernel, query_kernel, query_bias, attn_v, output_bias, key_bias)
         saved = _attention_forward(x_gates, *weights, attn_length=attn_length)
-        outputs = saved[6]
+        outputs = saved[6]  # the stacked outputs: see _attention_forward
 
         def grad(d_outputs):
             return _attention_backward(d_outputs, saved, *weights, attn_length=attn_length)
@@ -345,8 +345,8 @@ def _attention_forward(x_gates, fused_kernel, query_kernel, query_bias, attn_v, 
                        key_bias, *, attn_length):
     """Forward loop; returns what the backward pass needs.
 
-    ``(gate activations, c, h, attns, queries, attention weights, outputs, keys)``, time-major
-    (outputs second to last), then the final rings of outputs and keys.
+    ``(gate activations, c, h, attns, queries, attention weights, outputs, keys)``,
+    time-major, then the final rings of outputs and keys.
     """
     n_steps, batch = tf.shape(x_gates)[0], tf.shape(x_gates)[1]
     n_gates = x_gates.shape[-1]
