@@ -109,12 +109,13 @@ def onset_click_db(waves: np.ndarray, *, sample_rate: int) -> float:
     import librosa  # noqa: PLC0415
 
     hop = max(1, int(round(0.008 * sample_rate)))
+    hertz = librosa.fft_frequencies(sr=sample_rate, n_fft=4 * hop)
+    in_band = (hertz >= 2000) & (hertz < 8000)
     excess = []
     for wave in np.asarray(waves, np.float32):
         power = np.abs(librosa.stft(wave, n_fft=4 * hop, hop_length=hop)) ** 2
-        hertz = librosa.fft_frequencies(sr=sample_rate, n_fft=4 * hop)
         total_db = 10 * np.log10(power.sum(axis=0) + 1e-12)
-        band_db = 10 * np.log10(power[(hertz >= 2000) & (hertz < 8000)].sum(axis=0) + 1e-12)
+        band_db = 10 * np.log10(power[in_band].sum(axis=0) + 1e-12)
         onset = int(np.argmax(total_db > total_db.max() - 40))
         if onset + 40 <= len(band_db):
             excess.append(band_db[onset:onset + 3].max() - np.median(band_db[onset + 8:onset + 40]))
